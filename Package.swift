@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Sleutel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sleutel", targets: ["sleutel"]),
+        .library(name: "BelgianEID", targets: ["BelgianEID"]),
+        .library(name: "VirtualCard", targets: ["VirtualCard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPCSC",
+            pkgConfig: "libpcsclite",
+            providers: [.apt(["libpcsclite-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "CryptoCore", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "PCSC", dependencies: ["CPCSC"], swiftSettings: swiftSettings),
+        .target(name: "BelgianEID", dependencies: ["PCSC", "CryptoCore"], swiftSettings: swiftSettings),
+        .target(name: "VirtualCard", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "sleutel",
+            dependencies: [
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
+        .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PCSC", "BelgianEID", "VirtualCard", "CryptoCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
