@@ -1,0 +1,233 @@
+import CPCSC
+import Synchronization
+
+/// What a card-application layer needs from a card: APDU exchange with T=0 response
+/// handling, reader control codes and exclusive transactions.
+///
+/// The real implementation is ``CardConnection`` (pcscd); tests use fakes for what the
+/// virtual reader cannot do (a pin-pad's `SCardControl`).
+public protocol CardChannel: AnyObject, Sendable {
+    /// The card's answer to reset.
+    var atr: [UInt8] { get }
+    /// Sends a command; `61xx` is followed by GET RESPONSE and `6Cxx` by a re-send with
+    /// the right Le, so the result is the complete response.
+    func transmit(_ command: CommandAPDU) throws -> ResponseAPDU
+    /// Sends a reader control code (`SCardControl`).
+    func control(code: UInt32, input: [UInt8]) throws -> [UInt8]
+    /// Runs `body` inside an exclusive card transaction.
+    func withTransaction<R>(_ body: () throws -> R) throws -> R
+}
+
+/// A connection to one card through pcscd.
+public final class CardConnection: CardChannel {
+    private struct State {
+        var handle: SCARDHANDLE
+        var activeProtocol: CardProtocol
+        var resets: Int
+        var connected: Bool
+    }
+
+    public let reader: String
+    private let context: PCSCContext
+    private let share: ShareMode
+    private let protocols: CardProtocol
+    private let state: Mutex<State>
+    /// Receive buffer size: the largest extended-length response plus SW.
+    private static let maxResponse = 65_538
+
+    init(context: PCSCContext, reader: String, share: ShareMode, protocols: CardProtocol) throws {
+        self.context = context
+        self.reader = reader
+        self.share = share
+        self.protocols = protocols
+        var handle: SCARDHANDLE = 0
+        var active: DWORD = 0
+        try check(SCardConnect(context.handle, reader, share.raw, DWORD(protocols.rawValue), &handle, &active), "SCardConnect")
+        state = Mutex(State(handle: handle, activeProtocol: CardProtocol(rawValue: UInt(active)), resets: 0, connected: true))
+    }
+
+    deinit {
+        state.withLock { s in
+            if s.connected { SCardDisconnect(s.handle, DWORD(SCARD_LEAVE_CARD)) }
+        }
+    }
+
+    /// The protocol negotiated at connect time.
+    public var activeProtocol: CardProtocol { state.withLock { $0.activeProtocol } }
+
+    /// How many times this connection recovered from `SCARD_W_RESET_CARD`; the card lost
+    /// its security state (verified PIN) each time.
+    public var resetCount: Int { state.withLock { $0.resets } }
+
+    /// The card's ATR as pcscd reports it now.
+    public var atr: [UInt8] { (try? status().atr) ?? [] }
+
+    /// Reader name, state bits, protocol and ATR (`SCardStatus`).
+    public func status() throws -> (reader: String, state: UInt, protocol: CardProtocol, atr: [UInt8]) {
+        let handle = state.withLock { $0.handle }
+        var nameLen: DWORD = 256
+        var name = [CChar](repeating: 0, count: Int(nameLen))
+        var st: DWORD = 0, proto: DWORD = 0
+        var atr = [UInt8](repeating: 0, count: Int(MAX_ATR_SIZE))
+        var atrLen = DWORD(atr.count)
+        try check(SCardStatus(handle, &name, &nameLen, &st, &proto, &atr, &atrLen), "SCardStatus")
+        let readerName = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (readerName, UInt(st), CardProtocol(rawValue: UInt(proto)), Array(atr.prefix(Int(atrLen))))
+    }
+
+    /// Sends raw bytes and returns the raw answer (data + SW). Recovers once from a card
+    /// reset by another application (`SCARD_W_RESET_CARD`) by reconnecting.
+    public func transmitRaw(_ apdu: [UInt8]) throws -> [UInt8] {
+        do {
+            return try transmitOnce(apdu)
+        } catch let error as PCSCError where error.status == .resetCard {
+            try reconnect(initialization: .leave)
+            state.withLock { $0.resets += 1 }
+            return try transmitOnce(apdu)
+        }
+    }
+
+    private func transmitOnce(_ apdu: [UInt8]) throws -> [UInt8] {
+        let (handle, proto) = state.withLock { ($0.handle, $0.activeProtocol) }
+        let pci = proto == .t1 ? CPCSC_pci_t1() : proto == .raw ? CPCSC_pci_raw() : CPCSC_pci_t0()
+        var response = [UInt8](repeating: 0, count: Self.maxResponse)
+        var length = DWORD(response.count)
+        try check(SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, &response, &length), "SCardTransmit")
+        return Array(response.prefix(Int(length)))
+    }
+
+    public func transmit(_ command: CommandAPDU) throws -> ResponseAPDU {
+        try Self.exchange(command) { try self.transmitRaw($0) }
+    }
+
+    /// The T=0 response rules shared by every channel: `6Cxx` → re-send with Le = xx,
+    /// `61xx` → GET RESPONSE until the card has no more. Bounded so a misbehaving card
+    /// cannot loop forever.
+    public static func exchange(_ command: CommandAPDU, send: ([UInt8]) throws -> [UInt8]) throws -> ResponseAPDU {
+        var cmd = command
+        var raw = try send(cmd.bytes)
+        guard var response = ResponseAPDU(raw: raw) else { throw shortResponse(raw) }
+        if response.sw1 == 0x6C {
+            cmd.le = response.sw2 == 0 ? 256 : Int(response.sw2)
+            raw = try send(cmd.bytes)
+            guard let again = ResponseAPDU(raw: raw) else { throw shortResponse(raw) }
+            response = again
+        }
+        var data = response.data
+        var rounds = 0
+        while response.sw1 == 0x61 {
+            rounds += 1
+            guard rounds <= 256 else {
+                throw PCSCError(status: .commError, function: "GET RESPONSE", reason: "card kept answering 61xx")
+            }
+            let le = response.sw2 == 0 ? 256 : Int(response.sw2)
+            raw = try send(CommandAPDU(cla: command.cla & 0x03, ins: 0xC0, p1: 0, p2: 0, le: le).bytes)
+            guard let next = ResponseAPDU(raw: raw) else { throw shortResponse(raw) }
+            data += next.data
+            response = next
+        }
+        return ResponseAPDU(data: data, sw1: response.sw1, sw2: response.sw2)
+    }
+
+    private static func shortResponse(_ raw: [UInt8]) -> PCSCError {
+        PCSCError(status: .commError, function: "SCardTransmit", reason: "card answered \(raw.count) bytes, no status word")
+    }
+
+    public func control(code: UInt32, input: [UInt8]) throws -> [UInt8] {
+        let handle = state.withLock { $0.handle }
+        var out = [UInt8](repeating: 0, count: 1024)
+        var outLen: DWORD = 0
+        try check(SCardControl(handle, DWORD(code), input, DWORD(input.count), &out, DWORD(out.count), &outLen), "SCardControl")
+        return Array(out.prefix(Int(outLen)))
+    }
+
+    /// The CCID part-10 features the reader offers (`CM_IOCTL_GET_FEATURE_REQUEST`).
+    public func features() throws -> [PCSCFeature: UInt32] {
+        try PCSCFeature.parseList(control(code: UInt32(CPCSC_feature_request()), input: []))
+    }
+
+    public func withTransaction<R>(_ body: () throws -> R) throws -> R {
+        try beginTransaction()
+        defer { endTransaction() }
+        return try body()
+    }
+
+    /// `SCardBeginTransaction`, reconnecting once after a reset by another application.
+    public func beginTransaction() throws {
+        let handle = state.withLock { $0.handle }
+        let rv = SCardBeginTransaction(handle)
+        if PCSCStatus(rv) == .resetCard {
+            try reconnect(initialization: .leave)
+            state.withLock { $0.resets += 1 }
+            try check(SCardBeginTransaction(state.withLock { $0.handle }), "SCardBeginTransaction")
+            return
+        }
+        try check(rv, "SCardBeginTransaction")
+    }
+
+    /// `SCardEndTransaction` leaving the card as it is.
+    public func endTransaction(_ disposition: CardDisposition = .leave) {
+        let handle = state.withLock { $0.handle }
+        SCardEndTransaction(handle, disposition.raw)
+    }
+
+    /// Re-establishes the connection: `SCardReconnect`, or a fresh `SCardConnect` when the
+    /// old handle died with the card (removed and re-inserted).
+    public func reconnect(initialization: CardDisposition = .reset) throws {
+        try state.withLock { s in
+            var active: DWORD = 0
+            let rv = SCardReconnect(s.handle, share.raw, DWORD(protocols.rawValue), initialization.raw, &active)
+            if rv == SCARD_S_SUCCESS {
+                s.activeProtocol = CardProtocol(rawValue: UInt(active))
+                return
+            }
+            let status = PCSCStatus(rv)
+            guard status.meansCardGone || status == .invalidHandle else { try check(rv, "SCardReconnect") ; return }
+            SCardDisconnect(s.handle, DWORD(SCARD_LEAVE_CARD))
+            s.connected = false
+            var handle: SCARDHANDLE = 0
+            try check(SCardConnect(context.handle, reader, share.raw, DWORD(protocols.rawValue), &handle, &active), "SCardConnect")
+            s.handle = handle
+            s.connected = true
+            s.activeProtocol = CardProtocol(rawValue: UInt(active))
+        }
+    }
+
+    /// Ends the connection; `.reset` also drops the card's security state (verified PIN).
+    public func disconnect(_ disposition: CardDisposition = .leave) {
+        state.withLock { s in
+            guard s.connected else { return }
+            SCardDisconnect(s.handle, disposition.raw)
+            s.connected = false
+        }
+    }
+}
+
+/// CCID / PC/SC part-10 feature tags.
+public enum PCSCFeature: UInt8, Sendable, CaseIterable {
+    case verifyPINStart = 0x01, verifyPINFinish = 0x02, modifyPINStart = 0x03, modifyPINFinish = 0x04
+    case getKeyPressed = 0x05, verifyPINDirect = 0x06, modifyPINDirect = 0x07, mctReaderDirect = 0x08
+    case mctUniversal = 0x09, ifdPINProperties = 0x0A, abort = 0x0B, setSPEMessage = 0x0C
+    case verifyPINDirectAppID = 0x0D, modifyPINDirectAppID = 0x0E, writeDisplay = 0x0F
+    case getKey = 0x10, ifdDisplayProperties = 0x11, getTLVProperties = 0x12, ccidESCCommand = 0x13
+
+    /// `CM_IOCTL_GET_FEATURE_REQUEST` on pcsc-lite: `SCARD_CTL_CODE(3400)`.
+    public static let getFeatureRequest: UInt32 = 0x4200_0D48
+
+    /// Parses the answer to GET_FEATURE_REQUEST: 6-byte TLVs (tag, `04`, big-endian code).
+    /// Unknown tags are skipped; a malformed list throws.
+    public static func parseList(_ bytes: [UInt8]) throws -> [PCSCFeature: UInt32] {
+        guard bytes.count % 6 == 0 else {
+            throw PCSCError(status: .invalidValue, function: "GET_FEATURE_REQUEST", reason: "feature list of \(bytes.count) bytes is not a multiple of 6")
+        }
+        var out: [PCSCFeature: UInt32] = [:]
+        for i in stride(from: 0, to: bytes.count, by: 6) {
+            guard bytes[i + 1] == 4 else {
+                throw PCSCError(status: .invalidValue, function: "GET_FEATURE_REQUEST", reason: "feature 0x\(String(bytes[i], radix: 16)) has length \(bytes[i + 1]), expected 4")
+            }
+            let code = bytes[(i + 2)..<(i + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            if let feature = PCSCFeature(rawValue: bytes[i]) { out[feature] = code }
+        }
+        return out
+    }
+}
