@@ -1,2 +1,10 @@
+import ArgumentParser
+
 @main
-struct Placeholder { static func main() {} }
+struct Sleutel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sleutel",
+        abstract: "Belgian eID and one-time-code authentication backend.",
+        subcommands: [Card.self, VirtualCardCommand.self]
+    )
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BelgianEID
+import Foundation
+import PCSC
+
+/// A channel that counts the APDUs that really cross the reader (incl. GET RESPONSE and 6C re-sends).
+final class CountingChannel: CardChannel, @unchecked Sendable {
+    let connection: CardConnection
+    private(set) var apdus = 0
+    init(_ connection: CardConnection) { self.connection = connection }
+    var atr: [UInt8] { connection.atr }
+    func transmit(_ command: CommandAPDU) throws -> ResponseAPDU {
+        try CardConnection.exchange(command) { raw in
+            apdus += 1
+            return try connection.transmitRaw(raw)
+        }
+    }
+    func control(code: UInt32, input: [UInt8]) throws -> [UInt8] { try connection.control(code: code, input: input) }
+    func withTransaction<R>(_ body: () throws -> R) throws -> R { try connection.withTransaction(body) }
+}
+
+extension Card {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure a full card read against the single-APDU round trip through pcscd."
+        )
+
+        @OptionGroup var readerOption: ReaderOption
+        @Option(help: "Full reads to time.") var iterations = 50
+        @Option(help: "Single APDUs to time for the round-trip floor.") var roundTrips = 2000
+        @Flag(help: "Read only the certificates (what pkcs15-tool reads).") var certificatesOnly = false
+
+        func run() throws {
+            let context = try PCSCContext()
+            let (_, connection) = try readerOption.connect(context)
+            defer { connection.disconnect() }
+            let channel = CountingChannel(connection)
+            let card = try EIDCard(channel: channel)
+
+            // Round-trip floor: a SELECT of DF01 answers 90 00 with no data.
+            let select = CommandAPDU(cla: 0, ins: 0xA4, p1: 0x08, p2: 0x0C, data: [0x3F, 0x00, 0xDF, 0x01]).bytes
+            for _ in 0..<50 { _ = try connection.transmitRaw(select) }
+            var rtt: [Double] = []
+            rtt.reserveCapacity(roundTrips)
+            for _ in 0..<roundTrips {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try connection.transmitRaw(select)
+                rtt.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+            }
+            rtt.sort()
+            let rttMean = rtt.reduce(0, +) / Double(rtt.count)
+
+            var times: [Double] = []
+            var apdusPerRead = 0
+            for i in 0..<(iterations + 3) {
+                let before = channel.apdus
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                if certificatesOnly {
+                    _ = try connection.withTransaction { try EIDFile.certificates.map { try card.read($0) } }
+                } else {
+                    _ = try card.readAll(includePhoto: true)
+                }
+                let us = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000
+                apdusPerRead = channel.apdus - before
+                if i >= 3 { times.append(us) }  // three warm-up reads
+            }
+            times.sort()
+            let mean = times.reduce(0, +) / Double(times.count)
+            let floor = Double(apdusPerRead) * rttMean
+            let result: [String: Any] = [
+                "what": certificatesOnly ? "certificates" : "full read (identity, signatures, address, photo, certificates)",
+                "applet": "\(card.applet)",
+                "apdus_per_read": apdusPerRead,
+                "rtt_us_mean": (rttMean * 10).rounded() / 10,
+                "rtt_us_p50": rtt[rtt.count / 2],
+                "read_us_mean": mean.rounded(),
+                "read_us_p50": times[times.count / 2].rounded(),
+                "floor_us": floor.rounded(),
+                "ratio_to_floor": (mean / floor * 100).rounded() / 100,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

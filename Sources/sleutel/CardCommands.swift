@@ -1,0 +1,195 @@
+import ArgumentParser
+import BelgianEID
+import CryptoCore
+import Foundation
+import PCSC
+
+struct Card: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with card readers and Belgian eID cards through pcscd.",
+        subcommands: [Readers.self, Watch.self, Read.self, VerifyPIN.self, Bench.self]
+    )
+}
+
+struct ReaderOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Reader name (default: the first reader holding a Belgian eID).")
+    var reader: String?
+
+    /// Connects to the chosen reader, or to the first one with an eID card in it.
+    func connect(_ context: PCSCContext) throws -> (String, CardConnection) {
+        if let reader { return (reader, try context.connect(reader: reader)) }
+        let readers = try context.readers()
+        guard !readers.isEmpty else { throw ValidationError("no card reader found (is pcscd running with a reader?)") }
+        var states = readers.map { ReaderState(reader: $0) }
+        try context.waitForChange(&states, timeoutMilliseconds: 0)
+        let withCard = states.filter(\.isPresent)
+        guard let pick = withCard.first(where: { EIDCard.atrLooksLikeEID($0.atr) }) ?? withCard.first else {
+            throw ValidationError("no card in any reader (\(readers.joined(separator: ", ")))")
+        }
+        return (pick.reader, try context.connect(reader: pick.reader))
+    }
+}
+
+extension Card {
+    struct Readers: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List readers and whether a card is inserted.")
+
+        func run() throws {
+            let context = try PCSCContext()
+            let readers = try context.readers()
+            if readers.isEmpty { print("no readers"); return }
+            var states = readers.map { ReaderState(reader: $0) }
+            try context.waitForChange(&states, timeoutMilliseconds: 0)
+            for s in states {
+                let card = s.isPresent ? "card present, ATR \(s.atr.hex)\(EIDCard.atrLooksLikeEID(s.atr) ? " (Belgian eID)" : "")" : "empty"
+                print("\(s.reader): \(card)")
+            }
+        }
+    }
+
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print reader and card events until interrupted.")
+
+        @Option(help: "Stop after this many seconds (default: run until interrupted).")
+        var seconds: Double?
+
+        func run() throws {
+            let context = try PCSCContext()
+            var monitor = CardMonitor(context: context)
+            let deadline = seconds.map { Date().addingTimeInterval($0) }
+            setvbuf(stdout, nil, _IOLBF, 0)
+            while deadline.map({ Date() < $0 }) ?? true {
+                let wait = deadline.map { max(0, Int($0.timeIntervalSinceNow * 1000)) } ?? 1000
+                for event in try monitor.next(timeoutMilliseconds: min(wait, 1000)) {
+                    print(event)
+                }
+            }
+        }
+    }
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a Belgian eID: identity, address, card data, certificates and integrity verdict."
+        )
+
+        @OptionGroup var readerOption: ReaderOption
+        @Flag(help: "Print JSON instead of text.") var json = false
+        @Option(help: "Write the photo (JPEG) to this file.") var photo: String?
+
+        func run() throws {
+            let context = try PCSCContext()
+            let (_, connection) = try readerOption.connect(context)
+            defer { connection.disconnect() }
+            let card = try EIDCard(channel: connection)
+            let contents = try card.readAll(includePhoto: true)
+            let report = contents.verifyIntegrity()
+            if let photo, let bytes = contents.photo {
+                try Data(bytes).write(to: URL(fileURLWithPath: photo))
+            }
+            let summary = try CardSummary(card: card, contents: contents, report: report)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            } else {
+                print(summary.text)
+            }
+            if !report.isValid { throw ExitCode(3) }
+        }
+    }
+
+    struct VerifyPIN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-pin",
+            abstract: "Verify the cardholder PIN (prompted without echo, or on the reader's pin pad)."
+        )
+
+        @OptionGroup var readerOption: ReaderOption
+        @Flag(help: "Let the reader's pin pad collect the PIN.") var pinpad = false
+        @Flag(help: "Only show the tries left; does not spend a try.") var status = false
+
+        func run() throws {
+            let context = try PCSCContext()
+            let (_, connection) = try readerOption.connect(context)
+            defer { connection.disconnect(.reset) }
+            let card = try EIDCard(channel: connection)
+            if status {
+                let s = try card.pinStatus()
+                print(s.isBlocked ? "PIN blocked" : "PIN tries left: \(s.triesLeft.map(String.init) ?? "unknown (PIN verified)")")
+                return
+            }
+            do {
+                if pinpad {
+                    print("Enter your PIN on the reader's pin pad.")
+                    try card.verifyPINOnPinPad()
+                } else {
+                    guard let text = Terminal.readSecret(prompt: "PIN: ") else { throw ValidationError("no PIN given") }
+                    try card.verifyPIN(PIN(text))
+                }
+                try card.logOff()
+                print("PIN correct")
+            } catch let error as EIDError where error.code == .pinIncorrect {
+                Terminal.error("wrong PIN, \(error.triesLeft.map(String.init) ?? "?") tries left")
+                throw ExitCode(4)
+            } catch let error as EIDError where error.code == .pinBlocked {
+                Terminal.error("the PIN is blocked; only the municipality can unblock it")
+                throw ExitCode(5)
+            }
+        }
+    }
+}
+
+/// What `sleutel card read` shows.
+struct CardSummary: Encodable {
+    struct CertificateInfo: Encodable {
+        let file: String
+        let subject: String
+        let issuer: String
+        let notBefore: Date
+        let notAfter: Date
+        let key: String
+    }
+
+    let reader: String?
+    let applet: String
+    let cardData: CardData
+    let identity: Identity
+    let address: Address
+    let photoBytes: Int?
+    let certificates: [CertificateInfo]
+    let integrity: IntegrityReport
+    let integrityValid: Bool
+
+    init(card: EIDCard, contents: EIDCardContents, report: IntegrityReport) throws {
+        reader = nil
+        applet = "\(card.applet)"
+        cardData = contents.cardData
+        identity = contents.identity
+        address = contents.address
+        photoBytes = contents.photo?.count
+        certificates = try EIDFile.certificates.compactMap { file in
+            guard let cert = try contents.certificate(file) else { return nil }
+            return CertificateInfo(
+                file: file.rawValue, subject: cert.subject.description, issuer: cert.issuer.description,
+                notBefore: cert.notBefore, notAfter: cert.notAfter, key: "\((try? cert.publicKey().kind)?.description ?? "?")"
+            )
+        }
+        integrity = report
+        integrityValid = report.isValid
+    }
+
+    var text: String {
+        var lines: [String] = []
+        lines.append("Card: applet \(applet), chip \(cardData.serialNumber.hex.replacingOccurrences(of: " ", with: ""))")
+        lines.append("Name: \(identity.givenNames) \(identity.surname)")
+        lines.append("National number: \(identity.nationalNumber)")
+        lines.append("Born: \(identity.birthDate.isoString) in \(identity.birthLocation)")
+        lines.append("Card number: \(identity.cardNumber), valid \(identity.validityBegin.isoString) to \(identity.validityEnd.isoString)")
+        lines.append("Address: \(address.streetAndNumber), \(address.zip) \(address.municipality)")
+        if let photoBytes { lines.append("Photo: \(photoBytes) bytes") }
+        for c in certificates { lines.append("Certificate \(c.file): \(c.subject) [\(c.key)]") }
+        for r in integrity.results { lines.append("Integrity \(r.check.rawValue): \(r.passed ? "ok" : "FAILED") (\(r.detail))") }
+        lines.append("Integrity verdict: \(integrityValid ? "valid" : "INVALID")")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what is missing, starts pcscd with the vpcd driver,
+# runs `swift test` (unit, integration through the real pcscd, OpenSC interop) and stops
+# everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+Tools/setup.sh
+source Tools/rig.sh
+trap rig_stop EXIT
+
+swift build --build-tests 2>&1 | tail -n 5
+rig_start_pcscd
+export SLEUTEL_RIG=1
+export SLEUTEL_ROOT="$ROOT"
+export SLEUTEL_BIN="$(swift build --show-bin-path)/sleutel"
+swift test --skip-build --no-parallel 2>&1 | tee "$RIG_DIR/swift-test.log"
+status=${PIPESTATUS[0]}
+exit "$status"
