@@ -1,0 +1,83 @@
+import CryptoCore
+import Foundation
+import Testing
+
+@Suite("CryptoCore")
+struct CryptoCoreTests {
+    @Test("digests match the FIPS 180 'abc' vectors")
+    func digests() {
+        let abc: [UInt8] = Array("abc".utf8)
+        #expect(hex(DigestAlgorithm.sha1.hash(abc)) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(hex(DigestAlgorithm.sha256.hash(abc)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(DigestAlgorithm.sha384.hash(abc)).hasPrefix("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded163"))
+        #expect(DigestAlgorithm.sha(outputLength: 48) == .sha384)
+        #expect(DigestAlgorithm.sha(outputLength: 21) == nil)
+    }
+
+    @Test("RSA PKCS#1 v1.5: sign a DigestInfo, recover it, verify")
+    func rsa() throws {
+        let key = try PrivateKey.generateRSA(bits: 2048)
+        #expect(key.kind == .rsa(bits: 2048))
+        let pub = try key.publicKey()
+        let data = Array("challenge".utf8)
+        let prefix: [UInt8] = [0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20]
+        let digest = DigestAlgorithm.sha256.hash(data)
+        let sig = try key.rsaSignPKCS1(payload: prefix + digest)
+        #expect(sig.count == 256)
+        #expect(try pub.rsaRecoverPKCS1(signature: sig) == prefix + digest)
+        #expect(pub.verify(signature: sig, data: data, algorithm: .sha256))
+        #expect(!pub.verify(signature: sig, data: data + [0], algorithm: .sha256))
+        var bad = sig
+        bad[10] ^= 1
+        #expect(throws: CryptoError.self) { try pub.rsaRecoverPKCS1(signature: bad) }
+        #expect(throws: CryptoError.self) { try pub.rsaRecoverPKCS1(signature: [1, 2, 3]) }
+        let pss = try key.rsaSignPSS(digest: digest, algorithm: .sha256)
+        #expect(pub.verify(signature: pss, digest: digest, algorithm: .sha256, pss: true))
+        #expect(!pub.verify(signature: pss, digest: digest, algorithm: .sha256))
+    }
+
+    @Test("ECDSA P-384 over a digest, DER output")
+    func ecdsa() throws {
+        let key = try PrivateKey.generateEC(curve: .p384)
+        #expect(key.kind == .ec(curve: "P-384", bits: 384))
+        let pub = try key.publicKey()
+        let digest = DigestAlgorithm.sha384.hash(Array("x".utf8))
+        let der = try key.ecdsaSign(digest: digest)
+        #expect(der.first == 0x30)
+        #expect(pub.verify(signature: der, digest: digest, algorithm: .sha384))
+        #expect(!pub.verify(signature: der, digest: DigestAlgorithm.sha384.hash([1]), algorithm: .sha384))
+        let spki = try pub.spkiDER()
+        #expect(spki.count == 120)  // the size of the eID basic-key file
+        #expect(try PublicKey(spkiDER: spki).kind == pub.kind)
+        #expect(!key.description.contains("BEGIN"))
+    }
+
+    @Test("garbage keys and certificates give typed errors")
+    func garbage() {
+        #expect(throws: CryptoError.self) { try PublicKey(spkiDER: [0x30, 0x03, 1, 2, 3]) }
+        #expect(throws: CryptoError.self) { try PrivateKey(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
+        #expect(throws: CryptoError.self) { try Certificate(der: []) }
+        #expect(throws: CryptoError.self) { try Certificate(paddedDER: [0x30, 0x82, 0xFF, 0xFF, 0]) }
+        #expect(throws: CryptoError.self) { try Certificate(paddedDER: [UInt8](repeating: 0, count: 100)) }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let n = Int.random(in: 0..<200, using: &rng)
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            _ = try? Certificate(der: bytes)
+            _ = try? PublicKey(spkiDER: bytes)
+            _ = derElementLength(bytes)
+        }
+    }
+
+    @Test("DER element length from the header")
+    func derLength() {
+        #expect(derElementLength([0x30, 0x03, 1, 2, 3, 0, 0]) == 5)
+        #expect(derElementLength([0x30, 0x81, 0x02, 1, 2]) == 5)
+        #expect(derElementLength([0x30, 0x82, 0x01, 0x00] + [UInt8](repeating: 0, count: 256)) == 260)
+        #expect(derElementLength([0x30, 0x05, 1]) == nil)
+        #expect(derElementLength([0x30]) == nil)
+        #expect(derElementLength([0x30, 0x80]) == nil)
+    }
+
+    private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+}
