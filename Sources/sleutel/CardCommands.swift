@@ -185,7 +185,7 @@ struct CardSummary: Encodable {
         lines.append("National number: \(identity.nationalNumber)")
         lines.append("Born: \(identity.birthDate.isoString) in \(identity.birthLocation)")
         lines.append("Card number: \(identity.cardNumber), valid \(identity.validityBegin.isoString) to \(identity.validityEnd.isoString)")
-        lines.append("Address: \(address.streetAndNumber), \(address.zip) \(address.municipality)")
+        lines.append("Address: \(address.streetAndNumber), \(address.zipCode) \(address.municipality)")
         if let photoBytes { lines.append("Photo: \(photoBytes) bytes") }
         for c in certificates { lines.append("Certificate \(c.file): \(c.subject) [\(c.key)]") }
         for r in integrity.results { lines.append("Integrity \(r.check.rawValue): \(r.passed ? "ok" : "FAILED") (\(r.detail))") }
