@@ -81,3 +81,49 @@ struct CryptoCoreTests {
 
     private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 }
+
+@Suite("Certificates from the test PKI")
+struct CertificateTests {
+    static let pki = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Hardware/test-pki")
+
+    func load(_ path: String) throws -> Certificate {
+        try Certificate(pem: String(contentsOf: Self.pki.appendingPathComponent(path), encoding: .utf8))
+    }
+
+    @Test("names, key usage, chain and keys of the RSA and EC trees", arguments: ["rsa", "ec"])
+    func chain(tree: String) throws {
+        let root = try load("\(tree)/root.crt")
+        let ca = try load("\(tree)/citizen-ca.crt")
+        let person = tree == "rsa" ? "specimen-1.7" : "specimen-1.8"
+        let auth = try load("persons/\(person)/auth.crt")
+        #expect(root.subject.commonName?.contains("TEST") == true)
+        #expect(root.isCA && ca.isCA && !auth.isCA)
+        #expect(root.isSignedBy(root))
+        #expect(ca.isSignedBy(root))
+        #expect(auth.isSignedBy(ca))
+        #expect(!auth.isSignedBy(root))
+        #expect(auth.issuer == ca.subject)
+        #expect(auth.keyUsage == .digitalSignature)
+        #expect(auth.subject.value(of: DistinguishedName.serialNumberOID)?.count == 11)
+        #expect(!auth.subject.redactedDescription.contains(auth.subject.value(of: DistinguishedName.serialNumberOID)!))
+        #expect(auth.notBefore < auth.notAfter)
+        #expect(try auth.publicKey().kind == (tree == "rsa" ? .rsa(bits: 2048) : .ec(curve: "P-384", bits: 384)))
+        // The certificate file on a card is DER plus zero padding.
+        let padded = auth.derEncoded + [UInt8](repeating: 0, count: 1100)
+        #expect(try Certificate(paddedDER: padded).derEncoded == auth.derEncoded)
+        #expect(throws: CryptoError.self) { try Certificate(der: padded) }
+        // The private key on file matches the certificate.
+        let key = try PrivateKey(pem: String(contentsOf: Self.pki.appendingPathComponent("persons/\(person)/auth.key"), encoding: .utf8))
+        let sig = try key.sign(data: [1, 2, 3], algorithm: .sha256)
+        #expect(try auth.publicKey().verify(signature: sig, data: [1, 2, 3], algorithm: .sha256))
+        #expect(try !root.pem().isEmpty)
+    }
+
+    @Test("a PEM bundle yields every certificate")
+    func bundle() throws {
+        let text = try String(contentsOf: Self.pki.appendingPathComponent("rsa/root.crt"), encoding: .utf8)
+            + String(contentsOf: Self.pki.appendingPathComponent("rsa/citizen-ca.crt"), encoding: .utf8)
+        #expect(try Certificate.all(pem: text).count == 2)
+    }
+}
