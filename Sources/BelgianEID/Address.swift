@@ -99,7 +99,11 @@ extension Address: Codable {
         municipality = try c.decode(String.self, forKey: .municipality)
         if let text = try c.decodeIfPresent(String.self, forKey: .fileStructureVersion) {
             guard let bytes = HexCoding.decode(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .fileStructureVersion, in: c, debugDescription: "not hex")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .fileStructureVersion,
+                    in: c,
+                    debugDescription: "not hex"
+                )
             }
             fileStructureVersion = bytes
         } else {

@@ -112,7 +112,9 @@ struct DERElement {
 
     private func expect(_ expected: UInt8, _ what: String) throws(EIDError) {
         guard tag == expected else {
-            throw .invalidTag("expected \(what) (tag \(EIDHex.byte(expected))), found tag \(EIDHex.byte(tag)) at offset \(offset)")
+            throw .invalidTag(
+                "expected \(what) (tag \(EIDHex.byte(expected))), found tag \(EIDHex.byte(tag)) at offset \(offset)"
+            )
         }
     }
 
@@ -221,7 +223,9 @@ struct DERReader {
         }
         let end = start + headerCount + length
         guard end <= bytes.count else {
-            throw .truncatedTLV("DER element at offset \(absolute) declares \(length) bytes, only \(bytes.count - start - headerCount) remain")
+            throw .truncatedTLV(
+                "DER element at offset \(absolute) declares \(length) bytes, only \(bytes.count - start - headerCount) remain"
+            )
         }
         position = end
         return DERElement(
@@ -236,7 +240,9 @@ struct DERReader {
     /// Reads the next element and checks its tag.
     mutating func read(tag: UInt8, _ what: String) throws(EIDError) -> DERElement {
         if let next = peekTag, next != tag {
-            throw .invalidTag("expected \(what) (tag \(EIDHex.byte(tag))), found tag \(EIDHex.byte(next)) at offset \(baseOffset + position)")
+            throw .invalidTag(
+                "expected \(what) (tag \(EIDHex.byte(tag))), found tag \(EIDHex.byte(next)) at offset \(baseOffset + position)"
+            )
         }
         return try read()
     }

@@ -13,7 +13,9 @@ public enum ECDSASignatureFormat {
     /// - Throws: ``EIDError/Code/invalidSignatureFormat`` for odd/empty input or a zero r or s.
     public static func der(fromRaw raw: [UInt8]) throws(EIDError) -> [UInt8] {
         guard !raw.isEmpty, raw.count % 2 == 0, raw.count <= 264 else {
-            throw .invalidSignatureFormat("raw ECDSA signature must have an even length of 2…264 bytes, got \(raw.count)")
+            throw .invalidSignatureFormat(
+                "raw ECDSA signature must have an even length of 2…264 bytes, got \(raw.count)"
+            )
         }
         let half = raw.count / 2
         let r = Array(raw[..<half])

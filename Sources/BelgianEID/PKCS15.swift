@@ -171,7 +171,9 @@ public enum PKCS15 {
     ]
 
     /// Encodes EF(ODF).
-    public static func encodeODF(_ entries: [ODFEntry] = belpicODFEntries, paddedTo: Int? = nil) throws(EIDError) -> [UInt8] {
+    public static func encodeODF(_ entries: [ODFEntry] = belpicODFEntries, paddedTo: Int? = nil) throws(EIDError)
+        -> [UInt8]
+    {
         let bytes = entries.flatMap { entry in
             DER.element(DER.context(entry.kind.rawValue, constructed: true), pathSequence(entry.path))
         }
@@ -404,7 +406,9 @@ public enum PKCS15 {
             pinReference = try pin.readIfPresent(tag: 0x80)?.integerValue() ?? 0
             let pad = try pin.readIfPresent(tag: DER.Tag.octetString)
             if let pad {
-                guard pad.content.count == 1 else { throw .invalidLength("padChar at offset \(pad.offset) is not 1 byte") }
+                guard pad.content.count == 1 else {
+                    throw .invalidLength("padChar at offset \(pad.offset) is not 1 byte")
+                }
                 padChar = pad.content[0]
             } else {
                 padChar = nil
@@ -545,7 +549,9 @@ public enum PKCS15 {
             case DER.Tag.sequence: keyType = .rsa
             case 0xA0: keyType = .ec
             default:
-                throw .invalidTag("EF(PrKDF): key type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported")
+                throw .invalidTag(
+                    "EF(PrKDF): key type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported"
+                )
             }
             var children = element.children()
             common = try CommonObjectAttributes(try children.read())
@@ -570,7 +576,9 @@ public enum PKCS15 {
 
     /// The card's PrKDF: the authentication key and, when `includeSignatureKey`, the
     /// signature key. RSA cards: `keySize` 1024 or 2048; EC cards: 384.
-    public static func belpicPrKDF(keyType: PrivateKeyObject.KeyType, keySize: Int, includeSignatureKey: Bool = true) -> [UInt8] {
+    public static func belpicPrKDF(keyType: PrivateKeyObject.KeyType, keySize: Int, includeSignatureKey: Bool = true)
+        -> [UInt8]
+    {
         var keys = [PrivateKeyObject.belpicAuthentication(keyType: keyType, keySize: keySize)]
         if includeSignatureKey { keys.append(.belpicSignature(keyType: keyType, keySize: keySize)) }
         return keys.flatMap { $0.derBytes() }
@@ -634,7 +642,9 @@ public enum PKCS15 {
 
         init(_ element: DERElement) throws(EIDError) {
             guard element.tag == DER.Tag.sequence else {
-                throw .invalidTag("EF(CDF): certificate type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported")
+                throw .invalidTag(
+                    "EF(CDF): certificate type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported"
+                )
             }
             var children = element.children()
             common = try CommonObjectAttributes(try children.read())
@@ -649,7 +659,8 @@ public enum PKCS15 {
     }
 
     /// Encodes EF(CDF) from certificate objects, zero-filled to `paddedTo` bytes.
-    public static func encodeCDF(_ certificates: [CertificateObject], paddedTo: Int? = nil) throws(EIDError) -> [UInt8] {
+    public static func encodeCDF(_ certificates: [CertificateObject], paddedTo: Int? = nil) throws(EIDError) -> [UInt8]
+    {
         try pad(certificates.flatMap { $0.derBytes() }, to: paddedTo, "EF(CDF)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BelgianEID
 
 @Suite("Identity")
@@ -157,7 +158,9 @@ struct IdentityTests {
         let identity = try Identity(tlv: Specimen.identity)
         var dumped = ""
         dump(identity, to: &dumped)
-        for text in [identity.description, identity.debugDescription, "\(identity)", String(reflecting: identity), dumped] {
+        for text in [
+            identity.description, identity.debugDescription, "\(identity)", String(reflecting: identity), dumped,
+        ] {
             #expect(!text.contains("71715100070"))
             #expect(!text.contains("SPECIMEN"))
             #expect(!text.contains("Alice"))
@@ -219,7 +222,9 @@ struct IdentityTests {
                 for _ in 0..<Int.random(in: 1...4, using: &rng) {
                     bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
                 }
-                if Bool.random(using: &rng) { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng))) }
+                if Bool.random(using: &rng) {
+                    bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng)))
+                }
             }
             do {
                 let identity = try Identity(tlv: bytes)
