@@ -12,7 +12,7 @@ rig_alive() {   # a dead but unreaped child still passes `kill -0`: read its sta
 }
 
 rig_stop_foreign_pcscd() {   # e.g. one started by a package's postinst
-    local pid; pid="$(tr -cd '0-9' </run/pcscd/pcscd.pid 2>/dev/null || true)"
+    local pid; pid="$(tr -cd '0-9' 2>/dev/null </run/pcscd/pcscd.pid || true)"
     if [ -n "$pid" ] && rig_alive "$pid"; then
         echo "rig: stopping a pcscd (pid $pid) that this rig did not start"
         kill -TERM "$pid" 2>/dev/null || true

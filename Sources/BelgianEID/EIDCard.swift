@@ -163,7 +163,12 @@ public final class EIDCard: Sendable {
     /// `.timeout`/`.cancelled` for the pin pad's own outcomes.
     public func verifyPINOnPinPad(language: PinPadLanguage = .dutch, timeoutSeconds: UInt8 = 30) throws {
         try Self.run {
-            let features = try PCSCFeature.parseList(channel.control(code: PCSCFeature.getFeatureRequest, input: []))
+            let features: [PCSCFeature: UInt32]
+            do {
+                features = try PCSCFeature.parseList(channel.control(code: PCSCFeature.getFeatureRequest, input: []))
+            } catch let error as PCSCError where !error.status.meansCardGone {
+                features = [:]  // readers without part-10 support refuse the request (vpcd: unsupported feature)
+            }
             guard let code = features[.verifyPINDirect] else {
                 throw EIDError.unsupported("the reader has no pin pad (no FEATURE_VERIFY_PIN_DIRECT)")
             }
@@ -300,6 +305,11 @@ public struct PINStatus: Sendable, Equatable, Codable {
     /// Whether the PIN is verified now, when the card told (1.7 empty VERIFY).
     public let verified: Bool?
     public var isBlocked: Bool { triesLeft == 0 }
+
+    public init(triesLeft: Int?, verified: Bool?) {
+        self.triesLeft = triesLeft
+        self.verified = verified
+    }
 }
 
 /// A signature made by the card.

@@ -93,6 +93,15 @@ public final class CardConnection: CardChannel {
         var response = [UInt8](repeating: 0, count: Self.maxResponse)
         var length = DWORD(response.count)
         try check(SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, &response, &length), "SCardTransmit")
+        if length < 2 {
+            // vpcd reports a card pulled mid-exchange as success with no bytes. pcscd notices
+            // the removal at its next poll (≤ 0.4 s): wait that long to name the real cause.
+            let removed = (try? context.waitForCard(in: reader, present: false, timeoutMilliseconds: 600)) != nil
+            throw PCSCError(
+                status: removed ? .removedCard : .commError, function: "SCardTransmit",
+                reason: removed ? "the card was removed during the exchange" : "the card answered \(length) bytes, no status word"
+            )
+        }
         return Array(response.prefix(Int(length)))
     }
 

@@ -57,11 +57,10 @@ extension Card {
             let context = try PCSCContext()
             var monitor = CardMonitor(context: context)
             let deadline = seconds.map { Date().addingTimeInterval($0) }
-            setvbuf(stdout, nil, _IOLBF, 0)
             while deadline.map({ Date() < $0 }) ?? true {
                 let wait = deadline.map { max(0, Int($0.timeIntervalSinceNow * 1000)) } ?? 1000
                 for event in try monitor.next(timeoutMilliseconds: min(wait, 1000)) {
-                    print(event)
+                    Terminal.printLine(event.description)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Terminal helpers for the CLI.
@@ -11,14 +12,19 @@ enum Terminal {
         guard tcgetattr(fd, &old) == 0 else { return readLine(strippingNewline: true) }
         var noEcho = old
         noEcho.c_lflag &= ~tcflag_t(ECHO)
-        fputs(prompt, stderr)
+        writeStandardError(prompt)
         tcsetattr(fd, TCSAFLUSH, &noEcho)
         defer {
             tcsetattr(fd, TCSAFLUSH, &old)
-            fputs("\n", stderr)
+            writeStandardError("\n")
         }
         return readLine(strippingNewline: true)
     }
 
-    static func error(_ text: String) { fputs("sleutel: \(text)\n", stderr) }
+    static func error(_ text: String) { writeStandardError("sleutel: \(text)\n") }
+
+    static func writeStandardError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+    /// Prints a line and flushes at once (for streams such as `card watch`).
+    static func printLine(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 }

@@ -1,0 +1,104 @@
+import Foundation
+import PCSC
+import Testing
+
+/// The virtual-card rig the integration tests run on: the real pcscd with the vpcd driver,
+/// started by `Tools/test.sh` (which sets `SLEUTEL_RIG=1`). Without the rig these tests are
+/// skipped; with `SLEUTEL_RIG=1` and no pcscd they fail instead of passing silently.
+enum Rig {
+    static let socket = "/run/pcscd/pcscd.comm"
+    static let readers = ["Virtual PCD 00 00", "Virtual PCD 00 01"]
+    static let ports = [35963, 35964]
+
+    static var required: Bool { ProcessInfo.processInfo.environment["SLEUTEL_RIG"] == "1" }
+    static var running: Bool { FileManager.default.fileExists(atPath: socket) }
+    static var enabled: Bool { required || running }
+
+    /// The package root (where Package.swift is).
+    static var root: URL {
+        if let r = ProcessInfo.processInfo.environment["SLEUTEL_ROOT"] { return URL(fileURLWithPath: r) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func profile(_ name: String) -> URL { root.appendingPathComponent("Hardware/cards/\(name).json") }
+
+    /// The built CLI.
+    static var binary: URL {
+        if let b = ProcessInfo.processInfo.environment["SLEUTEL_BIN"] { return URL(fileURLWithPath: b) }
+        return root.appendingPathComponent(".build/debug/sleutel")
+    }
+
+    /// Waits until `reader` holds a card (or is empty).
+    static func waitFor(_ reader: String, present: Bool, timeoutMilliseconds: Int = 5000) throws {
+        let context = try PCSCContext()
+        try context.waitForCard(in: reader, present: present, timeoutMilliseconds: timeoutMilliseconds)
+    }
+}
+
+/// The result of a finished process.
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Bytes written by one reader thread and read after it finished (DispatchGroup orders them).
+final class DataBox: @unchecked Sendable { var data = Data() }
+
+/// Runs a program with optional standard input and a hard timeout (then it is killed).
+func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    let group = DispatchGroup()
+    let outData = DataBox(), errData = DataBox()
+    group.enter()
+    DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        process.terminate()
+        usleep(200_000)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    process.waitUntilExit()
+    group.wait()
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+}
+
+/// A card process (`sleutel virtual-card run`) in one vpcd slot; `remove()` pulls it.
+final class CardProcess {
+    let process = Process()
+    let slot: Int
+
+    init(profile: String, slot: Int) throws {
+        self.slot = slot
+        process.executableURL = Rig.binary
+        process.arguments = ["virtual-card", "run", "--profile", Rig.profile(profile).path, "--port", String(Rig.ports[slot])]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try Rig.waitFor(Rig.readers[slot], present: true)
+    }
+
+    func remove() throws {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try Rig.waitFor(Rig.readers[slot], present: false)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+}
