@@ -112,6 +112,32 @@ struct ProfileCrossCheckTests {
         }
     }
 
+    @Test("key/certificate mismatches are refused with .keyMismatch")
+    func mismatch() throws {
+        let url = Fixtures.cardsDirectory.appendingPathComponent("specimen-1.7.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let profile = try CardProfile.load(from: url)
+        let material = try CardMaterial.load(for: profile, relativeTo: Fixtures.cardsDirectory)
+        #expect(material.authCertificate != nil)
+
+        var swapped = material
+        swapped.authKey = Fixtures.rsaSign
+        #expect(throws: VirtualCardError(.keyMismatch, "")) { try CardImage(profile: profile, material: swapped) }
+        do {
+            _ = try CardImage(profile: profile, material: swapped)
+        } catch {
+            #expect(error.reason.contains("auth"))
+            #expect(!error.description.contains(profile.pin))
+        }
+        var noKey = material
+        noKey.signKey = nil
+        #expect(throws: VirtualCardError(.keyMismatch, "")) { try CardImage(profile: profile, material: noKey) }
+        var wrongRRN = material
+        wrongRRN.rrnKey = Fixtures.rsaRRN
+        #expect(throws: VirtualCardError(.keyMismatch, "")) { try CardImage(profile: profile, material: wrongRRN) }
+        #expect(throws: Never.self) { try CardImage(profile: profile, material: material) }
+    }
+
     static func pin(of name: String) -> String? {
         guard let data = try? Data(contentsOf: Fixtures.cardsDirectory.appendingPathComponent(name)),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
