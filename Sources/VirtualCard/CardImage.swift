@@ -37,7 +37,7 @@ public struct CardImage: Sendable {
     public static let cdfFileSize = 256
 
     public let name: String
-    public let applet: AppletVersion
+    public let applet: CardApplet
     public var atr: [UInt8] { applet.atr }
     /// The 16-byte chip serial.
     public let chipSerial: [UInt8]
@@ -194,7 +194,7 @@ public struct CardImage: Sendable {
         }
     }
 
-    private static func check(key: PrivateKey?, certificate: Certificate?, role: String, applet: AppletVersion) throws(VirtualCardError) {
+    private static func check(key: PrivateKey?, certificate: Certificate?, role: String, applet: CardApplet) throws(VirtualCardError) {
         if let key {
             switch (applet, key.kind) {
             case (.v17, .rsa), (.v18, .ec): break
@@ -233,7 +233,7 @@ public struct CardImage: Sendable {
         }
     }
 
-    private static func keyBits(_ key: PrivateKey?, applet: AppletVersion) -> Int {
+    private static func keyBits(_ key: PrivateKey?, applet: CardApplet) -> Int {
         switch key?.kind {
         case .rsa(let bits)?: bits
         case .ec(_, let bits)?: bits
@@ -291,7 +291,7 @@ public struct CardImage: Sendable {
         return try crypto("RRN signature") { try key.sign(data: data, algorithm: rsaHash) }
     }
 
-    static func cardData(serial: [UInt8], applet: AppletVersion) -> [UInt8] {
+    static func cardData(serial: [UInt8], applet: CardApplet) -> [UInt8] {
         // Component code, OS number/version, softmask number/version: chip specific, made up.
         var data = serial + [0xD0, 0x01, 0x26, 0x01, 0x15]
         switch applet {

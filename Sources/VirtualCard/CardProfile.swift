@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Belpic applet version a virtual card emulates.
-public enum AppletVersion: String, Sendable, Codable, CaseIterable {
+public enum CardApplet: String, Sendable, Codable, CaseIterable {
     /// Applet 1.7: RSA-2048 user keys, ATR `3B 98 13 40 0A A5 03 01 01 01 AD 13 11`.
     case v17 = "1.7"
     /// Applet 1.8: ECDSA P-384 user keys and basic key, ATR `3B 7F 96 00 … 82 90 00`.
@@ -120,7 +120,7 @@ public struct CardProfile: Codable, Sendable, CustomStringConvertible {
     public var description: String { "CardProfile(\(name), applet \(applet.rawValue), PIN redacted)" }
     /// Free text from the profile's `description` key.
     public var summary: String?
-    public var applet: AppletVersion
+    public var applet: CardApplet
     /// 4–12 decimal digits. Never logged.
     public var pin: String
     /// 0…3; 0 = blocked.
@@ -146,7 +146,7 @@ public struct CardProfile: Codable, Sendable, CustomStringConvertible {
     }
 
     public init(
-        name: String, summary: String? = nil, applet: AppletVersion, pin: String, pinTriesLeft: Int = 3,
+        name: String, summary: String? = nil, applet: CardApplet, pin: String, pinTriesLeft: Int = 3,
         chipSerial: String, photoHash: String? = nil, rrnSignatureHash: String? = nil,
         nonRepudiationWindow: Int? = nil, identity: Identity, address: Address, photo: String? = nil,
         certificates: Certificates = Certificates()

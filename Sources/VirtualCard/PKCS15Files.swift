@@ -20,7 +20,7 @@ enum PKCS15 {
     }
 
     /// EF(TokenInfo) `5032`, 41 bytes.
-    static func tokenInfo(serial: [UInt8], applet: AppletVersion) -> [UInt8] {
+    static func tokenInfo(serial: [UInt8], applet: CardApplet) -> [UInt8] {
         // Graphical perso version, electrical perso version, electrical perso interface version, RFU.
         let perso: [UInt8] = applet == .v18 ? [0x04, 0x04, 0x01, 0x00] : [0x03, 0x03, 0x01, 0x00]
         return DERWriter.sequence(
@@ -52,7 +52,7 @@ enum PKCS15 {
 
     /// EF(PrKDF) `5035`: "Authentication" (82) and "Signature" (83) private keys; RSA entries are
     /// SEQUENCEs, EC entries the `[0]` privateECKey choice.
-    static func prkdf(applet: AppletVersion, keyBits: Int, hasAuth: Bool, hasSign: Bool) -> [UInt8] {
+    static func prkdf(applet: CardApplet, keyBits: Int, hasAuth: Bool, hasSign: Bool) -> [UInt8] {
         let outer: UInt8 = applet.isEC ? 0xA0 : 0x30
         let bits: [UInt8] = [0x02, 0x02, UInt8(keyBits >> 8 & 0xFF), UInt8(keyBits & 0xFF)]
         let typeAttributes = DERWriter.element(0xA1, DERWriter.sequence(DERWriter.path(df00), bits))

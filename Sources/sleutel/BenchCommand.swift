@@ -29,6 +29,7 @@ extension Card {
         @Option(help: "Full reads to time.") var iterations = 50
         @Option(help: "Single APDUs to time for the round-trip floor.") var roundTrips = 2000
         @Flag(help: "Read only the certificates (what pkcs15-tool reads).") var certificatesOnly = false
+        @Flag(help: "Also time each file on its own.") var perFile = false
 
         func run() throws {
             let context = try PCSCContext()
@@ -80,6 +81,22 @@ extension Card {
             ]
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+            guard perFile else { return }
+            for file in EIDFile.allCases where card.applet.isEC || file != .basicPublicKey {
+                var fileTimes: [Double] = []
+                var fileAPDUs = 0
+                var bytes = 0
+                for _ in 0..<iterations {
+                    let before = channel.apdus
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    bytes = try card.read(file).count
+                    fileTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+                    fileAPDUs = channel.apdus - before
+                }
+                fileTimes.sort()
+                let p50 = fileTimes[fileTimes.count / 2]
+                print("\(file.rawValue): \(bytes) bytes, \(fileAPDUs) APDUs, p50 \(Int(p50)) µs, \(Int(p50 / Double(max(1, fileAPDUs)))) µs/APDU")
+            }
         }
     }
 }

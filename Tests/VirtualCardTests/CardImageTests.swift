@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Card image")
 struct CardImageTests {
-    @Test("identity file: tags ascending, chip number, photo hash by profile algorithm", arguments: AppletVersion.allCases)
-    func identityFile(applet: AppletVersion) throws {
+    @Test("identity file: tags ascending, chip number, photo hash by profile algorithm", arguments: CardApplet.allCases)
+    func identityFile(applet: CardApplet) throws {
         let image = applet == .v17 ? Fixtures.image17 : Fixtures.image18
         let identity = try #require(image.file(CardImage.Path.identity))
         let fields = tlvFields(identity)
@@ -134,8 +134,8 @@ struct CardImageTests {
         #expect(image.file(CardImage.Path.prkdf)?.count == 60)
     }
 
-    @Test("GET CARD DATA bytes", arguments: AppletVersion.allCases)
-    func cardData(applet: AppletVersion) {
+    @Test("GET CARD DATA bytes", arguments: CardApplet.allCases)
+    func cardData(applet: CardApplet) {
         let image = applet == .v17 ? Fixtures.image17 : Fixtures.image18
         #expect(image.cardData.count == 28)
         #expect(Array(image.cardData.prefix(16)) == image.chipSerial)

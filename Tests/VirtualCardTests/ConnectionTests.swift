@@ -94,7 +94,7 @@ struct ConnectionTests {
 
         server.sendFrame([0x01])  // power on: no reply
         server.sendFrame([0x04])
-        #expect(server.readFrame() == AppletVersion.v17.atr)
+        #expect(server.readFrame() == CardApplet.v17.atr)
 
         // vpcd's two-write pattern: length, then body; and the body itself split too.
         let select = apdu("00 A4 08 0C 06 3F 00 DF 01 40 31")
@@ -113,7 +113,7 @@ struct ConnectionTests {
         #expect(server.readFrame() == [0x90, 0x00])
         server.sendFrame([0x02])
         server.sendFrame([0x04])
-        #expect(server.readFrame() == AppletVersion.v17.atr)
+        #expect(server.readFrame() == CardApplet.v17.atr)
         server.sendFrame(apdu("00 20 00 01"))
         #expect(server.readFrame() == [0x63, 0xC3])
         server.sendFrame([0x00])
@@ -146,7 +146,7 @@ struct ConnectionTests {
         // The card comes back (reconnect on), with the PIN counter preserved.
         try server.accept()
         server.sendFrame([0x04])
-        #expect(server.readFrame() == AppletVersion.v18.atr)
+        #expect(server.readFrame() == CardApplet.v18.atr)
         server.sendFrame(apdu("80 E4 00 01 1F"))
         #expect(server.readFrame()?[28] == 0x02)
 
@@ -154,7 +154,7 @@ struct ConnectionTests {
         server.closePeer()
         try server.accept()
         server.sendFrame([0x04])
-        #expect(server.readFrame() == AppletVersion.v18.atr)
+        #expect(server.readFrame() == CardApplet.v18.atr)
         #expect(connection.insertions == 3)
 
         connection.remove()

@@ -27,7 +27,7 @@ enum Fixtures {
     static let address = CardProfile.Address(streetAndNumber: "Meirbrug 1", zip: "2000", municipality: "Antwerpen")
 
     static func profile(
-        _ applet: AppletVersion, pin: String = "1234", tries: Int = 3, photoHash: String? = nil,
+        _ applet: CardApplet, pin: String = "1234", tries: Int = 3, photoHash: String? = nil,
         window: Int? = nil
     ) -> CardProfile {
         CardProfile(
@@ -36,7 +36,7 @@ enum Fixtures {
         )
     }
 
-    static func material(_ applet: AppletVersion, sign: Bool = true) -> CardMaterial {
+    static func material(_ applet: CardApplet, sign: Bool = true) -> CardMaterial {
         switch applet {
         case .v17: CardMaterial(photo: photo, authKey: rsaAuth, signKey: sign ? rsaSign : nil, rrnKey: rsaRRN)
         case .v18: CardMaterial(photo: photo, authKey: ecAuth, signKey: sign ? ecSign : nil, rrnKey: ecRRN, basicKey: ecBasic)
@@ -46,7 +46,7 @@ enum Fixtures {
     static let image17 = try! CardImage(profile: profile(.v17), material: material(.v17))
     static let image18 = try! CardImage(profile: profile(.v18), material: material(.v18))
 
-    static func emulator(_ applet: AppletVersion) -> EIDCardEmulator {
+    static func emulator(_ applet: CardApplet) -> EIDCardEmulator {
         EIDCardEmulator(image: applet == .v17 ? image17 : image18)
     }
 

@@ -51,8 +51,8 @@ struct FuzzTests {
         }
     }
 
-    @Test("20,000 random APDUs never crash and always answer ≥ 2 bytes", arguments: AppletVersion.allCases)
-    func fuzz(applet: AppletVersion) {
+    @Test("20,000 random APDUs never crash and always answer ≥ 2 bytes", arguments: CardApplet.allCases)
+    func fuzz(applet: CardApplet) {
         var rng = SeededGenerator(state: applet == .v17 ? 0x5EED_0017 : 0x5EED_0018)
         var card = Fixtures.emulator(applet)
         var statusWords: Set<UInt16> = []

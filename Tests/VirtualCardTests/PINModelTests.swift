@@ -7,7 +7,7 @@ import Testing
 struct PINModelTests {
     /// Runs a script of named commands; returns the final status word of every "sign"
     /// (PSO:CDS, plus GET RESPONSE when it answered 61xx).
-    static func script(_ applet: AppletVersion, _ commands: [String]) -> [UInt16] {
+    static func script(_ applet: CardApplet, _ commands: [String]) -> [UInt16] {
         var card = Fixtures.emulator(applet)
         let algorithm: UInt8 = applet == .v17 ? 0x08 : 0x02
         let hash = applet == .v17 ? DigestAlgorithm.sha256.hash([7]) : DigestAlgorithm.sha384.hash([7])
@@ -38,8 +38,8 @@ struct PINModelTests {
         return results
     }
 
-    @Test("authentication key: PIN once", arguments: AppletVersion.allCases)
-    func authOnce(applet: AppletVersion) {
+    @Test("authentication key: PIN once", arguments: CardApplet.allCases)
+    func authOnce(applet: CardApplet) {
         #expect(Self.script(applet, ["mse82", "sign"]) == [0x6982])
         #expect(Self.script(applet, ["mse82", "verify", "sign", "sign", "read", "read", "sign"]) == [0x9000, 0x9000, 0x9000])
         #expect(Self.script(applet, ["verify", "read", "read", "mse82", "sign"]) == [0x9000], "any time earlier")
@@ -81,8 +81,8 @@ struct PINModelTests {
         #expect(card.process(psoAPDU(DigestAlgorithm.sha384.hash([1]))) == [0x69, 0x82])
     }
 
-    @Test("mixed use (§5.5 examples)", arguments: AppletVersion.allCases)
-    func mixed(applet: AppletVersion) {
+    @Test("mixed use (§5.5 examples)", arguments: CardApplet.allCases)
+    func mixed(applet: CardApplet) {
         // Accepted: VERIFY, sign(auth), VERIFY, sign(nonrep), sign(auth).
         #expect(Self.script(applet, ["mse82", "verify", "sign", "mse83", "verify", "sign", "mse82", "sign"]) == [0x9000, 0x9000, 0x9000])
         // Refused: VERIFY, sign(nonrep), sign(auth) — a VERIFY consumed by non-repudiation
