@@ -639,7 +639,7 @@ public struct DocumentType: Sendable, Hashable, Codable, CustomStringConvertible
 
 /// Tag `10`: special status (§3.4): `0` none, `1` white cane, `2` extended minority,
 /// `3` both, `4` yellow cane, `5` yellow cane + extended minority.
-public struct SpecialStatus: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SpecialStatus: CardTextValue {
     /// The text on the card.
     public let raw: String
 
@@ -667,21 +667,10 @@ public struct SpecialStatus: Sendable, Hashable, Codable, CustomStringConvertibl
         default: nil
         }
     }
-
-    public var description: String { name.map { "\(raw) (\($0))" } ?? raw }
-
-    public init(from decoder: any Decoder) throws {
-        raw = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(raw)
-    }
 }
 
 /// Tag `13`: special organisation on foreigner cards.
-public struct SpecialOrganisation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SpecialOrganisation: CardTextValue {
     /// The text on the card.
     public let raw: String
 
@@ -698,21 +687,10 @@ public struct SpecialOrganisation: Sendable, Hashable, Codable, CustomStringConv
         default: nil
         }
     }
-
-    public var description: String { name.map { "\(raw) (\($0))" } ?? raw }
-
-    public init(from decoder: any Decoder) throws {
-        raw = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(raw)
-    }
 }
 
 /// Tag `16`: work permit mention on foreigner cards.
-public struct WorkPermitMention: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct WorkPermitMention: CardTextValue {
     /// The text on the card.
     public let raw: String
 
@@ -729,22 +707,11 @@ public struct WorkPermitMention: Sendable, Hashable, Codable, CustomStringConver
         default: nil
         }
     }
-
-    public var description: String { name.map { "\(raw) (\($0))" } ?? raw }
-
-    public init(from decoder: any Decoder) throws {
-        raw = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(raw)
-    }
 }
 
 /// Tag `15`: date and country of protection, `dd.MM.yyyy-CC`. The raw text is kept; the
 /// parsed parts are nil when the text does not have that form.
-public struct ProtectionMention: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct ProtectionMention: CardTextValue {
     /// The text on the card.
     public let raw: String
 
@@ -770,15 +737,31 @@ public struct ProtectionMention: Sendable, Hashable, Codable, CustomStringConver
         return String(decoding: bytes[11...], as: UTF8.self)
     }
 
-    public var description: String { raw }
+    /// No code list: the text is the value.
+    public var name: String? { nil }
+}
+
+/// A value from a code list, kept as the text on the card and coded in JSON as that text.
+public protocol CardTextValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The text on the card.
+    var raw: String { get }
+    /// Wraps card text.
+    init(raw: String)
+    /// The code list's name for the value, nil when unknown.
+    var name: String? { get }
+}
+
+extension CardTextValue {
+    /// `raw (name)`, or the raw text when the code is unknown.
+    public var description: String { name.map { "\(raw) (\($0))" } ?? raw }
 
     public init(from decoder: any Decoder) throws {
-        raw = try decoder.singleValueContainer().decode(String.self)
+        self.init(raw: try decoder.singleValueContainer().decode(String.self))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(raw)
+        var container = encoder.singleValueContainer()
+        try container.encode(raw)
     }
 }
 
