@@ -90,9 +90,13 @@ public final class CardConnection: CardChannel {
     private func transmitOnce(_ apdu: [UInt8]) throws -> [UInt8] {
         let (handle, proto) = state.withLock { ($0.handle, $0.activeProtocol) }
         let pci = proto == .t1 ? CPCSC_pci_t1() : proto == .raw ? CPCSC_pci_raw() : CPCSC_pci_t0()
-        var response = [UInt8](repeating: 0, count: Self.maxResponse)
-        var length = DWORD(response.count)
-        try check(SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, &response, &length), "SCardTransmit")
+        var length = DWORD(Self.maxResponse)
+        var rv = Int(SCARD_S_SUCCESS)
+        let response = [UInt8](unsafeUninitializedCapacity: Self.maxResponse) { buffer, count in
+            rv = SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, buffer.baseAddress, &length)
+            count = rv == SCARD_S_SUCCESS ? min(Int(length), Self.maxResponse) : 0
+        }
+        try check(rv, "SCardTransmit")
         if length < 2 {
             // vpcd reports a card pulled mid-exchange as success with no bytes. pcscd notices
             // the removal at its next poll (≤ 0.4 s): wait that long to name the real cause.
@@ -102,7 +106,7 @@ public final class CardConnection: CardChannel {
                 reason: removed ? "the card was removed during the exchange" : "the card answered \(length) bytes, no status word"
             )
         }
-        return Array(response.prefix(Int(length)))
+        return response
     }
 
     public func transmit(_ command: CommandAPDU) throws -> ResponseAPDU {

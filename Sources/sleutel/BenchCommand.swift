@@ -51,9 +51,15 @@ extension Card {
             rtt.sort()
             let rttMean = rtt.reduce(0, +) / Double(rtt.count)
 
+            // Reads alternate with bursts of single APDUs, so drift in machine load hits both alike.
             var times: [Double] = []
+            var burstRTT: [Double] = []
             var apdusPerRead = 0
+            let burst = max(10, roundTrips / max(1, iterations))
             for i in 0..<(iterations + 3) {
+                let r0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<burst { _ = try connection.transmitRaw(select) }
+                let rttHere = Double(DispatchTime.now().uptimeNanoseconds - r0) / 1000 / Double(burst)
                 let before = channel.apdus
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 if certificatesOnly {
@@ -63,16 +69,21 @@ extension Card {
                 }
                 let us = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000
                 apdusPerRead = channel.apdus - before
-                if i >= 3 { times.append(us) }  // three warm-up reads
+                if i >= 3 {  // three warm-up rounds
+                    times.append(us)
+                    burstRTT.append(rttHere)
+                }
             }
+            let interleavedRTT = burstRTT.reduce(0, +) / Double(burstRTT.count)
             times.sort()
             let mean = times.reduce(0, +) / Double(times.count)
-            let floor = Double(apdusPerRead) * rttMean
+            let floor = Double(apdusPerRead) * interleavedRTT
             let result: [String: Any] = [
                 "what": certificatesOnly ? "certificates" : "full read (identity, signatures, address, photo, certificates)",
                 "applet": "\(card.applet)",
                 "apdus_per_read": apdusPerRead,
                 "rtt_us_mean": (rttMean * 10).rounded() / 10,
+                "rtt_us_interleaved": (interleavedRTT * 10).rounded() / 10,
                 "rtt_us_p50": rtt[rtt.count / 2],
                 "read_us_mean": mean.rounded(),
                 "read_us_p50": times[times.count / 2].rounded(),
