@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sleutel", targets: ["sleutel"]),
         .library(name: "BelgianEID", targets: ["BelgianEID"]),
         .library(name: "VirtualCard", targets: ["VirtualCard"]),
+        .library(name: "Trust", targets: ["Trust"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,11 @@ let package = Package(
             providers: [.apt(["libpcsclite-dev"])]
         ),
         .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
@@ -32,10 +38,16 @@ let package = Package(
         .target(name: "PCSC", dependencies: ["CPCSC"], swiftSettings: swiftSettings),
         .target(name: "BelgianEID", dependencies: ["PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .target(name: "VirtualCard", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "Trust",
+            dependencies: ["CryptoCore", "CCurl"],
+            resources: [.copy("Roots")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -43,10 +55,11 @@ let package = Package(
         .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PCSC", "BelgianEID", "VirtualCard", "CryptoCore"],
+            dependencies: ["PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust"],
             swiftSettings: swiftSettings
         ),
     ]

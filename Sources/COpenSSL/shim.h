@@ -25,4 +25,63 @@ static inline void COpenSSL_GENERAL_NAMES_free(STACK_OF(GENERAL_NAME) *s) { GENE
 static inline int COpenSSL_sk_POLICYINFO_num(const STACK_OF(POLICYINFO) *s) { return sk_POLICYINFO_num(s); }
 static inline POLICYINFO *COpenSSL_sk_POLICYINFO_value(const STACK_OF(POLICYINFO) *s, int i) { return sk_POLICYINFO_value(s, i); }
 static inline void COpenSSL_CERTIFICATEPOLICIES_free(STACK_OF(POLICYINFO) *s) { CERTIFICATEPOLICIES_free(s); }
+
+/* Certificate extension readers: each copies URIs/OIDs out so Swift never walks OpenSSL stacks. */
+static inline int COpenSSL_crl_urls(X509 *x, char **out, int max) {
+    int n = 0;
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    if (!dps) return 0;
+    for (int i = 0; i < sk_DIST_POINT_num(dps) && n < max; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (!dp->distpoint || dp->distpoint->type != 0) continue;
+        GENERAL_NAMES *names = dp->distpoint->name.fullname;
+        for (int j = 0; j < sk_GENERAL_NAME_num(names) && n < max; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(names, j);
+            if (g->type != GEN_URI) continue;
+            out[n++] = OPENSSL_strndup((const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
+                                       ASN1_STRING_length(g->d.uniformResourceIdentifier));
+        }
+    }
+    CRL_DIST_POINTS_free(dps);
+    return n;
+}
+
+static inline int COpenSSL_aia_urls(X509 *x, int method_nid, char **out, int max) {
+    int n = 0;
+    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+    if (!aia) return 0;
+    for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia) && n < max; i++) {
+        ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+        if (OBJ_obj2nid(ad->method) != method_nid || ad->location->type != GEN_URI) continue;
+        out[n++] = OPENSSL_strndup((const char *)ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
+                                   ASN1_STRING_length(ad->location->d.uniformResourceIdentifier));
+    }
+    AUTHORITY_INFO_ACCESS_free(aia);
+    return n;
+}
+
+/* Writes each policy OID as dotted text into out[i] (80 bytes each). Returns the count, -1 if malformed. */
+static inline int COpenSSL_policy_oids(X509 *x, char (*out)[80], int max) {
+    int crit = 0;
+    CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+    if (!pols) return crit == -1 ? 0 : -1;
+    int n = 0;
+    for (int i = 0; i < sk_POLICYINFO_num(pols) && n < max; i++) {
+        POLICYINFO *pi = sk_POLICYINFO_value(pols, i);
+        OBJ_obj2txt(out[n++], 80, pi->policyid, 1);
+    }
+    CERTIFICATEPOLICIES_free(pols);
+    return n;
+}
+
+/* Dotted OIDs of all extensions, with their critical flags. */
+static inline int COpenSSL_extension_oids(X509 *x, char (*out)[80], int *critical, int max) {
+    int count = X509_get_ext_count(x), n = 0;
+    for (int i = 0; i < count && n < max; i++) {
+        X509_EXTENSION *e = X509_get_ext(x, i);
+        OBJ_obj2txt(out[n], 80, X509_EXTENSION_get_object(e), 1);
+        critical[n++] = X509_EXTENSION_get_critical(e);
+    }
+    return n;
+}
 #endif

@@ -127,3 +127,33 @@ struct CertificateTests {
         #expect(try Certificate.all(pem: text).count == 2)
     }
 }
+
+@Suite("Certificate extensions")
+struct CertificateExtensionTests {
+    func load(_ path: String) throws -> Certificate {
+        try Certificate(pem: String(contentsOf: CertificateTests.pki.appendingPathComponent(path), encoding: .utf8))
+    }
+
+    @Test("policies, AIA, CRL distribution points, constraints of a test-PKI leaf and CA")
+    func leaf() throws {
+        let auth = try load("persons/specimen-1.7/auth.crt")
+        #expect(try auth.policyOIDs() == ["2.16.56.12.1.1.2.2"])
+        #expect(auth.ocspURLs == ["http://127.0.0.1:8888/citizen-ca"])
+        #expect(auth.crlURLs.first?.hasPrefix("http://127.0.0.1:8890/") == true)
+        #expect(auth.pathLengthConstraint == nil)
+        #expect(!auth.isSelfIssued)
+        #expect(!auth.hasUnhandledCriticalExtension)
+        #expect(auth.extensions.contains { $0.oid == "2.5.29.15" && $0.isCritical })
+        let ca = try load("rsa/citizen-ca.crt")
+        #expect(ca.pathLengthConstraint == 0)
+        #expect(auth.issuerNameMatches(subjectOf: ca))
+        let root = try load("rsa/root.crt")
+        #expect(root.isSelfIssued)
+        #expect(!auth.issuerNameMatches(subjectOf: root))
+        #expect(root.signatureAlgorithm.contains("sha256") || root.signatureAlgorithm.contains("SHA256"))
+        let sign = try load("persons/specimen-1.7/sign.crt")
+        #expect(sign.hasExtension(Certificate.qcStatementsOID))
+        #expect(!auth.hasExtension(Certificate.qcStatementsOID))
+        #expect(try auth.publicKeyFingerprint().count == 32)
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the strength of public keys and certificates.",
+        subcommands: []
+    )
+}
