@@ -54,6 +54,12 @@ extension Certificate {
     /// True when the extension `oid` is present.
     public func hasExtension(_ oid: String) -> Bool { extensions.contains { $0.oid == oid } }
 
+    /// True when basicConstraints says `cA: TRUE`, whatever the key usage says
+    /// (``Certificate/isCA`` also requires keyCertSign when a key usage is present).
+    public var basicConstraintsCA: Bool {
+        X509_get_extension_flags(box.x509) & UInt32(EXFLAG_CA) != 0
+    }
+
     /// basicConstraints pathLenConstraint, or nil when absent.
     public var pathLengthConstraint: Int? {
         let v = X509_get_pathlen(box.x509)
