@@ -14,9 +14,11 @@ let package = Package(
         .library(name: "BelgianEID", targets: ["BelgianEID"]),
         .library(name: "VirtualCard", targets: ["VirtualCard"]),
         .library(name: "Trust", targets: ["Trust"]),
+        .library(name: "Rights", targets: ["Rights"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,12 @@ let package = Package(
         .target(name: "BelgianEID", dependencies: ["PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .target(name: "VirtualCard", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .target(
+            name: "Storage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(
             name: "Trust",
             dependencies: ["CryptoCore", "CCurl"],
             resources: [.copy("Roots")],
@@ -47,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -55,6 +63,7 @@ let package = Package(
         .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(

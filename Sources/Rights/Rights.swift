@@ -1,0 +1,4 @@
+import Storage
+
+/// Placeholder: the Rights module is being written.
+enum RightsPlaceholder {}
