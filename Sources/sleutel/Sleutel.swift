@@ -5,6 +5,6 @@ struct Sleutel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sleutel",
         abstract: "Belgian eID and one-time-code authentication backend.",
-        subcommands: [Card.self, VirtualCardCommand.self, Keys.self, RightsCommand.self]
+        subcommands: [Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self]
     )
 }
