@@ -1,4 +1,142 @@
+import Foundation
 import GRDB
 
-/// Placeholder: the Storage module's database service is being written.
-enum StoragePlaceholder {}
+/// One migration contributed by a module: an identifier unique across the whole program
+/// (prefix it with the module name, e.g. `"rights.v1"`) and the schema change.
+public struct StorageMigration: Sendable {
+    public let identifier: String
+    public let migrate: @Sendable (GRDB.Database) throws -> Void
+
+    public init(_ identifier: String, migrate: @escaping @Sendable (GRDB.Database) throws -> Void) {
+        self.identifier = identifier
+        self.migrate = migrate
+    }
+}
+
+/// The migrations of all modules, applied in registration order. Each module exposes a static
+/// list (`RightsSchema.migrations`); the program registers the lists of the modules it uses.
+public struct MigrationRegistry: Sendable {
+    public private(set) var migrations: [StorageMigration] = []
+
+    public init() {}
+
+    public init(_ lists: [StorageMigration]...) {
+        for list in lists { register(list) }
+    }
+
+    /// Adds migrations. Identifiers must be unique; a duplicate is a programming error.
+    public mutating func register(_ list: [StorageMigration]) {
+        for migration in list {
+            precondition(!migrations.contains { $0.identifier == migration.identifier },
+                         "duplicate migration \(migration.identifier)")
+            migrations.append(migration)
+        }
+    }
+
+    var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier, migrate: migration.migrate)
+        }
+        return migrator
+    }
+}
+
+/// The database service: SQLite through GRDB. A file database is a `DatabasePool` in WAL mode
+/// (parallel reads, one writer); an in-memory database (tests) is a `DatabaseQueue`.
+///
+/// Writes run in an immediate transaction, so a check followed by a write inside one `write`
+/// closure is serialised against every other writer (INV-11 of the rights spec).
+///
+/// PostgreSQL (several instances) is planned behind the same `read`/`write` surface; until a
+/// second implementation exists there is no protocol here.
+public final class Database: Sendable {
+    /// The file path, or nil in memory.
+    public let path: String?
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) a database file in WAL mode and applies the migrations.
+    public static func open(path: String, migrations: MigrationRegistry) throws(StorageError) -> Database {
+        let database: Database
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let pool = try DatabasePool(path: path, configuration: Database.configuration())
+            database = Database(path: path, writer: pool)
+        } catch let error as DatabaseError {
+            throw StorageError(.open, "cannot open database file: \(StorageError.from(error).reason)")
+        } catch {
+            throw StorageError(.open, "cannot open database file: \(error)")
+        }
+        try database.migrate(migrations)
+        return database
+    }
+
+    /// An in-memory database with the migrations applied (tests, dry runs).
+    public static func inMemory(migrations: MigrationRegistry) throws(StorageError) -> Database {
+        let database: Database
+        do {
+            database = Database(path: nil, writer: try DatabaseQueue(configuration: Database.configuration()))
+        } catch let error as DatabaseError {
+            throw StorageError.from(error)
+        } catch {
+            throw StorageError(.open, "\(error)")
+        }
+        try database.migrate(migrations)
+        return database
+    }
+
+    private init(path: String?, writer: any DatabaseWriter) {
+        self.path = path
+        self.writer = writer
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.publicStatementArguments = false  // never put bound values in errors or traces
+        configuration.busyMode = .timeout(10)
+        configuration.label = "sleutel"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return configuration
+    }
+
+    private func migrate(_ registry: MigrationRegistry) throws(StorageError) {
+        do {
+            try registry.migrator.migrate(writer)
+        } catch let error as DatabaseError {
+            throw StorageError(.migration, StorageError.from(error).reason)
+        } catch {
+            throw StorageError(.migration, "\(error)")
+        }
+    }
+
+    /// Runs `body` in a read-only snapshot.
+    public func read<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+        do { return try writer.read(body) } catch let error as DatabaseError { throw StorageError.from(error) }
+    }
+
+    /// Runs `body` in one immediate write transaction: everything or nothing is written.
+    /// Errors thrown by `body` roll the transaction back and are rethrown unchanged; SQLite
+    /// errors become `StorageError`.
+    public func write<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+        do { return try writer.write(body) } catch let error as DatabaseError { throw StorageError.from(error) }
+    }
+
+    /// Runs `body` outside of a transaction, for work that manages its own transactions
+    /// (bulk imports committing in batches).
+    public func writeWithoutTransaction<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+        do { return try writer.writeWithoutTransaction(body) } catch let error as DatabaseError {
+            throw StorageError.from(error)
+        }
+    }
+
+    /// Truncates the WAL file (after a bulk import).
+    public func checkpoint() throws {
+        do { _ = try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } } catch let error as DatabaseError {
+            throw StorageError.from(error)
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Storage
-
-/// Placeholder: the Rights module is being written.
-enum RightsPlaceholder {}
