@@ -208,7 +208,8 @@ public final class BigNum: @unchecked Sendable {
 
     /// `self^exponent` (no modulus; keep exponents small).
     public func power(_ exponent: Int) -> BigNum {
-        Self.compute("BN_exp") { r, c in BN_exp(r, bn, BigNum(UInt64(exponent)).bn, c) }
+        let e = BigNum(UInt64(exponent))
+        return withExtendedLifetime(e) { Self.compute("BN_exp") { r, c in BN_exp(r, bn, e.bn, c) } }
     }
 
     /// Modular inverse, or nil when `gcd(self, modulus) ≠ 1`.
@@ -236,7 +237,8 @@ public final class BigNum: @unchecked Sendable {
         guard bitCount > 2, isOdd else { return self == BigNum(2) }
         let r = BigNum.make()
         defer { BN_free(r) }
-        guard BN_mod_exp_mont_word(r, 2, subtracting(1).bn, bn, Self.context, nil) == 1 else {
+        let exponent = subtracting(1)
+        guard withExtendedLifetime(exponent, { BN_mod_exp_mont_word(r, 2, exponent.bn, bn, Self.context, nil) }) == 1 else {
             _ = drainOpenSSLErrors()
             return false
         }
@@ -283,17 +285,36 @@ public final class BigNum: @unchecked Sendable {
         if isNegative || isZero { return BigNum(0) }
         let bits = bitCount
         if bits <= k { return BigNum(1) }
-        // Start above the root: 2^ceil(bits/k) > self^(1/k).
-        var x = BigNum(1).shiftedLeft(by: (bits + k - 1) / k)
+        // Start just above the root, from a 52-bit floating-point estimate, so Newton's
+        // method converges quadratically from the first step.
+        var x = Self.rootStart(self, k)
         let km1 = UInt64(k - 1)
         while true {
             // y = ((k-1)·x + self / x^(k-1)) / k
             let xk1 = x.power(k - 1)
             guard let (q, _) = try? quotientAndRemainder(dividingBy: xk1) else { return x }
             let y = x.multiplied(by: km1).adding(q).divided(by: UInt64(k))
-            if y >= x { return x }
+            if y >= x { break }
             x = y
         }
+        // Newton from above ends at the floor; the fix-ups only guard a low start.
+        while x.adding(1).power(k) <= self { x = x.adding(1) }
+        while x.power(k) > self { x = x.subtracting(1) }
+        return x
+    }
+
+    /// An over-estimate of self^(1/k) good to about 40 bits.
+    private static func rootStart(_ n: BigNum, _ k: Int) -> BigNum {
+        let bits = n.bitCount
+        let shift = max(0, bits - 64)
+        let top = Double(n.shiftedRight(by: shift).uint64Value ?? 1)
+        let t = (log2(top) + Double(shift)) / Double(k)
+        let whole = Int(t.rounded(.down))
+        let mantissa = UInt64(pow(2, t - Double(whole)) * 4503599627370496.0)  // 2^52
+        let estimate = whole >= 52
+            ? BigNum(mantissa).shiftedLeft(by: whole - 52)
+            : BigNum(mantissa >> UInt64(52 - whole))
+        return estimate.adding(estimate.shiftedRight(by: 36)).adding(2)
     }
 
     /// When `self = b^k` for some integer `b ≥ 2` and `k ≥ 2`, returns `(b, k)` with the
@@ -303,19 +324,56 @@ public final class BigNum: @unchecked Sendable {
         guard !isNegative, bitCount > 1 else { return nil }
         if isPerfectSquare { return (squareRoot(), 2) }
         let bits = bitCount
+        let low = lowWord
         for k in Self.smallPrimes(upTo: bits) where k > 2 {
-            // For large k the root is a machine word: estimate and verify exactly.
             if bits / k < 50 {
+                // The root is a machine word: estimate, filter on the low 64 bits, verify exactly.
                 let estimate = Self.rootEstimate(self, k)
                 for candidate in [estimate &- 1, estimate, estimate &+ 1] where candidate >= 2 {
-                    if BigNum(candidate).power(k) == self { return (BigNum(candidate), k) }
+                    var p: UInt64 = 1
+                    for _ in 0..<k { p = p &* candidate }
+                    if p == low, BigNum(candidate).power(k) == self { return (BigNum(candidate), k) }
                 }
                 continue
             }
+            // A k-th power is a k-th power residue modulo every prime q ≡ 1 (mod k).
+            guard (Self.residueFilters[k] ?? Self.powerResidueFilter(k)).allSatisfy({ q in
+                let r = remainder(dividingBy: q)
+                return r == 0 || Self.powMod(r, (q - 1) / UInt64(k), q) == 1
+            }) else { continue }
             let r = root(k)
             if r.power(k) == self { return (r, k) }
         }
         return nil
+    }
+
+    private var lowWord: UInt64 {
+        let bytes = bigEndianBytes.suffix(8)
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private static let residueFilters: [Int: [UInt64]] = Dictionary(
+        uniqueKeysWithValues: smallPrimes(upTo: 300).dropFirst().map { ($0, powerResidueFilter($0)) })
+
+    /// The first eight primes q ≡ 1 (mod k) (random values pass each with probability 1/k).
+    private static func powerResidueFilter(_ k: Int) -> [UInt64] {
+        var out: [UInt64] = []
+        var q = UInt64(2 * k + 1)
+        while out.count < 8 {
+            if BigNum(q).isProbablePrime { out.append(q) }
+            q += UInt64(2 * k)
+        }
+        return out
+    }
+
+    static func powMod(_ base: UInt64, _ exponent: UInt64, _ modulus: UInt64) -> UInt64 {
+        var result: UInt64 = 1, b = base % modulus, e = exponent
+        while e > 0 {
+            if e & 1 == 1 { result = UInt64((UInt128(result) * UInt128(b)) % UInt128(modulus)) }
+            b = UInt64((UInt128(b) * UInt128(b)) % UInt128(modulus))
+            e >>= 1
+        }
+        return result
     }
 
     /// Floating-point estimate of self^(1/k) for roots below 2⁵³.

@@ -1,0 +1,287 @@
+import CryptoCore
+import Foundation
+
+/// Judges public keys: structural checks that catch broken or backdoored keys, plus a size and
+/// curve policy with end years.
+///
+/// Check ids (stable; used in JSON output and by the benchmark's comparison with badkeys):
+///
+/// | id | what |
+/// |---|---|
+/// | `rsa.size` | modulus size under the profile, with its last acceptable year |
+/// | `rsa.exponent` | `e` odd and 65537 ≤ e < 2²⁵⁶ (FIPS 186-5 §A.1.1), and `e < n` |
+/// | `rsa.modulus.even` | `n` odd |
+/// | `rsa.modulus.prime` | `n` composite (Fermat base-2 screen, then `BN_check_prime`) |
+/// | `rsa.modulus.power` | `n` not a perfect power `b^k` |
+/// | `rsa.smallFactors` | no prime factor ≤ 65537 (one gcd with the primorial) |
+/// | `rsa.fermat` | Fermat's method does not split `n` within ``Options/fermatIterations`` steps |
+/// | `rsa.roca` | not the ROCA fingerprint (Nemec et al., CCS 2017) |
+/// | `rsa.wiener` | no small private exponent by Wiener's continued fractions (only when e > 2³²) |
+/// | `ec.curve` | a named curve the profile accepts, with its last acceptable year |
+/// | `ec.point` | point on the curve, not at infinity, in the prime-order subgroup |
+/// | `ed.key` | Ed25519/Ed448 key of the right length that OpenSSL accepts |
+/// | `key.algorithm` | a supported algorithm at all |
+public struct KeyStrengthChecker: Sendable {
+    /// Tuning knobs.
+    public struct Options: Sendable {
+        /// Fermat steps from ⌈√n⌉ (badkeys uses 100).
+        public var fermatIterations: Int
+        /// Run `rsa.modulus.prime` (one full-size modular exponentiation per key).
+        public var primalityTest: Bool
+
+        public init(fermatIterations: Int = 100, primalityTest: Bool = true) {
+            self.fermatIterations = fermatIterations
+            self.primalityTest = primalityTest
+        }
+    }
+
+    /// The policy profile.
+    public let policy: KeyStrengthPolicy
+    /// The options.
+    public let options: Options
+
+    /// - Parameters:
+    ///   - policy: the profile (default: ``KeyStrengthPolicy/loginDefault``).
+    ///   - options: tuning knobs.
+    public init(policy: KeyStrengthPolicy = .loginDefault, options: Options = Options()) {
+        self.policy = policy
+        self.options = options
+    }
+
+    /// Judges `key` for `year` (default: the current year, UTC).
+    public func verdict(for key: KeyComponents, year: Int = KeyStrengthChecker.currentYear) -> KeyVerdict {
+        var checks: [KeyCheckResult] = []
+        var lifetime: KeyLifetime
+        switch key {
+        case .rsa(let n, let e):
+            (checks, lifetime) = rsaChecks(n: n, e: e, year: year)
+        case .ec(let ec):
+            (checks, lifetime) = ecChecks(ec, year: year)
+        case .edwards(let name, _, let valid):
+            checks.append(KeyCheckResult(id: "ed.key", passed: valid, detail: valid ? "\(name) key accepted" : "invalid \(name) key"))
+            lifetime = curveLifetime(name)
+            checks.append(curveResult(name, lifetime: lifetime, year: year))
+        case .other(let algorithm):
+            checks.append(KeyCheckResult(id: "key.algorithm", passed: false, detail: "unsupported algorithm \(algorithm)"))
+            lifetime = .never
+        }
+        if checks.contains(where: { !$0.passed && !$0.id.hasSuffix("size") && $0.id != "ec.curve" }) {
+            lifetime = .never
+        }
+        let acceptable = checks.allSatisfy(\.passed) && Self.covers(lifetime, year)
+        return KeyVerdict(key: key.summary, checks: checks, profile: policy.name, profileDocument: policy.document,
+                          year: year, lifetime: lifetime, isAcceptable: acceptable)
+    }
+
+    /// Reads every key in `data` (any supported format) and judges each.
+    /// - Throws: `TrustError.unreadableKey` when nothing can be read.
+    public func verdicts(forFile data: [UInt8], year: Int = KeyStrengthChecker.currentYear) throws -> [KeyVerdict] {
+        let keys: [ReadKey]
+        do { keys = try KeyReader.read(data) } catch {
+            throw TrustError(.unreadableKey, "\(error)")
+        }
+        return keys.map { verdict(for: $0.components, year: year) }
+    }
+
+    /// Judges a certificate's key; throws `TrustError.weakKey` naming the failed checks.
+    /// This is the call the login path makes on the card's authentication certificate.
+    public func requireAcceptable(_ certificate: Certificate, year: Int = KeyStrengthChecker.currentYear) throws {
+        let components: KeyComponents
+        do { components = try KeyReader.spki(try certificate.publicKey().spkiDER()) } catch {
+            throw TrustError(.unreadableKey, "certificate key: \(error)")
+        }
+        let v = verdict(for: components, year: year)
+        guard v.isAcceptable else {
+            let failed = v.failures.map { "\($0.id): \($0.detail)" }.joined(separator: "; ")
+            throw TrustError(.weakKey, "\(v.key) under \(v.profile) in \(year): \(failed.isEmpty ? "lifetime \(v.lifetime)" : failed)")
+        }
+    }
+
+    /// The current year in UTC.
+    public static var currentYear: Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.component(.year, from: Date())
+    }
+
+    static func covers(_ lifetime: KeyLifetime, _ year: Int) -> Bool {
+        switch lifetime {
+        case .never: false
+        case .through(let last): year <= last
+        case .noEndDate: true
+        }
+    }
+
+    // MARK: - RSA
+
+    private func rsaChecks(n: BigNum, e: BigNum, year: Int) -> ([KeyCheckResult], KeyLifetime) {
+        var out: [KeyCheckResult] = []
+        let bits = n.bitCount
+        let lifetime: KeyLifetime = switch policy.rsaLastYear(bits: bits) {
+        case .none: .never
+        case .some(.none): .noEndDate
+        case .some(.some(let y)): .through(year: y)
+        }
+        out.append(KeyCheckResult(id: "rsa.size", passed: Self.covers(lifetime, year),
+                                  detail: "\(bits)-bit modulus: \(lifetime) under \(policy.document)"))
+
+        // Exponent.
+        var eProblems: [String] = []
+        if !e.isOdd { eProblems.append("even") }
+        if e < Self.f4 { eProblems.append("below 65537") }
+        if e.bitCount > 256 { eProblems.append("not below 2^256") }
+        if e >= n { eProblems.append("not below n") }
+        out.append(KeyCheckResult(id: "rsa.exponent", passed: eProblems.isEmpty,
+                                  detail: eProblems.isEmpty ? "e = \(e.bitCount <= 64 ? e.decimalString : "\(e.bitCount)-bit")"
+                                      : "e \(eProblems.joined(separator: ", "))"))
+
+        guard bits >= 16 else {
+            out.append(KeyCheckResult(id: "rsa.modulus.even", passed: n.isOdd, detail: "modulus of \(bits) bits"))
+            return (out, .never)
+        }
+        out.append(KeyCheckResult(id: "rsa.modulus.even", passed: n.isOdd, detail: n.isOdd ? "odd" : "modulus is even"))
+        if options.primalityTest {
+            let prime = n.isOdd && n.passesFermatBase2 && n.isProbablePrime
+            out.append(KeyCheckResult(id: "rsa.modulus.prime", passed: !prime, detail: prime ? "modulus is prime" : "composite"))
+        }
+        if let (base, k) = n.perfectPower() {
+            out.append(KeyCheckResult(id: "rsa.modulus.power", passed: false,
+                                      detail: "modulus is a \(k)-th power of a \(base.bitCount)-bit number"))
+        } else {
+            out.append(KeyCheckResult(id: "rsa.modulus.power", passed: true, detail: "not a perfect power"))
+        }
+
+        // Small factors: one gcd of n with the primorial of all primes ≤ 65537, reduced mod n first.
+        let g = ((try? Self.primorial.modulo(n)) ?? BigNum(0)).gcd(n)
+        out.append(KeyCheckResult(id: "rsa.smallFactors", passed: g.isOne,
+                                  detail: g.isOne ? "no prime factor ≤ 65537" : "shares a \(g.bitCount)-bit factor with the primes ≤ 65537"))
+
+        out.append(fermat(n))
+        out.append(Self.roca(n))
+        out.append(wiener(n: n, e: e))
+        return (out, lifetime)
+    }
+
+    private static let f4 = BigNum(65537)
+    private static let primorial = BigNum.primorial(upTo: 65537)
+
+    /// Fermat's method: with a = ⌈√n⌉, a² − n is a square b² when n = (a−b)(a+b) and the primes are close.
+    private func fermat(_ n: BigNum) -> KeyCheckResult {
+        var a = n.squareRoot()
+        if a.squared() == n {
+            return KeyCheckResult(id: "rsa.fermat", passed: false, detail: "modulus is a perfect square")
+        }
+        a = a.adding(1)
+        var b2 = a.squared().subtracting(n)
+        for step in 0...options.fermatIterations {
+            if b2.isPerfectSquare {
+                let b = b2.squareRoot()
+                return KeyCheckResult(id: "rsa.fermat", passed: false,
+                                      detail: "factored by Fermat's method after \(step) steps (|p−q| is \(b.bitCount + 1) bits)")
+            }
+            // (a+1)² − n = a² − n + 2a + 1
+            b2 = b2.adding(a.shiftedLeft(by: 1)).adding(1)
+            a = a.adding(1)
+        }
+        return KeyCheckResult(id: "rsa.fermat", passed: true, detail: "not split in \(options.fermatIterations) Fermat steps")
+    }
+
+    /// Wiener: when d < n^{1/4}/3, d is the denominator of a convergent of e/n. Only run for
+    /// large e (a small d forces a huge e); for e ≤ 2³² it cannot apply.
+    private func wiener(n: BigNum, e: BigNum) -> KeyCheckResult {
+        guard e.bitCount > 32, e < n else {
+            return KeyCheckResult(id: "rsa.wiener", passed: true, detail: "not applicable (small e)")
+        }
+        // Continued fraction of e/n; convergents k/d.
+        var (x, y) = (e, n)
+        var (k0, k1) = (BigNum(0), BigNum(1))
+        var (d0, d1) = (BigNum(1), BigNum(0))
+        for _ in 0..<(2 * n.bitCount) where !y.isZero {
+            guard let (q, r) = try? x.quotientAndRemainder(dividingBy: y) else { break }
+            (x, y) = (y, r)
+            (k0, k1) = (k1, q * k1 + k0)
+            (d0, d1) = (d1, q * d1 + d0)
+            let k = k1, d = d1
+            guard !k.isZero else { continue }
+            // φ = (e·d − 1)/k must be whole; then p+q = n − φ + 1 and (p+q)² − 4n must be a square.
+            guard let (phi, rem) = try? (e * d).subtracting(1).quotientAndRemainder(dividingBy: k), rem.isZero else { continue }
+            let s = n.subtracting(phi).adding(1)
+            guard !s.isNegative, !s.isOdd else { continue }
+            let disc = s.squared().subtracting(n.shiftedLeft(by: 2))
+            if !disc.isNegative, disc.isPerfectSquare {
+                return KeyCheckResult(id: "rsa.wiener", passed: false,
+                                      detail: "private exponent recovered by Wiener's attack (\(d.bitCount) bits)")
+            }
+        }
+        return KeyCheckResult(id: "rsa.wiener", passed: true, detail: "no small private exponent")
+    }
+
+    // MARK: - ROCA
+
+    /// The primes of the ROCA fingerprint: all odd primes up to 167. Infineon's generator
+    /// (Nemec et al., "The Return of Coppersmith's Attack", CCS 2017) made primes
+    /// p = k·M + (65537^a mod M) with M a primorial containing at least these primes, so
+    /// N mod r lies in the subgroup of (ℤ/r)* generated by 65537 for every such r. A random
+    /// modulus passes all of them with probability about 2⁻¹⁵⁴.
+    static let rocaPrimes: [UInt64] = BigNum.smallPrimes(upTo: 167).dropFirst().map(UInt64.init)
+
+    /// For each ROCA prime, the set of residues in ⟨65537 mod r⟩, as a 256-bit mask.
+    private static let rocaSubgroups: [(prime: UInt64, mask: [UInt64])] = rocaPrimes.map { r in
+        var mask = [UInt64](repeating: 0, count: 4)
+        let g = 65537 % r
+        var x: UInt64 = 1
+        repeat {
+            mask[Int(x / 64)] |= 1 << (x % 64)
+            x = x * g % r
+        } while x != 1
+        return (r, mask)
+    }
+
+    /// True when `n` carries the ROCA fingerprint.
+    public static func hasROCAFingerprint(_ n: BigNum) -> Bool {
+        guard n.bitCount > 64 else { return false }
+        for (r, mask) in rocaSubgroups {
+            let residue = n.remainder(dividingBy: r)
+            if mask[Int(residue / 64)] & (1 << (residue % 64)) == 0 { return false }
+        }
+        return true
+    }
+
+    static func roca(_ n: BigNum) -> KeyCheckResult {
+        hasROCAFingerprint(n)
+            ? KeyCheckResult(id: "rsa.roca", passed: false, detail: "ROCA fingerprint (Infineon RSALib, CVE-2017-15361)")
+            : KeyCheckResult(id: "rsa.roca", passed: true, detail: "no ROCA fingerprint")
+    }
+
+    // MARK: - EC and Edwards
+
+    private func curveLifetime(_ name: String) -> KeyLifetime {
+        guard let entry = policy.curves[name] else { return .never }
+        return entry.map { .through(year: $0) } ?? .noEndDate
+    }
+
+    private func curveResult(_ name: String, lifetime: KeyLifetime, year: Int) -> KeyCheckResult {
+        if case .never = lifetime {
+            return KeyCheckResult(id: "ec.curve", passed: false, detail: "\(name) not accepted: \(policy.curveNote)")
+        }
+        return KeyCheckResult(id: "ec.curve", passed: Self.covers(lifetime, year), detail: "\(name): \(lifetime) under \(policy.document)")
+    }
+
+    private func ecChecks(_ ec: ECPublicComponents, year: Int) -> ([KeyCheckResult], KeyLifetime) {
+        var out: [KeyCheckResult] = []
+        let lifetime: KeyLifetime = ec.explicitParameters || !ec.curveKnown ? .never : curveLifetime(ec.curveName)
+        if ec.explicitParameters {
+            out.append(KeyCheckResult(id: "ec.curve", passed: false, detail: "explicit curve parameters (named curves only)"))
+        } else {
+            out.append(curveResult(ec.curveName, lifetime: lifetime, year: year))
+        }
+        let pointProblem: String? =
+            !ec.curveKnown ? "curve unknown, point not checked"
+            : !ec.onCurve ? "point not on the curve"
+            : ec.atInfinity ? "point at infinity"
+            : ec.smallOrder ? "point not in the prime-order subgroup"
+            : nil
+        out.append(KeyCheckResult(id: "ec.point", passed: pointProblem == nil, detail: pointProblem ?? "valid point"))
+        return (out, lifetime)
+    }
+}
