@@ -84,4 +84,63 @@ static inline int COpenSSL_extension_oids(X509 *x, char (*out)[80], int *critica
     }
     return n;
 }
+/* OCSP and CRL helpers (Sources/CryptoCore/OCSP*.swift, CRL*.swift). */
+#include <openssl/ocsp.h>
+static inline int COpenSSL_sk_X509_num(const STACK_OF(X509) *s) { return sk_X509_num(s); }
+static inline X509 *COpenSSL_sk_X509_value(const STACK_OF(X509) *s, int i) { return sk_X509_value(s, i); }
+static inline int COpenSSL_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *s) { return sk_X509_REVOKED_num(s); }
+static inline X509_REVOKED *COpenSSL_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *s, int i) { return sk_X509_REVOKED_value(s, i); }
+
+/* 1 when the ResponderID of bs names cand (byName: subject; byKey: SHA-1 of the public key bits). */
+static inline int COpenSSL_OCSP_respid_matches(const OCSP_BASICRESP *bs, X509 *cand) {
+    const ASN1_OCTET_STRING *keyid = NULL;
+    const X509_NAME *name = NULL;
+    if (!OCSP_resp_get0_id(bs, &keyid, &name)) return 0;
+    if (name) return X509_NAME_cmp(name, X509_get_subject_name(cand)) == 0;
+    if (keyid) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (!X509_pubkey_digest(cand, EVP_sha1(), md, &len) || (int)len != ASN1_STRING_length(keyid)) return 0;
+        return memcmp(md, ASN1_STRING_get0_data(keyid), len) == 0;
+    }
+    return 0;
+}
+
+/* Verifies the signature over tbsResponseData with pkey only (no chain, no certificates from the response). */
+static inline int COpenSSL_OCSP_verify_signature(const OCSP_BASICRESP *bs, EVP_PKEY *pkey) {
+    return ASN1_item_verify(ASN1_ITEM_rptr(OCSP_RESPDATA), OCSP_resp_get0_tbs_sigalg(bs),
+                            (const ASN1_BIT_STRING *)OCSP_resp_get0_signature(bs), OCSP_resp_get0_respdata(bs), pkey);
+}
+
+/* The nonce extension value of a basic response (the inner OCTET STRING content when wrapped), copied
+   into out (max bytes). Returns the length, 0 when absent, -1 when malformed or too long. */
+static inline int COpenSSL_OCSP_basic_nonce(OCSP_BASICRESP *bs, unsigned char *out, int max) {
+    int idx = OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1);
+    if (idx < 0) return 0;
+    X509_EXTENSION *ext = OCSP_BASICRESP_get_ext(bs, idx);
+    ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(ext);
+    const unsigned char *p = ASN1_STRING_get0_data(data);
+    int len = ASN1_STRING_length(data);
+    ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &p, len);
+    int n;
+    if (inner && p == ASN1_STRING_get0_data(data) + len) {
+        n = ASN1_STRING_length(inner);
+        if (n > max) n = -1; else memcpy(out, ASN1_STRING_get0_data(inner), n);
+    } else {
+        n = len;  /* some responders put the raw value into extnValue */
+        if (n > max) n = -1; else memcpy(out, ASN1_STRING_get0_data(data), n);
+    }
+    ASN1_OCTET_STRING_free(inner);
+    return n;
+}
+
+/* CRL entry reason code (CRLReason), -1 when absent, -2 when malformed. */
+static inline int COpenSSL_X509_REVOKED_reason(const X509_REVOKED *r) {
+    int crit = 0;
+    ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
+    if (!e) return crit == -1 ? -1 : -2;
+    long v = ASN1_ENUMERATED_get(e);
+    ASN1_ENUMERATED_free(e);
+    return (int)v;
+}
 #endif
