@@ -1,9 +1,196 @@
 import ArgumentParser
+import Foundation
+import Rights
+import Storage
 
 struct RightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rights",
         abstract: "Organisations, appointments and application rights.",
-        subcommands: []
+        subcommands: [ImportKBO.self, ImportRepresentatives.self, Appoint.self, Grant.self, Resolve.self, ProfileCommand.self,
+                      Export.self]
     )
+}
+
+/// Shared options: where the database is.
+struct RightsDatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file (default: $SLEUTEL_DATABASE or ./sleutel.sqlite).")
+    var database: String?
+
+    func open() throws -> RightsService {
+        let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
+        let db = try Storage.Database.open(path: path, migrations: MigrationRegistry(RightsSchema.migrations))
+        return RightsService(database: db)
+    }
+}
+
+/// The acting person and their session level, for writes from the CLI.
+struct RightsActorOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: "National register or BIS number of the acting manager.")
+    var actor: String
+
+    @Option(name: .long, help: "FAS level of the actor's session (e.g. 500 for eID).")
+    var level: Int = 400
+
+    func make() throws -> Actor { Actor(person: try INSZ(actor), sessionLevel: level) }
+}
+
+private func parseDate(_ text: String?) throws -> LocalDate? {
+    guard let text else { return nil }
+    guard let date = LocalDate(text) else { throw ValidationError("not a date: use YYYY-MM-DD or DD-MM-YYYY") }
+    return date
+}
+
+private func fail(_ error: any Error) -> ExitCode {
+    Terminal.error("\(error)")
+    return ExitCode.failure
+}
+
+extension RightsCommand {
+    struct ImportKBO: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "import-kbo",
+                                                        abstract: "Import a full KBO Open Data extract (unzipped directory).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Argument(help: "Directory with enterprise.csv, establishment.csv, denomination.csv, address.csv, code.csv, …")
+        var directory: String
+        @Flag(help: "Skip activity.csv (the largest file).") var skipActivities = false
+
+        func run() throws {
+            do {
+                let service = try options.open()
+                let start = Date()
+                let report = try service.importKBO(directory: directory, skipActivities: skipActivities) { file, rows, bytes, size in
+                    let percent = size > 0 ? Int(Double(bytes) / Double(size) * 100) : 100
+                    Terminal.writeStandardError("\r\(file): \(rows) rows (\(percent)%)   ")
+                    if bytes >= size { Terminal.writeStandardError("\n") }
+                }
+                try service.database.checkpoint()
+                let seconds = Date().timeIntervalSince(start)
+                print("extract \(report.extractNumber.map(String.init) ?? "?"): \(report.totalRows) rows in \(String(format: "%.1f", seconds)) s"
+                      + " (\(Int(Double(report.totalRows) / max(seconds, 0.001))) rows/s); \(report.deactivatedOrganisations) organisations deactivated")
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct ImportRepresentatives: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "import-representatives",
+                                                        abstract: "Import the legal-representatives feed (CSV, full snapshot).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Argument(help: "CSV: EnterpriseNumber,INSZ,GivenName,FamilyName,Function,ValidFrom,ValidUntil")
+        var file: String
+
+        func run() throws {
+            do {
+                let result = try options.open().importRepresentatives(file: file)
+                print("\(result.read) mandates read, \(result.ended) ended")
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Appoint: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Appoint a manager (HTB, HLB, LB-VO, VTE, co-VTE, LB-F, LMB).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @OptionGroup var actor: RightsActorOptions
+        @Option(help: "Role: \(ManagerRole.allCases.map(\.rawValue).joined(separator: ", "))") var role: String
+        @Option(help: "National register or BIS number of the appointee.") var person: String
+        @Option(help: "Enterprise number.") var organisation: String
+        @Option(help: "First day (YYYY-MM-DD).") var from: String
+        @Option(help: "Last day, inclusive (required for HLB and LB-VO).") var until: String?
+        @Option(help: "Hoedanigheid (federal LB-F and LMB).") var capacity: String?
+
+        func run() throws {
+            do {
+                guard let role = ManagerRole(rawValue: role) else { throw ValidationError("unknown role") }
+                let id = try options.open().appoint(role, person: try INSZ(person), organisation: try KBONumber.enterprise(organisation),
+                                                    validFrom: try parseDate(from)!, validUntil: try parseDate(until), capacity: capacity,
+                                                    by: try actor.make())
+                print("appointment \(id)")
+            } catch let error as ValidationError { throw error } catch { throw fail(error) }
+        }
+    }
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant an application right (needs a werkrelatie).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @OptionGroup var actor: RightsActorOptions
+        @Option(help: "National register or BIS number of the employee.") var person: String
+        @Option(help: "Enterprise number.") var organisation: String
+        @Option(help: "Application id.") var application: String
+        @Option(help: "Right code.") var right: String
+        @Option(help: "Context value, if the right has contexts.") var context: String?
+        @Option(help: "First day.") var from: String
+        @Option(help: "Last day, inclusive.") var until: String
+        @Flag(help: "Also create a werkrelatie first (category Vaste Medewerker).") var withWorkRelation = false
+        @Option(help: "Phone for the werkrelatie.") var phone: String?
+        @Option(help: "E-mail for the werkrelatie.") var email: String?
+
+        func run() throws {
+            do {
+                let service = try options.open()
+                let person = try INSZ(person), organisation = try KBONumber.enterprise(organisation)
+                let from = try parseDate(from)!, until = try parseDate(until)!
+                let actor = try actor.make()
+                if withWorkRelation {
+                    try service.createWorkRelation(WorkRelationInput(person: person, organisation: organisation, category: .permanentEmployee,
+                                                                     phone: phone ?? "", email: email ?? "", validFrom: from, validUntil: until),
+                                                   by: actor)
+                }
+                let result = try service.grant(GrantInput(person: person, organisation: organisation, application: application, right: right,
+                                                          context: context, validFrom: from, validUntil: until), by: actor)
+                print("grant \(result.grantID)")
+                for warning in result.warnings { Terminal.error("warning: \(warning)") }
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Organisations, roles and rights of a person at an instant (JSON).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "National register or BIS number.") var person: String
+        @Option(help: "Day (YYYY-MM-DD, evaluated at noon Brussels) or ISO instant; default now.") var at: String?
+
+        func run() throws {
+            do {
+                var instant: Date?
+                if let at {
+                    if let date = LocalDate(at) { instant = date.startInstant.addingTimeInterval(12 * 3600) } else {
+                        guard let parsed = ISO8601DateFormatter().date(from: at) else { throw ValidationError("not a date or instant") }
+                        instant = parsed
+                    }
+                }
+                let resolution = try options.open().resolve(person: try INSZ(person), at: instant)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                print(String(decoding: try encoder.encode(resolution), as: UTF8.self))
+            } catch let error as ValidationError { throw error } catch { throw fail(error) }
+        }
+    }
+
+    struct ProfileCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "profile", abstract: "Mijn Profiel of a person (JSON).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "National register or BIS number.") var person: String
+
+        func run() throws {
+            do {
+                let profile = try options.open().profile(person: try INSZ(person))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(profile), as: UTF8.self))
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export everything held about one person (JSON).")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "National register or BIS number.") var person: String
+
+        func run() throws {
+            do {
+                print(String(decoding: try options.open().exportPerson(person: try INSZ(person)), as: UTF8.self))
+            } catch { throw fail(error) }
+        }
+    }
 }
