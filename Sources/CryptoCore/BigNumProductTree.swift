@@ -133,7 +133,7 @@ public final class BigNumProductTree: @unchecked Sendable {
 
 /// Splits `items` into `threads` contiguous chunks and maps them on that many threads
 /// (the caller's thread takes the first chunk), keeping order.
-func parallelMap<T, R>(_ items: [T], threads: Int, _ transform: (T) -> R) -> [R] {
+func parallelMap<T, R>(_ items: [T], threads: Int, _ transform: @escaping (T) -> R) -> [R] {
     let n = items.count
     if threads <= 1 || n < 2 { return items.map(transform) }
     let chunks = min(threads, n)
@@ -141,7 +141,7 @@ func parallelMap<T, R>(_ items: [T], threads: Int, _ transform: (T) -> R) -> [R]
     results.withUnsafeMutableBufferPointer { out in
         let base = UncheckedSendable(out)
         let input = UncheckedSendable(items)
-        withoutActuallyEscaping(transform) { transform in
+        do {
             let f = UncheckedSendable(transform)
             let work = { @Sendable (c: Int) in
                 let lo = n * c / chunks, hi = n * (c + 1) / chunks

@@ -1,0 +1,221 @@
+import CryptoCore
+import Foundation
+import Testing
+@testable import Trust
+
+/// Weak keys made here, never taken from elsewhere. Only public numbers are kept.
+enum WeakKeys {
+    static let f4 = BigNum(65537)
+
+    static func prime(_ bits: Int) throws -> BigNum { try BigNum.generatePrime(bits: bits) }
+
+    /// A normal RSA modulus from two fresh primes.
+    static func modulus(_ bits: Int) throws -> BigNum { try prime(bits / 2).multiplied(by: prime(bits / 2)) }
+
+    /// SubjectPublicKeyInfo DER for (n, e), encoded by hand so that keys OpenSSL refuses can be written.
+    static func spki(n: BigNum, e: BigNum) -> [UInt8] {
+        func len(_ n: Int) -> [UInt8] {
+            n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xFF)]
+        }
+        func tlv(_ tag: UInt8, _ body: [UInt8]) -> [UInt8] { [tag] + len(body.count) + body }
+        func int(_ x: BigNum) -> [UInt8] {
+            var b = x.bigEndianBytes
+            if b.isEmpty || b[0] & 0x80 != 0 { b.insert(0, at: 0) }
+            return tlv(0x02, b)
+        }
+        let rsaKey = tlv(0x30, int(n) + int(e))
+        let alg = tlv(0x30, [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00])
+        return tlv(0x30, alg + tlv(0x03, [0] + rsaKey))
+    }
+
+    /// The ROCA construction from the paper: p = k·M + (65537^a mod M), M the product of the
+    /// primes up to 167 (the fingerprint's primes), k random, until p is prime.
+    static func rocaPrime(bits: Int) throws -> BigNum {
+        let m = BigNum.primorial(upTo: 167)
+        while true {
+            let a = try BigNum.random(below: BigNum(1 << 40))
+            let g = try f4.power(a, modulo: m)
+            let k = try BigNum.random(bits: bits - m.bitCount)
+            let p = k.multiplied(by: m).adding(g)
+            if p.bitCount == bits, p.isProbablePrime { return p }
+        }
+    }
+}
+
+@Suite("Key strength")
+struct KeyStrengthTests {
+    let checker = KeyStrengthChecker(policy: .nist)
+
+    func failed(_ n: BigNum, _ e: BigNum = WeakKeys.f4, year: Int = 2026) -> Set<String> {
+        Set(checker.verdict(for: .rsa(modulus: n, exponent: e), year: year).failures.map(\.id))
+    }
+
+    @Test("a normal RSA-2048 key passes NIST in 2026, through 2030")
+    func normalRSA() throws {
+        let key = try PrivateKey.generateRSA(bits: 2048)
+        let v = try checker.verdicts(forFile: Array(try key.publicKey().spkiDER()), year: 2026)
+        #expect(v.count == 1)
+        #expect(v[0].isAcceptable, "\(v[0].failures)")
+        #expect(v[0].lifetime == .through(year: 2030))
+        #expect(v[0].profile == "nist")
+        #expect(!checker.verdict(for: try KeyReader.spki(try key.publicKey().spkiDER()), year: 2031).isAcceptable)
+    }
+
+    @Test("policy years: BSI refuses RSA-2048 after 2023, ANSSI allows it through 2030")
+    func profiles() throws {
+        let n = try WeakKeys.modulus(2048)
+        let bsi = KeyStrengthChecker(policy: .bsi).verdict(for: .rsa(modulus: n, exponent: WeakKeys.f4), year: 2026)
+        #expect(!bsi.isAcceptable && bsi.lifetime == .through(year: 2023))
+        let anssi = KeyStrengthChecker(policy: .anssi).verdict(for: .rsa(modulus: n, exponent: WeakKeys.f4), year: 2030)
+        #expect(anssi.isAcceptable)
+        let n3072 = try WeakKeys.modulus(3072)
+        let big = KeyStrengthChecker(policy: .bsi).verdict(for: .rsa(modulus: n3072, exponent: WeakKeys.f4), year: 2040)
+        #expect(big.isAcceptable && big.lifetime == .noEndDate)
+    }
+
+    @Test("small, even, prime, square and small-factor moduli are flagged")
+    func modulusSanity() throws {
+        #expect(failed(try WeakKeys.modulus(1024)).contains("rsa.size"))
+        let p = try WeakKeys.prime(1024)
+        #expect(failed(p.multiplied(by: 2)).isSuperset(of: ["rsa.modulus.even", "rsa.smallFactors"]))
+        #expect(failed(try WeakKeys.prime(2048)).contains("rsa.modulus.prime"))
+        #expect(failed(p.squared()).isSuperset(of: ["rsa.modulus.power", "rsa.fermat"]))
+        #expect(failed(p.power(3)).contains("rsa.modulus.power"))
+        #expect(failed(try WeakKeys.prime(2040).multiplied(by: 40_009)) == ["rsa.smallFactors"])
+    }
+
+    @Test("exponents: e = 1, 3, even, ≥ 2^256 and ≥ n fail; 65537 passes", arguments: [1, 3, 65536, 65538] as [UInt64])
+    func exponents(e: UInt64) throws {
+        #expect(failed(try WeakKeys.modulus(2048), BigNum(e)).contains("rsa.exponent"))
+    }
+
+    @Test("huge exponents fail")
+    func hugeExponent() throws {
+        let n = try WeakKeys.modulus(2048)
+        #expect(failed(n, BigNum(1).shiftedLeft(by: 256).adding(1)).contains("rsa.exponent"))
+        #expect(failed(n, n.adding(2)).contains("rsa.exponent"))
+    }
+
+    @Test("close primes are split by Fermat's method")
+    func fermat() throws {
+        let p = try WeakKeys.prime(1024)
+        var q = p.adding(2)
+        while !q.isProbablePrime { q = q.adding(2) }
+        #expect(failed(p.multiplied(by: q)) == ["rsa.fermat"])
+    }
+
+    @Test("ROCA-structured moduli carry the fingerprint; OpenSSL keys do not")
+    func roca() throws {
+        let n = try WeakKeys.rocaPrime(bits: 512).multiplied(by: try WeakKeys.rocaPrime(bits: 512))
+        #expect(KeyStrengthChecker.hasROCAFingerprint(n))
+        #expect(failed(n).contains("rsa.roca"))
+        for _ in 0..<5 {
+            let key = try PrivateKey.generateRSA(bits: 2048)
+            guard case .rsa(let m, _) = try KeyReader.spki(try key.publicKey().spkiDER()) else { Issue.record("not RSA"); return }
+            #expect(!KeyStrengthChecker.hasROCAFingerprint(m))
+        }
+    }
+
+    @Test("a small private exponent is found by Wiener's attack")
+    func wiener() throws {
+        let p = try WeakKeys.prime(1024), q = try WeakKeys.prime(1024)
+        let n = p * q
+        let phi = p.subtracting(1) * q.subtracting(1)
+        var d = try BigNum.random(bits: 200, odd: true)
+        while d.gcd(phi) != BigNum(1) { d = d.adding(2) }
+        let e = try #require(d.inverse(modulo: phi))
+        #expect(failed(n, e).contains("rsa.wiener"))
+    }
+
+    @Test("EC: P-256/P-384 and Ed25519 accepted; brainpool and secp256k1 per policy")
+    func curves() throws {
+        for curve in [NamedCurve.p256, .p384] {
+            let key = try PrivateKey.generateEC(curve: curve)
+            #expect(checker.verdict(for: try KeyReader.spki(try key.publicKey().spkiDER()), year: 2026).isAcceptable)
+        }
+        let ed = try Self.opensslPublicKey(["genpkey", "-algorithm", "ed25519"])
+        #expect(try checker.verdicts(forFile: ed, year: 2026).allSatisfy(\.isAcceptable))
+        let brainpool = try Self.opensslPublicKey(["ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout"])
+        #expect(try checker.verdicts(forFile: brainpool, year: 2026)[0].failures.map(\.id) == ["ec.curve"])
+        #expect(try KeyStrengthChecker(policy: .bsi).verdicts(forFile: brainpool, year: 2026)[0].isAcceptable)
+        let k1 = try Self.opensslPublicKey(["ecparam", "-name", "secp256k1", "-genkey", "-noout"])
+        for policy in KeyStrengthPolicy.all {
+            #expect(!(try KeyStrengthChecker(policy: policy).verdicts(forFile: k1, year: 2026)[0].isAcceptable))
+        }
+    }
+
+    @Test("EC points off the curve or at infinity are flagged")
+    func badPoints() throws {
+        let key = try PrivateKey.generateEC(curve: .p256)
+        var der = try key.publicKey().spkiDER()
+        der[der.count - 1] ^= 1  // y no longer matches x
+        let v = checker.verdict(for: try KeyReader.spki(der), year: 2026)
+        #expect(v.failures.map(\.id) == ["ec.point"])
+        let algorithm = Array(der[2..<23])  // SEQUENCE { id-ecPublicKey, prime256v1 }
+        let infinity = [0x30, UInt8(algorithm.count + 4)] + algorithm + [0x03, 0x02, 0x00, 0x00]  // point = 0x00
+        let inf = checker.verdict(for: try KeyReader.spki(infinity), year: 2026)
+        #expect(inf.failures.map(\.id) == ["ec.point"])
+    }
+
+    @Test("PKCS#1, certificates and OpenSSH lines are read")
+    func formats() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let priv = dir.appendingPathComponent("k").path
+        try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", priv])
+        let ssh = try checker.verdicts(forFile: Array(try Data(contentsOf: URL(fileURLWithPath: priv + ".pub"))), year: 2026)
+        #expect(ssh.map(\.key) == ["EC P-384"] && ssh[0].isAcceptable)
+        try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", priv + "r"])
+        let rsa = try checker.verdicts(forFile: Array(try Data(contentsOf: URL(fileURLWithPath: priv + "r.pub"))), year: 2026)
+        #expect(rsa.map(\.key) == ["RSA-2048 e=65537"])
+        let cert = try TestPKI.cert("rsa/root.crt")
+        #expect(try checker.verdicts(forFile: Array(try cert.pem().utf8), year: 2026).count == 1)
+        #expect(try checker.verdicts(forFile: cert.derEncoded, year: 2026).count == 1)
+        try checker.requireAcceptable(cert, year: 2026)
+        let n = try WeakKeys.modulus(2048)
+        let pkcs1 = Array(WeakKeys.spki(n: n, e: WeakKeys.f4).suffix(from: 24))  // the RSAPublicKey inside
+        let pem = "-----BEGIN RSA PUBLIC KEY-----\n\(Data(pkcs1).base64EncodedString(options: .lineLength64Characters))\n-----END RSA PUBLIC KEY-----\n"
+        #expect(try checker.verdicts(forFile: Array(pem.utf8), year: 2026)[0].isAcceptable)
+    }
+
+    @Test("garbage is unreadable, never a crash", arguments: [
+        [], [0x30], [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF], Array("-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----".utf8),
+        Array("ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB".utf8), Array("ssh-rsa AAAA\n".utf8), Array("hello".utf8),
+    ] as [[UInt8]])
+    func garbage(bytes: [UInt8]) {
+        #expect(throws: TrustError(.unreadableKey, "")) { try checker.verdicts(forFile: bytes) }
+    }
+
+    @Test("random garbage never crashes the readers")
+    func fuzz() throws {
+        let base = WeakKeys.spki(n: try WeakKeys.modulus(1024), e: WeakKeys.f4)
+        for _ in 0..<500 {
+            var b = base
+            for _ in 0..<Int.random(in: 1...8) { b[Int.random(in: 0..<b.count)] = UInt8.random(in: 0...255) }
+            _ = try? checker.verdicts(forFile: Array(b.prefix(Int.random(in: 0...b.count))))
+        }
+    }
+
+    static func run(_ tool: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TrustError(.configuration, "\(tool) failed") }
+    }
+
+    /// Makes a key with openssl and returns only its public half as PEM.
+    static func opensslPublicKey(_ genArgs: [String]) throws -> [UInt8] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-ec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let priv = dir.appendingPathComponent("k.pem").path, pub = dir.appendingPathComponent("p.pem").path
+        try run("/usr/bin/openssl", genArgs + ["-out", priv])
+        try run("/usr/bin/openssl", ["pkey", "-in", priv, "-pubout", "-out", pub])
+        return Array(try Data(contentsOf: URL(fileURLWithPath: pub)))
+    }
+}
