@@ -72,6 +72,13 @@ public struct OCSPSingleResponse: Sendable, Equatable {
     /// When the response was signed.
     public let producedAt: Date
 
+    public init(certStatus: CertStatus, thisUpdate: Date, nextUpdate: Date?, producedAt: Date) {
+        self.certStatus = certStatus
+        self.thisUpdate = thisUpdate
+        self.nextUpdate = nextUpdate
+        self.producedAt = producedAt
+    }
+
     /// Checks thisUpdate ≤ `time` + skew, and `time` ≤ nextUpdate + skew (or, without nextUpdate,
     /// `time` − thisUpdate ≤ `maxAgeWithoutNextUpdate`).
     /// - Throws: ``OCSPError`` with code `notYetValid` or `stale`.
