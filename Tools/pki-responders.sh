@@ -46,7 +46,9 @@ pki_alive() {   # a dead but unreaped child still passes `kill -0`: read its sta
 # a client connects and closes without sending a request, so its ports are never probed by connecting.
 pki_port_listening() {
     local hex; hex="$(printf ':%04X ' "$1")"
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p="$hex" 'index($2 " ", p) && $4 == "0A" { found = 1 } END { exit !found }'
+    local f files=()
+    for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && files+=("$f"); done
+    awk -v p="$hex" 'index($2 " ", p) && $4 == "0A" { found = 1 } END { exit !found }' "${files[@]}"
 }
 
 pki_spawn() {   # pki_spawn NAME CMD...  (background process, PID recorded in $PKI_DIR/NAME.pid)

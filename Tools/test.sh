@@ -8,10 +8,13 @@ ROOT="$PWD"
 
 Tools/setup.sh
 source Tools/rig.sh
-trap rig_stop EXIT
+source Tools/pki-responders.sh
+trap 'rig_stop; pki_stop' EXIT
 
 swift build --build-tests 2>&1 | tail -n 5
 rig_start_pcscd
+pki_start   # real openssl ocsp responders + CRL server for the test PKI (ports in Tools/pki-responders.sh)
+export SLEUTEL_PKI_RESPONDERS=1
 export SLEUTEL_RIG=1
 export SLEUTEL_ROOT="$ROOT"
 export SLEUTEL_BIN="$(swift build --show-bin-path)/sleutel"
