@@ -72,6 +72,7 @@ public struct OCSPSingleResponse: Sendable, Equatable {
     /// When the response was signed.
     public let producedAt: Date
 
+    /// Builds a single response (``OCSPResponse/singleResponse(for:)`` does this from the DER).
     public init(certStatus: CertStatus, thisUpdate: Date, nextUpdate: Date?, producedAt: Date) {
         self.certStatus = certStatus
         self.thisUpdate = thisUpdate

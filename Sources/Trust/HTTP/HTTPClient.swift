@@ -11,6 +11,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// The Content-Type header, when the server sent one.
     public let contentType: String?
 
+    /// Builds a response (for tests and adapters).
     public init(status: Int, body: [UInt8], contentType: String?) {
         self.status = status
         self.body = body

@@ -36,6 +36,7 @@ public struct RevocationEvidence: Sendable, Equatable {
     /// Fetched now, from the cache, or accepted by the soft-fail window.
     public let origin: Origin
 
+    /// Builds evidence; the checker does this for every answer.
     public init(source: Source, url: String, producedAt: Date, thisUpdate: Date, nextUpdate: Date?, origin: Origin) {
         self.source = source
         self.url = url
