@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -197,8 +198,37 @@ public final class BigNum: @unchecked Sendable {
     /// `self >> bits`.
     public func shiftedRight(by bits: Int) -> BigNum { Self.compute("BN_rshift") { r, _ in BN_rshift(r, bn, Int32(bits)) } }
 
-    /// Greatest common divisor (non-negative).
-    public func gcd(_ other: BigNum) -> BigNum { Self.compute("BN_gcd") { r, c in BN_gcd(r, bn, other.bn, c) } }
+    /// Greatest common divisor (non-negative). Uses GNU MP's fast (variable-time) gcd when it
+    /// is loaded — operands here are public key material — and OpenSSL's constant-time `BN_gcd`
+    /// (about 100× slower for 2048-bit values) otherwise.
+    public func gcd(_ other: BigNum) -> BigNum {
+        if let gmp = GMP.functions, !isNegative, !other.isNegative {
+            return GMPInteger(self, gmp).gcd(GMPInteger(other, gmp)).bigNum
+        }
+        return Self.compute("BN_gcd") { r, c in BN_gcd(r, bn, other.bn, c) }
+    }
+
+    /// Fermat's factoring method from a = ⌈√self⌉ for at most `maxSteps` steps, in place.
+    /// - Returns: the step and the bit length of b = (q − p)/2 when a² − self = b² is found; nil otherwise.
+    public func fermatFactor(maxSteps: Int) -> (step: Int, bBits: Int)? {
+        guard !isNegative, bitCount > 2 else { return nil }
+        var a = squareRoot()
+        if a.squared() == self { return (0, 0) }
+        a = a.adding(1)
+        // b2 = a² − n; then b2 += 2a + 1 and a += 1 for each step, all in place.
+        let b2 = BigNum.make(), twoA1 = BigNum.make()
+        defer { BN_free(b2); BN_free(twoA1) }
+        let start = a.squared().subtracting(self)
+        guard BN_copy(b2, start.bn) != nil, BN_lshift1(twoA1, a.bn) == 1, BN_add_word(twoA1, 1) == 1 else { return nil }
+        let view = BigNum(owning: BN_new()!)
+        for step in 0...maxSteps {
+            if BN_copy(view.bn, b2) == nil { return nil }
+            if view.isPerfectSquare { return (step, view.squareRoot().bitCount) }
+            // b2 += 2a+1; then 2(a+1)+1 = (2a+1) + 2
+            guard BN_add(b2, b2, twoA1) == 1, BN_add_word(twoA1, 2) == 1 else { return nil }
+        }
+        return nil
+    }
 
     /// `self^exponent mod modulus`. Throws for a zero modulus.
     public func power(_ exponent: BigNum, modulo modulus: BigNum) throws -> BigNum {
@@ -319,20 +349,24 @@ public final class BigNum: @unchecked Sendable {
 
     /// When `self = b^k` for some integer `b ≥ 2` and `k ≥ 2`, returns `(b, k)` with the
     /// largest such `k`'s prime factor tried first; nil otherwise. Checks squares and every
-    /// prime exponent up to `bitCount`.
-    public func perfectPower() -> (base: BigNum, exponent: Int)? {
+    /// prime exponent up to `bitCount` (or `maxExponent`).
+    /// - Parameter maxExponent: largest exponent tried (default: all up to ``bitCount``). When `self`
+    ///   has no prime factor below 2ᵗ, exponents above `bitCount / t` are impossible.
+    public func perfectPower(maxExponent: Int? = nil) -> (base: BigNum, exponent: Int)? {
         guard !isNegative, bitCount > 1 else { return nil }
         if isPerfectSquare { return (squareRoot(), 2) }
         let bits = bitCount
         let low = lowWord
-        for k in Self.smallPrimes(upTo: bits) where k > 2 {
+        let log2n = Self.log2Of(self)
+        for k in Self.primesTo4096 where k > 2 {
+            if k > min(bits, maxExponent ?? bits) { break }
             if bits / k < 50 {
                 // The root is a machine word: estimate, filter on the low 64 bits, verify exactly.
-                let estimate = Self.rootEstimate(self, k)
-                for candidate in [estimate &- 1, estimate, estimate &+ 1] where candidate >= 2 {
-                    var p: UInt64 = 1
-                    for _ in 0..<k { p = p &* candidate }
-                    if p == low, BigNum(candidate).power(k) == self { return (BigNum(candidate), k) }
+                let estimate = UInt64(Foundation.pow(2, log2n / Double(k)).rounded())
+                for candidate in (estimate &- 1)...(estimate &+ 1) where candidate >= 2 {
+                    if Self.wrappingPower(candidate, k) == low, BigNum(candidate).power(k) == self {
+                        return (BigNum(candidate), k)
+                    }
                 }
                 continue
             }
@@ -347,6 +381,23 @@ public final class BigNum: @unchecked Sendable {
         return nil
     }
 
+    private static let primesTo4096 = smallPrimes(upTo: 4096)
+
+    private static func wrappingPower(_ base: UInt64, _ exponent: Int) -> UInt64 {
+        var result: UInt64 = 1, b = base, e = exponent
+        while e > 0 {
+            if e & 1 == 1 { result = result &* b }
+            b = b &* b
+            e >>= 1
+        }
+        return result
+    }
+
+    private static func log2Of(_ n: BigNum) -> Double {
+        let shift = max(0, n.bitCount - 60)
+        return Foundation.log2(Double(n.shiftedRight(by: shift).uint64Value ?? 1)) + Double(shift)
+    }
+
     private var lowWord: UInt64 {
         let bytes = bigEndianBytes.suffix(8)
         return bytes.reduce(0) { $0 << 8 | UInt64($1) }
@@ -355,34 +406,30 @@ public final class BigNum: @unchecked Sendable {
     private static let residueFilters: [Int: [UInt64]] = Dictionary(
         uniqueKeysWithValues: smallPrimes(upTo: 300).dropFirst().map { ($0, powerResidueFilter($0)) })
 
-    /// The first eight primes q ≡ 1 (mod k) (random values pass each with probability 1/k).
+    /// The first six primes q ≡ 1 (mod k) (random values pass each with probability 1/k).
     private static func powerResidueFilter(_ k: Int) -> [UInt64] {
         var out: [UInt64] = []
         var q = UInt64(2 * k + 1)
-        while out.count < 8 {
-            if BigNum(q).isProbablePrime { out.append(q) }
+        while out.count < 6 {
+            var isPrime = true
+            var d: UInt64 = 3
+            while d * d <= q { if q % d == 0 { isPrime = false; break }; d += 2 }
+            if isPrime { out.append(q) }
             q += UInt64(2 * k)
         }
         return out
     }
 
+    /// `base^exponent mod modulus` for a modulus below 2³² (products stay within 64 bits).
     static func powMod(_ base: UInt64, _ exponent: UInt64, _ modulus: UInt64) -> UInt64 {
+        precondition(modulus < 1 << 32)
         var result: UInt64 = 1, b = base % modulus, e = exponent
         while e > 0 {
-            if e & 1 == 1 { result = UInt64((UInt128(result) * UInt128(b)) % UInt128(modulus)) }
-            b = UInt64((UInt128(b) * UInt128(b)) % UInt128(modulus))
+            if e & 1 == 1 { result = result * b % modulus }
+            b = b * b % modulus
             e >>= 1
         }
         return result
-    }
-
-    /// Floating-point estimate of self^(1/k) for roots below 2⁵³.
-    private static func rootEstimate(_ n: BigNum, _ k: Int) -> UInt64 {
-        let bits = n.bitCount
-        let shift = max(0, bits - 60)
-        let top = Double(n.shiftedRight(by: shift).uint64Value ?? 0)
-        let log2n = log2(top) + Double(shift)
-        return UInt64((pow(2, log2n / Double(k))).rounded())
     }
 
     // MARK: - Small primes

@@ -144,17 +144,17 @@ public struct KeyStrengthChecker: Sendable {
             let prime = n.isOdd && n.passesFermatBase2 && n.isProbablePrime
             out.append(KeyCheckResult(id: "rsa.modulus.prime", passed: !prime, detail: prime ? "modulus is prime" : "composite"))
         }
-        if let (base, k) = n.perfectPower() {
+        // Small factors: one gcd of n with the primorial of all primes ≤ 65537.
+        let g = Self.primorial.gcd(n)
+        out.append(KeyCheckResult(id: "rsa.smallFactors", passed: g.isOne,
+                                  detail: g.isOne ? "no prime factor ≤ 65537" : "shares a \(g.bitCount)-bit factor with the primes ≤ 65537"))
+
+        if let (base, k) = n.perfectPower(maxExponent: g.isOne ? bits / 16 : bits) {
             out.append(KeyCheckResult(id: "rsa.modulus.power", passed: false,
                                       detail: "modulus is a \(k)-th power of a \(base.bitCount)-bit number"))
         } else {
             out.append(KeyCheckResult(id: "rsa.modulus.power", passed: true, detail: "not a perfect power"))
         }
-
-        // Small factors: one gcd of n with the primorial of all primes ≤ 65537, reduced mod n first.
-        let g = ((try? Self.primorial.modulo(n)) ?? BigNum(0)).gcd(n)
-        out.append(KeyCheckResult(id: "rsa.smallFactors", passed: g.isOne,
-                                  detail: g.isOne ? "no prime factor ≤ 65537" : "shares a \(g.bitCount)-bit factor with the primes ≤ 65537"))
 
         out.append(fermat(n))
         out.append(Self.roca(n))
@@ -167,23 +167,12 @@ public struct KeyStrengthChecker: Sendable {
 
     /// Fermat's method: with a = ⌈√n⌉, a² − n is a square b² when n = (a−b)(a+b) and the primes are close.
     private func fermat(_ n: BigNum) -> KeyCheckResult {
-        var a = n.squareRoot()
-        if a.squared() == n {
-            return KeyCheckResult(id: "rsa.fermat", passed: false, detail: "modulus is a perfect square")
+        guard let (step, bBits) = n.fermatFactor(maxSteps: options.fermatIterations) else {
+            return KeyCheckResult(id: "rsa.fermat", passed: true, detail: "not split in \(options.fermatIterations) Fermat steps")
         }
-        a = a.adding(1)
-        var b2 = a.squared().subtracting(n)
-        for step in 0...options.fermatIterations {
-            if b2.isPerfectSquare {
-                let b = b2.squareRoot()
-                return KeyCheckResult(id: "rsa.fermat", passed: false,
-                                      detail: "factored by Fermat's method after \(step) steps (|p−q| is \(b.bitCount + 1) bits)")
-            }
-            // (a+1)² − n = a² − n + 2a + 1
-            b2 = b2.adding(a.shiftedLeft(by: 1)).adding(1)
-            a = a.adding(1)
-        }
-        return KeyCheckResult(id: "rsa.fermat", passed: true, detail: "not split in \(options.fermatIterations) Fermat steps")
+        if bBits == 0 { return KeyCheckResult(id: "rsa.fermat", passed: false, detail: "modulus is a perfect square") }
+        return KeyCheckResult(id: "rsa.fermat", passed: false,
+                              detail: "factored by Fermat's method after \(step) steps (|p−q| is \(bBits + 1) bits)")
     }
 
     /// Wiener: when d < n^{1/4}/3, d is the denominator of a convergent of e/n. Only run for
