@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VirtualCard", targets: ["VirtualCard"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Rights", targets: ["Rights"]),
+        .library(name: "OneTimeCodes", targets: ["OneTimeCodes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,7 @@ let package = Package(
         ),
         .target(name: "CryptoCore", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         .target(name: "PCSC", dependencies: ["CPCSC"], swiftSettings: swiftSettings),
+        .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "BelgianEID", dependencies: ["PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .target(name: "VirtualCard", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .target(
@@ -46,16 +48,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(name: "OneTimeCodes", dependencies: ["CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
         .target(
             name: "Trust",
-            dependencies: ["CryptoCore", "CCurl"],
+            dependencies: ["CryptoCore", "Transport"],
             resources: [.copy("Roots")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -63,8 +66,9 @@ let package = Package(
         .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "OneTimeCodesTests", dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -1,6 +1,7 @@
 import CryptoCore
 import Foundation
 import Testing
+import Transport
 import Trust
 
 @Suite("HTTPClient over libcurl")
@@ -10,14 +11,14 @@ struct HTTPClientTests {
     ])
     func schemes(url: String) {
         let client = HTTPClient()
-        RevocationPKI.expectTrustError(.http) { try client.get(url) }
+        expectTransportError { try client.get(url) }
         #expect(client.requestCount == 0)
     }
 
     @Test("connection refused names the curl code")
     func refused() {
         let client = HTTPClient(configuration: .init(connectTimeout: 2, totalTimeout: 3))
-        let error = RevocationPKI.expectTrustError(.http) { try client.post(RevocationPKI.downOCSP, body: [1, 2, 3], contentType: "application/ocsp-request") }
+        let error = expectTransportError { try client.post(RevocationPKI.downOCSP, body: [1, 2, 3], contentType: "application/ocsp-request") }
         #expect(error?.reason.contains("CURLE_COULDNT_CONNECT (7)") == true, "\(String(describing: error))")
         #expect(client.requestCount == 1)
     }
@@ -36,7 +37,7 @@ struct HTTPClientTests {
     @Test("a body larger than maxBodySize fails the request", .revocationResponders)
     func bodyLimit() {
         let client = HTTPClient(configuration: .init(maxBodySize: 100))
-        let error = RevocationPKI.expectTrustError(.http) { try client.get("\(RevocationPKI.files)/crl/rsa-citizen-ca.crl") }
+        let error = expectTransportError { try client.get("\(RevocationPKI.files)/crl/rsa-citizen-ca.crl") }
         let reason = error?.reason ?? ""
         #expect(reason.contains("CURLE_FILESIZE_EXCEEDED") || reason.contains("exceeds 100 bytes"), "\(reason)")
     }
@@ -52,4 +53,19 @@ struct HTTPClientTests {
         #expect(reply.contentType == OCSPRequest.responseMediaType)
         #expect(try OCSPResponse(der: reply.body).responseStatus == .successful)
     }
+}
+
+/// Runs `body`, expecting a ``TransportError`` with code `http`; returns it.
+@discardableResult
+private func expectTransportError<R>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> R) -> TransportError? {
+    do {
+        _ = try body()
+        Issue.record("expected TransportError.http, got success", sourceLocation: sourceLocation)
+    } catch let error as TransportError {
+        #expect(error.code == .http, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected TransportError.http, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
 }

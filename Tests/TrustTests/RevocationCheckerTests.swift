@@ -1,6 +1,7 @@
 import CryptoCore
 import Foundation
 import Testing
+import Transport
 import Trust
 
 /// Integration tests against the real `openssl ocsp` responders and the CRL file server of

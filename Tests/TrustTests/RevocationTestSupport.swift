@@ -1,6 +1,7 @@
 import CryptoCore
 import Foundation
 import Testing
+import Transport
 
 import Trust
 

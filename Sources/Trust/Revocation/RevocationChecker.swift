@@ -1,5 +1,6 @@
 import CryptoCore
 import Foundation
+import Transport
 
 /// Checks whether a certificate is revoked: OCSP first, CRL as fallback, with a cache and a
 /// hard- or soft-fail policy. The one service type of revocation checking.
@@ -177,7 +178,7 @@ public final class RevocationChecker: Sendable {
         } catch {
             throw TrustError(.malformedCertificate, "cannot build an OCSP request: \(error)")
         }
-        let reply = try httpClient.post(url, body: request.derEncoded, contentType: OCSPRequest.mediaType, accept: OCSPRequest.responseMediaType)
+        let reply = try fetch { try httpClient.post(url, body: request.derEncoded, contentType: OCSPRequest.mediaType, accept: OCSPRequest.responseMediaType) }
         guard reply.status == 200 else { throw TrustError(.http, "HTTP \(reply.status) from OCSP responder \(url)") }
         let single: OCSPSingleResponse
         do {
@@ -219,7 +220,7 @@ public final class RevocationChecker: Sendable {
             crl = cached
         } else {
             origin = .fetched
-            let reply = try httpClient.get(url)
+            let reply = try fetch { try httpClient.get(url) }
             guard reply.status == 200 else { throw TrustError(.http, "HTTP \(reply.status) from CRL distribution point \(url)") }
             do {
                 crl = try CRL(derOrPEM: reply.body)
@@ -245,6 +246,15 @@ public final class RevocationChecker: Sendable {
     }
 
     // MARK: - Internals
+
+    /// Runs one HTTP exchange, turning a transport failure into ``TrustError`` `http`.
+    private func fetch(_ exchange: () throws -> HTTPResponse) throws -> HTTPResponse {
+        do {
+            return try exchange()
+        } catch let error as TransportError {
+            throw TrustError(.http, error.reason)
+        }
+    }
 
     private func issuerKeyHash(_ issuer: Certificate) throws -> [UInt8] {
         do { return try issuer.publicKeyFingerprint() } catch {

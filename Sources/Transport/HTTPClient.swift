@@ -25,8 +25,8 @@ public struct HTTPResponse: Sendable, Equatable {
 /// from a thread of your own, or use the `async` overloads, which run the blocking work on a
 /// dedicated dispatch queue instead of the Swift concurrency pool.
 ///
-/// Failures (connection refused, timeout, body too large, bad URL) throw ``TrustError`` with
-/// code ``TrustError/Code/http`` and a reason naming the libcurl code. HTTP error statuses are
+/// Failures (connection refused, timeout, body too large, bad URL) throw ``TransportError`` with
+/// code ``TransportError/Code/http`` and a reason naming the libcurl code. HTTP error statuses are
 /// not errors: they come back in ``HTTPResponse/status``.
 public final class HTTPClient: Sendable {
     /// Limits of a client.
@@ -72,7 +72,7 @@ public final class HTTPClient: Sendable {
     /// The client's limits.
     public let configuration: Configuration
     private let counter = RequestCounter()
-    private static let queue = DispatchQueue(label: "be.sleutel.http", qos: .utility, attributes: .concurrent)
+    private static let queue = DispatchQueue(label: "be.sleutel.transport", qos: .utility, attributes: .concurrent)
 
     /// Creates a client. Clients are cheap; each request uses its own curl handle.
     public init(configuration: Configuration = Configuration()) {
@@ -87,7 +87,7 @@ public final class HTTPClient: Sendable {
     ///   - url: an `http` or `https` URL.
     ///   - accept: optional Accept header value.
     /// - Returns: status, body and content type.
-    /// - Throws: ``TrustError`` with code `http`.
+    /// - Throws: ``TransportError`` with code `http`.
     public func get(_ url: String, accept: String? = nil) throws -> HTTPResponse {
         try perform(url: url, body: nil, headers: accept.map { ["Accept: \($0)"] } ?? [])
     }
@@ -99,7 +99,7 @@ public final class HTTPClient: Sendable {
     ///   - contentType: the Content-Type header value, e.g. `application/ocsp-request`.
     ///   - accept: optional Accept header value.
     /// - Returns: status, body and content type.
-    /// - Throws: ``TrustError`` with code `http`.
+    /// - Throws: ``TransportError`` with code `http`.
     public func post(_ url: String, body: [UInt8], contentType: String, accept: String? = nil) throws -> HTTPResponse {
         var headers = ["Content-Type: \(contentType)", "Expect:"]
         if let accept { headers.append("Accept: \(accept)") }
@@ -116,8 +116,8 @@ public final class HTTPClient: Sendable {
         try await offPool { try self.post(url, body: body, contentType: contentType, accept: accept) }
     }
 
-    /// Runs blocking `work` on the client's dispatch queue and resumes with its result.
-    static func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs blocking `work` on the transport dispatch queue (off the Swift concurrency pool) and resumes with its result.
+    package static func runOffPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
@@ -134,13 +134,13 @@ public final class HTTPClient: Sendable {
     private func perform(url: String, body: [UInt8]?, headers: [String]) throws -> HTTPResponse {
         let lower = url.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
-            throw TrustError(.http, "only http and https URLs are fetched, not \(url.prefix(16))…")
+            throw TransportError(.http, "only http and https URLs are fetched, not \(url.prefix(16))…")
         }
         guard !url.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) else {
-            throw TrustError(.http, "URL contains spaces or control characters")
+            throw TransportError(.http, "URL contains spaces or control characters")
         }
         try curlCheck(Self.globalInit, "curl_global_init")
-        guard let handle = curl_easy_init() else { throw TrustError(.http, "curl_easy_init returned NULL") }
+        guard let handle = curl_easy_init() else { throw TransportError(.http, "curl_easy_init returned NULL") }
         defer { curl_easy_cleanup(handle) }
         counter.increment()
 
@@ -150,7 +150,7 @@ public final class HTTPClient: Sendable {
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
         for header in headers {
-            guard let next = curl_slist_append(list, header) else { throw TrustError(.http, "curl_slist_append failed") }
+            guard let next = curl_slist_append(list, header) else { throw TransportError(.http, "curl_slist_append failed") }
             list = next
         }
 
@@ -189,7 +189,7 @@ public final class HTTPClient: Sendable {
                     code = curl_easy_perform(handle)
                 }
                 if sink.exceeded {
-                    throw TrustError(.http, "response body from \(url) exceeds \(config.maxBodySize) bytes")
+                    throw TransportError(.http, "response body from \(url) exceeds \(config.maxBodySize) bytes")
                 }
                 let detail = String(decoding: errorBuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 try curlCheck(code, "curl_easy_perform(\(url))", detail: detail)
@@ -209,17 +209,17 @@ public final class HTTPClient: Sendable {
     }
 }
 
-/// The single checker for libcurl return codes: anything but `CURLE_OK` throws a ``TrustError``
+/// The single checker for libcurl return codes: anything but `CURLE_OK` throws a ``TransportError``
 /// with code `http` naming the libcurl code, e.g. `CURLE_COULDNT_CONNECT (7)`.
-func curlCheck(_ code: CURLcode, _ function: String, detail: String = "", file: String = #fileID, line: Int = #line) throws {
+package func curlCheck(_ code: CURLcode, _ function: String, detail: String = "", file: String = #fileID, line: Int = #line) throws {
     guard code != CURLE_OK else { return }
     let message = curl_easy_strerror(code).map { String(cString: $0) } ?? "unknown error"
     let extra = detail.isEmpty || detail == message ? "" : " (\(detail))"
-    throw TrustError(.http, "\(function) failed: \(curlCodeName(code)) (\(code.rawValue)): \(message)\(extra)", file: file, line: line)
+    throw TransportError(.http, "\(function) failed: \(curlCodeName(code)) (\(code.rawValue)): \(message)\(extra)", file: file, line: line)
 }
 
 /// The libcurl constant name of `code`, e.g. `CURLE_OPERATION_TIMEDOUT`.
-func curlCodeName(_ code: CURLcode) -> String {
+package func curlCodeName(_ code: CURLcode) -> String {
     let names: [UInt32: String] = [
         1: "CURLE_UNSUPPORTED_PROTOCOL", 2: "CURLE_FAILED_INIT", 3: "CURLE_URL_MALFORMAT",
         5: "CURLE_COULDNT_RESOLVE_PROXY", 6: "CURLE_COULDNT_RESOLVE_HOST", 7: "CURLE_COULDNT_CONNECT",
