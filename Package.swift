@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Rights", targets: ["Rights"]),
         .library(name: "OneTimeCodes", targets: ["OneTimeCodes"]),
+        .library(name: "Sessions", targets: ["Sessions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(
+            name: "Sessions",
+            dependencies: ["CryptoCore", "Trust", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "OneTimeCodes", dependencies: ["CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
         .target(
             name: "Trust",
@@ -58,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -67,6 +73,11 @@ let package = Package(
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OneTimeCodesTests", dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SessionsTests",
+            dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),

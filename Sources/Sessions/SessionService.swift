@@ -1,0 +1,369 @@
+import CryptoCore
+import Foundation
+import GRDB
+import Rights
+import Storage
+import Trust
+
+/// Turns a proof of identity into a session with a level of assurance, and guards what a session
+/// may reach (spec §10–§11, issue 6).
+///
+/// eID login is a challenge-response: ``beginEIDLogin(application:cardBinding:)`` hands out a
+/// random challenge bound to a transaction; the card signs ``EIDChallenge/toBeSigned`` with its
+/// authentication key after PIN verification; ``completeEIDLogin(transactionID:signature:certificate:intermediates:stepUpToken:)``
+/// consumes the transaction (single use, even when the proof then fails), verifies the signature
+/// with the certificate's key, has Trust validate the chain, revocation and key strength, and
+/// opens a session at FAS level 500 for the national register number in the certificate.
+///
+/// Tokens are 256-bit random bearer tokens; the store keeps only their SHA-256. Sessions end at
+/// an absolute expiry, after an idle timeout, on revocation, or — for kiosks — when the card they
+/// are bound to is removed (``endSessions(cardBinding:reason:)``).
+public final class SessionService: Sendable {
+    public let database: Storage.Database
+    public let configuration: SessionsConfiguration
+    public let clock: SessionsClock
+    /// Resolves organisations and rights for organisation choice; nil when rights are not used.
+    public let rights: RightsService?
+    private let verifier: EIDProofVerifier
+
+    /// - Parameters:
+    ///   - database: a database with ``SessionsSchema/migrations`` registered.
+    ///   - trust: validates the authentication certificate's chain, revocation and key strength.
+    ///   - rights: the Rights service for organisation choice (nil: no organisation context).
+    ///   - configuration: lifetimes and per-application access rules.
+    ///   - clock: the clock every operation reads once.
+    public init(database: Storage.Database, trust: EIDProofVerifier, rights: RightsService? = nil,
+                configuration: SessionsConfiguration = SessionsConfiguration(), clock: SessionsClock = .system) {
+        self.database = database
+        self.verifier = trust
+        self.rights = rights
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    // MARK: - eID login
+
+    /// Starts an eID login for `application`.
+    /// - Parameters:
+    ///   - application: the application id (1–128 printable characters, no line breaks).
+    ///   - cardBinding: for a kiosk, an identifier of the card in the local reader; the session
+    ///     then ends when that card is removed.
+    /// - Returns: the challenge the card must sign, valid for ``SessionsConfiguration/challengeLifetime``.
+    public func beginEIDLogin(application: String, cardBinding: String? = nil) throws(SessionsError) -> EIDChallenge {
+        try Self.checkIdentifier(application, what: "application id")
+        if let cardBinding { try Self.checkIdentifier(cardBinding, what: "card binding") }
+        let now = clock.now()
+        let challenge = EIDChallenge(
+            transactionID: Self.hex(SecureRandom.bytes(16)),
+            application: application,
+            challenge: SecureRandom.bytes(32),
+            expiresAt: now.addingTimeInterval(configuration.challengeLifetime)
+        )
+        try store { db in
+            try db.execute(sql: """
+                INSERT INTO login_transaction (id, kind, application, challenge, card_binding, created_at, expires_at)
+                VALUES (?, 'eid', ?, ?, ?, ?, ?)
+                """, arguments: [challenge.transactionID, application, Data(challenge.challenge), cardBinding,
+                                 now.timeIntervalSince1970, challenge.expiresAt.timeIntervalSince1970])
+        }
+        return challenge
+    }
+
+    /// Completes an eID login with the card's answer.
+    /// - Parameters:
+    ///   - transactionID: from ``EIDChallenge/transactionID``.
+    ///   - signature: the card's signature over ``EIDChallenge/toBeSigned`` (raw RSA PKCS#1 v1.5
+    ///     SHA-256, or DER ECDSA SHA-384).
+    ///   - certificate: the card's authentication certificate (DER).
+    ///   - intermediates: the issuing CA certificates from the card (DER).
+    ///   - stepUpToken: the token of an existing session of the same person to raise instead of
+    ///     opening a new one; its token is replaced (the old one stops working).
+    /// - Returns: the session at level 500 and its new token.
+    /// - Throws: ``SessionsError`` `challengeInvalid` (unknown, expired, used), `invalidInput`,
+    ///   `signatureInvalid`, `certificateRefused` (with the Trust rule), `sessionInvalid` or
+    ///   `personMismatch` for a step-up.
+    public func completeEIDLogin(transactionID: String, signature: [UInt8], certificate: [UInt8], intermediates: [[UInt8]] = [],
+                                 stepUpToken: String? = nil) throws(SessionsError) -> IssuedSession {
+        let now = clock.now()
+        let transaction = try consumeTransaction(transactionID, kind: "eid", at: now)
+        let message = EIDChallenge.message(transactionID: transactionID, application: transaction.application, challenge: transaction.challenge)
+        let proof = try verifier.verify(signature: signature, over: message, certificate: certificate, intermediates: intermediates, at: now)
+        if let stepUpToken {
+            return try stepUp(token: stepUpToken, person: proof.nationalNumber, method: .eidPin, at: now)
+        }
+        return try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now)
+    }
+
+    // MARK: - Sessions
+
+    /// The live session of `token`, after marking it used (which restarts the idle timer).
+    /// - Throws: ``SessionsError`` `sessionInvalid` for an unknown, expired, idle, ended or malformed token.
+    public func authenticate(token: String) throws(SessionsError) -> Session {
+        let now = clock.now()
+        let hash = try Self.tokenHash(token)
+        let live = try store { db -> Session? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE token_hash = ?", arguments: [Data(hash)]) else {
+                return nil
+            }
+            let session = try Self.session(row)
+            if row["ended_at"] as Double? != nil { return nil }
+            if now >= session.expiresAt {
+                try Self.end(db, id: session.id, reason: "expired", at: now)
+                return nil
+            }
+            if now.timeIntervalSince(session.lastUsedAt) > session.idleTimeout {
+                try Self.end(db, id: session.id, reason: "idle", at: now)
+                return nil
+            }
+            try db.execute(sql: "UPDATE session SET last_used_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, session.id])
+            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [session.id])!)
+        }
+        guard let live else { throw SessionsError(.sessionInvalid, "no live session for this token") }
+        return live
+    }
+
+    /// The live session of `token` if it may be used for `application` (spec §11.2).
+    /// - Throws: `sessionInvalid`; `stepUpRequired` with the needed level when the session is too
+    ///   weak (not a rights failure); `methodNotAccepted` when the application refuses the method.
+    public func requireAccess(token: String, application: String) throws(SessionsError) -> Session {
+        let session = try authenticate(token: token)
+        try Self.check(session, against: configuration.rule(for: application), application: application)
+        return session
+    }
+
+    /// Chooses the organisation the person acts for in `application` ("act on behalf of").
+    /// - Parameters:
+    ///   - organisation: the enterprise number chosen, or nil to let Rights pick the only one.
+    /// - Returns: Rights' decision. On `.allowed` the session now carries the organisation and application.
+    /// - Throws: `sessionInvalid`, `stepUpRequired`, `methodNotAccepted`, `invalidInput` for a bad
+    ///   enterprise number, `organisationRefused` when Rights is not configured.
+    public func chooseOrganisation(token: String, application: String, organisation: String?) throws(SessionsError) -> LoginDecision {
+        let session = try requireAccess(token: token, application: application)
+        guard let rights else { throw SessionsError(.organisationRefused, "no rights service is configured") }
+        let now = clock.now()
+        var hint: KBONumber?
+        if let organisation {
+            do { hint = try KBONumber(organisation) } catch {
+                throw SessionsError(.invalidInput, "organisation: \(error.reason)")
+            }
+        }
+        let person: INSZ?
+        do {
+            person = try session.person.map { text throws(RightsError) in try INSZ(text, origin: .certificate, today: LocalDate(now)) }
+        } catch {
+            // A certificate number Rights cannot read (e.g. the specimen card's month 71) can hold no rights.
+            return .refused(reason: .noLinkedIdentity, message: RightsError.refusalText)
+        }
+        let decision: LoginDecision
+        do {
+            decision = try rights.loginDecision(person: person, application: application, organisation: hint,
+                                                sessionLevel: session.level.fasLevel, at: now)
+        } catch {
+            throw SessionsError(.storage, "rights resolution failed: \(error)")
+        }
+        if case .allowed(let chosen, _) = decision {
+            try store { db in
+                try db.execute(sql: "UPDATE session SET organisation = ?, application = ? WHERE id = ? AND ended_at IS NULL",
+                               arguments: [chosen.digits, application, session.id])
+            }
+        }
+        return decision
+    }
+
+    /// Ends the session of `token` (logout). Ending an already ended session is not an error.
+    /// - Returns: whether a live session ended.
+    @discardableResult
+    public func revoke(token: String, reason: String = "logout") throws(SessionsError) -> Bool {
+        let now = clock.now()
+        let hash = try Self.tokenHash(token)
+        return try store { db in
+            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+                           arguments: [now.timeIntervalSince1970, reason, Data(hash)])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Ends every live session bound to the card `cardBinding` (the kiosk calls this the moment
+    /// the card leaves the reader).
+    /// - Returns: how many sessions ended.
+    @discardableResult
+    public func endSessions(cardBinding: String, reason: String = "card removed") throws(SessionsError) -> Int {
+        let now = clock.now()
+        return try store { db in
+            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE card_binding = ? AND ended_at IS NULL",
+                           arguments: [now.timeIntervalSince1970, reason, cardBinding])
+            return db.changesCount
+        }
+    }
+
+    /// Ends every live session of a person (e.g. after a card is reported stolen).
+    @discardableResult
+    public func endSessions(person: String, reason: String) throws(SessionsError) -> Int {
+        let now = clock.now()
+        return try store { db in
+            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE person = ? AND ended_at IS NULL",
+                           arguments: [now.timeIntervalSince1970, reason, person])
+            return db.changesCount
+        }
+    }
+
+    /// Deletes login transactions past their expiry and sessions ended or expired more than
+    /// `retention` seconds ago.
+    /// - Returns: the number of rows removed.
+    @discardableResult
+    public func purge(retention: TimeInterval = 86_400) throws(SessionsError) -> Int {
+        let now = clock.now().timeIntervalSince1970
+        return try store { db in
+            try db.execute(sql: "DELETE FROM login_transaction WHERE expires_at < ?", arguments: [now])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM session WHERE COALESCE(ended_at, expires_at) < ?", arguments: [now - retention])
+            removed += db.changesCount
+            return removed
+        }
+    }
+
+    // MARK: - Opening and raising sessions
+
+    /// Opens a session for a person proven by `method` (the security-code login calls this after
+    /// OneTimeCodes accepted the password and code).
+    func open(person: String?, method: AuthMethod, cardBinding: String?, at now: Date) throws(SessionsError) -> IssuedSession {
+        let token = Self.newToken()
+        let id = Self.hex(SecureRandom.bytes(16))
+        let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
+        let stamp = now.timeIntervalSince1970
+        let session = try store { db in
+            try db.execute(sql: """
+                INSERT INTO session (id, token_hash, person, method, level, authenticated_at, created_at, last_used_at,
+                                     expires_at, idle_timeout, card_binding)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, Data(try Self.tokenHash(token)), person, method.rawValue, method.defaultLevel.fasLevel,
+                                 stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
+            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])!)
+        }
+        return IssuedSession(session: session, token: token)
+    }
+
+    /// Raises the session of `token` after a new authentication of the same person; the level
+    /// becomes the higher of the two and the token is replaced (no fixation).
+    func stepUp(token: String, person: String?, method: AuthMethod, at now: Date) throws(SessionsError) -> IssuedSession {
+        let current = try authenticate(token: token)
+        guard let person, current.person == person else {
+            throw SessionsError(.personMismatch, "the step-up authenticated another person than the session's")
+        }
+        let newToken = Self.newToken()
+        let raise = method.defaultLevel > current.level
+        let session = try store { db in
+            try db.execute(sql: """
+                UPDATE session SET token_hash = ?, authenticated_at = ?, last_used_at = ?, level = ?, method = ?
+                WHERE id = ? AND ended_at IS NULL
+                """, arguments: [Data(try Self.tokenHash(newToken)), now.timeIntervalSince1970, now.timeIntervalSince1970,
+                                 raise ? method.defaultLevel.fasLevel : current.level.fasLevel,
+                                 raise ? method.rawValue : current.method.rawValue, current.id])
+            guard db.changesCount == 1 else { return nil as Session? }
+            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [current.id])!)
+        }
+        guard let session else { throw SessionsError(.sessionInvalid, "the session ended during the step-up") }
+        return IssuedSession(session: session, token: newToken)
+    }
+
+    private struct Transaction {
+        let application: String
+        let challenge: [UInt8]
+        let cardBinding: String?
+    }
+
+    /// Marks the transaction used in the same statement that checks it is unused and unexpired,
+    /// so two answers to one challenge cannot both pass.
+    private func consumeTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Transaction {
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw SessionsError(.challengeInvalid, "the transaction id is not 32 lowercase hex characters")
+        }
+        let found = try store { db -> Transaction? in
+            try db.execute(sql: """
+                UPDATE login_transaction SET used_at = ?
+                WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
+                """, arguments: [now.timeIntervalSince1970, id, kind, now.timeIntervalSince1970])
+            guard db.changesCount == 1,
+                  let row = try Row.fetchOne(db, sql: "SELECT application, challenge, card_binding FROM login_transaction WHERE id = ?", arguments: [id])
+            else { return nil }
+            let challenge: Data = row["challenge"]
+            return Transaction(application: row["application"], challenge: Array(challenge), cardBinding: row["card_binding"])
+        }
+        guard let found else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
+        return found
+    }
+
+    // MARK: - Helpers
+
+    static func check(_ session: Session, against rule: AccessRule, application: String) throws(SessionsError) {
+        guard session.level >= rule.minimumLevel else {
+            throw SessionsError(.stepUpRequired, "application \(application) needs \(rule.minimumLevel), the session has \(session.level)",
+                                requiredLevel: rule.minimumLevel)
+        }
+        if let accepted = rule.acceptedMethods, !accepted.contains(session.method) {
+            throw SessionsError(.methodNotAccepted, "application \(application) does not accept \(session.method.rawValue)",
+                                requiredLevel: rule.minimumLevel)
+        }
+    }
+
+    private func store<T>(_ body: (GRDB.Database) throws -> T) throws(SessionsError) -> T {
+        do {
+            return try database.write(body)
+        } catch let error as SessionsError {
+            throw error
+        } catch {
+            throw SessionsError(.storage, "session store: \(error)")
+        }
+    }
+
+    private static func session(_ row: Row) throws -> Session {
+        guard let method = AuthMethod(rawValue: row["method"]) else {
+            throw SessionsError(.storage, "unknown authentication method in the session store")
+        }
+        let date = { (column: String) in Date(timeIntervalSince1970: row[column]) }
+        return Session(
+            id: row["id"], person: row["person"], method: method, level: AssuranceLevel(row["level"]),
+            authenticatedAt: date("authenticated_at"), createdAt: date("created_at"), lastUsedAt: date("last_used_at"),
+            expiresAt: date("expires_at"), idleTimeout: row["idle_timeout"], cardBinding: row["card_binding"],
+            organisation: row["organisation"], application: row["application"]
+        )
+    }
+
+    private static func end(_ db: GRDB.Database, id: String, reason: String, at now: Date) throws {
+        try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+                       arguments: [now.timeIntervalSince1970, reason, id])
+    }
+
+    /// A new bearer token: 32 random bytes in base64url without padding.
+    static func newToken() -> String {
+        Data(SecureRandom.bytes(32)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// SHA-256 of a well-formed token; a malformed token is `sessionInvalid` without a lookup.
+    static func tokenHash(_ token: String) throws(SessionsError) -> [UInt8] {
+        guard token.utf8.count == 43, token.utf8.allSatisfy({ byte in
+            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x5F
+        }) else {
+            throw SessionsError(.sessionInvalid, "no live session for this token")
+        }
+        return DigestAlgorithm.sha256.hash(Array(token.utf8))
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func checkIdentifier(_ value: String, what: String) throws(SessionsError) {
+        guard (1...128).contains(value.utf8.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw SessionsError(.invalidInput, "\(what) must be 1–128 printable characters without line breaks")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import GRDB
+import Storage
+
+/// The Sessions module's tables. Register `SessionsSchema.migrations` with the `MigrationRegistry`.
+public enum SessionsSchema {
+    public static let migrations: [StorageMigration] = [
+        StorageMigration("sessions.v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE login_transaction (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    application TEXT NOT NULL,
+                    challenge BLOB NOT NULL,
+                    card_binding TEXT,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL
+                ) STRICT;
+                CREATE INDEX login_transaction_expiry ON login_transaction(expires_at);
+                CREATE TABLE session (
+                    id TEXT PRIMARY KEY,
+                    token_hash BLOB NOT NULL UNIQUE,
+                    person TEXT,
+                    method TEXT NOT NULL,
+                    level INTEGER NOT NULL,
+                    authenticated_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    idle_timeout REAL NOT NULL,
+                    card_binding TEXT,
+                    organisation TEXT,
+                    application TEXT,
+                    ended_at REAL,
+                    end_reason TEXT
+                ) STRICT;
+                CREATE INDEX session_card ON session(card_binding) WHERE card_binding IS NOT NULL AND ended_at IS NULL;
+                CREATE INDEX session_person ON session(person) WHERE ended_at IS NULL;
+                CREATE INDEX session_expiry ON session(expires_at) WHERE ended_at IS NULL;
+                """)
+        },
+    ]
+}
