@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -61,10 +62,19 @@ let package = Package(
             resources: [.copy("Roots")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Sessions", "Rights", "Trust", "Storage", "CryptoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

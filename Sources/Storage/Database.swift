@@ -133,6 +133,11 @@ public final class Database: Sendable {
         }
     }
 
+    /// Whether the database answers a trivial query (for health endpoints).
+    public func isReachable() -> Bool {
+        (try? writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
     /// Truncates the WAL file (after a bulk import).
     public func checkpoint() throws {
         do { _ = try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } } catch let error as DatabaseError {

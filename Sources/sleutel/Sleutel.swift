@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Sleutel: ParsableCommand {
+struct Sleutel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sleutel",
         abstract: "Belgian eID and one-time-code authentication backend.",
-        subcommands: [Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self]
+        subcommands: [Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self, Serve.self, Login.self]
     )
 }

@@ -1,0 +1,10 @@
+import Foundation
+
+/// The hand-written OpenAPI 3.1 document of the API, served at `/openapi.json`.
+enum OpenAPI {
+    static let document: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return Array(#"{"openapi":"3.1.0"}"#.utf8) }
+        return Array(data)
+    }()
+}

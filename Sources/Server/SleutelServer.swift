@@ -1,0 +1,218 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Rights
+import Sessions
+import Storage
+import Trust
+
+/// How the server listens and limits clients.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind (default loopback).
+    public var host: String = "127.0.0.1"
+    /// Port to bind; 0 picks a free port (reported through `onRunning`).
+    public var port: Int = 8443
+    /// Requests per second per client address, and the burst allowed.
+    public var rateLimitPerSecond: Double = 50
+    public var rateLimitBurst: Double = 100
+    /// Largest accepted request body in bytes.
+    public var maxBodySize: Int = 64 << 10
+
+    public init() {}
+}
+
+/// What the health endpoint reports about the local card reader, when the server uses one.
+public struct ReaderHealth: Sendable, Codable, Equatable {
+    /// Whether pcscd answered.
+    public let pcscdRunning: Bool
+    /// Reader names, with whether a card is present.
+    public let readers: [Reader]
+
+    public struct Reader: Sendable, Codable, Equatable {
+        public let name: String
+        public let cardPresent: Bool
+        public init(name: String, cardPresent: Bool) {
+            self.name = name
+            self.cardPresent = cardPresent
+        }
+    }
+
+    public init(pcscdRunning: Bool, readers: [Reader]) {
+        self.pcscdRunning = pcscdRunning
+        self.readers = readers
+    }
+}
+
+/// The Sleutel HTTP API on Hummingbird: eID challenge-response login, sessions, organisation
+/// choice, rights, profile and key-strength checks, with JSON errors carrying stable codes,
+/// per-address rate limits, a health endpoint and the OpenAPI document at `/openapi.json`.
+public struct SleutelServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let sessions: SessionService
+    public let rights: RightsService?
+    public let keyStrength: KeyStrengthChecker
+    /// Reports the local reader state for `/health`; nil when no local reader is used.
+    public let readerHealth: (@Sendable () -> ReaderHealth)?
+
+    public init(configuration: ServerConfiguration, sessions: SessionService, rights: RightsService?,
+                keyStrength: KeyStrengthChecker = KeyStrengthChecker(), readerHealth: (@Sendable () -> ReaderHealth)? = nil) {
+        self.configuration = configuration
+        self.sessions = sessions
+        self.rights = rights
+        self.keyStrength = keyStrength
+        self.readerHealth = readerHealth
+    }
+
+    /// Builds the Hummingbird application.
+    /// - Parameter onRunning: called with the bound port once the server listens.
+    public func application(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
+                                                                         burst: configuration.rateLimitBurst)))
+        addRoutes(to: router)
+        var log = logger ?? Logger(label: "sleutel.server")
+        if logger == nil { log.logLevel = .notice }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Sleutel"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: log
+        )
+    }
+
+    /// Runs the server until SIGINT/SIGTERM (graceful shutdown) or task cancellation.
+    /// - Parameter onRunning: called with the bound port once the server listens.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService()
+    }
+
+    // MARK: - Routes
+
+    func addRoutes(to router: Router<ServerContext>) {
+        let limit = configuration.maxBodySize
+        router.get("/health") { _, _ in
+            let database = (try? await Blocking.run { sessions.database.isReachable() }) ?? false
+            let reader = readerHealth?()
+            let healthy = database && (reader?.pcscdRunning ?? true)
+            return JSONReply(HealthReply(status: healthy ? "ok" : "degraded", database: database, reader: reader),
+                             status: healthy ? .ok : .serviceUnavailable)
+        }
+        router.get("/openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.document)))
+        }
+
+        let v1 = router.group("v1")
+        v1.post("eid/challenge") { request, _ in
+            let body = try await JSON.decode(ChallengeRequest.self, from: request, limit: limit)
+            let challenge = try await Blocking.run { try sessions.beginEIDLogin(application: body.application, cardBinding: body.cardBinding) }
+            return JSONReply(ChallengeReply(challenge), status: .created)
+        }
+        v1.post("eid/login") { request, _ in
+            let body = try await JSON.decode(EIDLoginRequest.self, from: request, limit: limit)
+            let stepUp = try Self.bearer(request, required: false)
+            let issued = try await Blocking.run {
+                try sessions.completeEIDLogin(transactionID: body.transactionId, signature: Array(body.signature),
+                                              certificate: Array(body.certificate), intermediates: (body.intermediates ?? []).map { Array($0) },
+                                              stepUpToken: stepUp)
+            }
+            return JSONReply(IssuedReply(issued), status: .created)
+        }
+        v1.get("session") { request, _ in
+            let token = try Self.bearer(request)
+            let session = try await Blocking.run { try sessions.authenticate(token: token) }
+            return JSONReply(SessionReply(session))
+        }
+        v1.delete("session") { request, _ in
+            let token = try Self.bearer(request)
+            _ = try await Blocking.run { try sessions.revoke(token: token) }
+            return Response(status: .noContent)
+        }
+        v1.post("session/organisation") { request, _ in
+            let token = try Self.bearer(request)
+            let body = try await JSON.decode(OrganisationRequest.self, from: request, limit: limit)
+            let decision = try await Blocking.run {
+                try sessions.chooseOrganisation(token: token, application: body.application, organisation: body.organisation)
+            }
+            return JSONReply(DecisionReply(decision), status: DecisionReply.status(of: decision))
+        }
+        v1.get("session/access/:application") { request, context in
+            let token = try Self.bearer(request)
+            let application = try context.parameters.require("application")
+            let session = try await Blocking.run { try sessions.requireAccess(token: token, application: application) }
+            return JSONReply(SessionReply(session))
+        }
+        v1.get("rights") { request, _ in
+            let token = try Self.bearer(request)
+            guard let rights else { throw APIError(.notFound, code: "rights.notConfigured", message: "this server has no rights registry") }
+            let reply = try await Blocking.run { () throws -> RightsReply in
+                let session = try sessions.authenticate(token: token)
+                guard let person = try Self.person(of: session) else { return RightsReply(at: sessions.clock.now(), organisations: []) }
+                let resolution = try rights.resolve(person: person)
+                return RightsReply(at: resolution.at, organisations: resolution.organisations)
+            }
+            return JSONReply(reply)
+        }
+        v1.get("profile") { request, _ in
+            let token = try Self.bearer(request)
+            guard let rights else { throw APIError(.notFound, code: "rights.notConfigured", message: "this server has no rights registry") }
+            let profile = try await Blocking.run { () throws -> Profile? in
+                let session = try sessions.authenticate(token: token)
+                guard let person = try Self.person(of: session) else { return nil }
+                return try rights.profile(person: person)
+            }
+            guard let profile else { throw APIError(.notFound, code: "rights.noLinkedIdentity", message: "the session has no national register number") }
+            return JSONReply(profile)
+        }
+        v1.post("keys/check") { request, _ in
+            let body = try await JSON.decode(KeyCheckRequest.self, from: request, limit: limit)
+            let checker = body.policy.map { name -> KeyStrengthChecker? in
+                KeyStrengthPolicy.named(name).map { KeyStrengthChecker(policy: $0) }
+            } ?? keyStrength
+            guard let checker else { throw APIError.badRequest("unknown policy; use nist, bsi or anssi") }
+            let input = Array((body.pem ?? "").utf8) + Array(body.der ?? Data())
+            guard !input.isEmpty else { throw APIError.badRequest("give the key as pem (text) or der (base64)") }
+            let verdicts = try await Blocking.run { try checker.verdicts(forFile: input) }
+            return JSONReply(KeyCheckReply(acceptable: verdicts.allSatisfy(\.isAcceptable), verdicts: verdicts))
+        }
+    }
+
+    /// The bearer token of the Authorization header.
+    static func bearer(_ request: Request, required: Bool = true) throws -> String? {
+        guard let header = request.headers[.authorization] else {
+            if required { throw APIError.unauthorized }
+            return nil
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
+        return String(parts[1])
+    }
+
+    static func bearer(_ request: Request) throws -> String {
+        guard let token = try bearer(request, required: true) else { throw APIError.unauthorized }
+        return token
+    }
+
+    static func person(of session: Session) throws -> INSZ? {
+        guard let digits = session.person else { return nil }
+        return try? INSZ(digits, origin: .certificate)
+    }
+}
+
+/// Runs blocking work (SQLite, OCSP fetches, bignum checks) on a dedicated concurrent queue,
+/// off the Swift concurrency pool, translating module errors into ``APIError``s.
+enum Blocking {
+    private static let queue = DispatchQueue(label: "be.sleutel.server.blocking", qos: .userInitiated, attributes: .concurrent)
+
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try ErrorMapping.map { try work() } })
+            }
+        }
+    }
+}

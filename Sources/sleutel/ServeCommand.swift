@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import PCSC
+import Rights
+import Server
+import Sessions
+import Storage
+import Trust
+
+/// `sleutel serve`: the HTTP API.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API (eID login, sessions, organisation choice, rights, key checks).",
+        discussion: """
+            Listens on plain HTTP, on loopback by default: put a TLS-terminating proxy in front when \
+            clients are remote. The database holds sessions and rights (SQLite, created when missing).
+            """
+    )
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0: any free port, printed at start).") var port = 8080
+    @Option(help: "SQLite database file (default: $SLEUTEL_DATABASE or ./sleutel.sqlite).") var database: String?
+    @OptionGroup var trust: TrustOptions
+    @Option(help: "Revocation policy: hard-fail (default), soft-fail, or off (only with --test roots).")
+    var revocation: RevocationMode = .hardFail
+    @Option(help: "Soft-fail window in seconds: how long an earlier good answer stands in when no responder answers.")
+    var softFailWindow: Double = 3600
+    @Option(help: "OCSP responder URL overriding the certificates' AIA URLs.") var ocspURL: String?
+    @Flag(help: "Report the local pcscd and readers on /health (kiosk servers).") var localReader = false
+    @Flag(help: "Load demo organisations, applications and rights for the demo cards (with --test roots only).")
+    var demo = false
+    @Option(help: "Requests per second allowed per client address.") var rateLimit: Double = 50
+
+    enum RevocationMode: String, ExpressibleByArgument {
+        case hardFail = "hard-fail", softFail = "soft-fail", off
+    }
+
+    func run() async throws {
+        let trustConfiguration = try trust.configuration()
+        if revocation == .off && !trust.test { throw ValidationError("--revocation off is only allowed with --test roots") }
+        if demo && !trust.test { throw ValidationError("--demo needs --test --roots (the demo cards chain to the TEST roots)") }
+        let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
+        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations))
+        let rights = RightsService(database: store)
+        if demo { try DemoData.load(into: rights) }
+
+        var checker: RevocationChecker?
+        if revocation != .off {
+            let policy: RevocationPolicy = revocation == .hardFail ? .hardFail : .softFail(window: softFailWindow)
+            checker = RevocationChecker(configuration: .init(policy: policy, ocspResponderURL: ocspURL))
+        }
+        let verifier = EIDProofVerifier(paths: PathValidator(configuration: trustConfiguration), revocation: checker)
+        var sessionsConfiguration = SessionsConfiguration()
+        if demo { sessionsConfiguration.rules = DemoData.rules }
+        let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: sessionsConfiguration)
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.rateLimitPerSecond = rateLimit
+        configuration.rateLimitBurst = max(rateLimit * 2, 10)
+        var health: (@Sendable () -> ReaderHealth)?
+        if localReader { health = { Serve.readerHealth() } }
+        let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, readerHealth: health)
+        let host = self.host
+        try await server.run { port in
+            Terminal.printLine("sleutel: listening on http://\(host):\(port) (OpenAPI at /openapi.json)")
+        }
+    }
+
+    /// pcscd and reader state for /health.
+    static func readerHealth() -> ReaderHealth {
+        guard let context = try? PCSCContext(), let names = try? context.readers() else {
+            return ReaderHealth(pcscdRunning: false, readers: [])
+        }
+        var states = names.map { ReaderState(reader: $0) }
+        _ = try? context.waitForChange(&states, timeoutMilliseconds: 0)
+        return ReaderHealth(pcscdRunning: true, readers: states.map { .init(name: $0.reader, cardPresent: $0.isPresent) })
+    }
+}
+
+/// Demo organisations and rights for the virtual demo cards (Hardware/cards), loaded by
+/// `sleutel serve --demo`. Idempotent.
+enum DemoData {
+    /// Bert Specimen (specimen-1.8) is legal representative of two demo companies.
+    static let representative = "82020200126"
+    static let organisations = [("0441928931", "DEMO NV"), ("0566988259", "DEMO BV")]
+
+    static let rules: [String: AccessRule] = [
+        "eloket": AccessRule(minimumLevel: .substantial),
+        "gebruikersbeheer": AccessRule(minimumLevel: .substantial),
+        "btb": AccessRule(minimumLevel: .high, acceptedMethods: [.eidPin]),
+    ]
+
+    static func load(into rights: RightsService) throws {
+        for (number, name) in organisations { try rights.registerOrganisation(KBONumber(number), name: name) }
+        try rights.registerApplication(ApplicationDefinition(id: "eloket", name: "e-loket ondernemers",
+                                                             legalRepresentativeHasAccess: true, baseRight: "ondernemer"))
+        try rights.defineRight(RightDefinition(application: "eloket", code: "ondernemer", label: "e-loket ondernemers"))
+        try rights.registerApplication(ApplicationDefinition(id: "gebruikersbeheer", name: "Gebruikersbeheer", isRightsAdministration: true))
+        let person = try INSZ(representative, origin: .certificate)
+        let held = try rights.resolve(person: person).organisations.map(\.organisation.digits)
+        for (number, _) in organisations where !held.contains(number) {
+            try rights.recordLegalRepresentative(person: person, organisation: KBONumber(number),
+                                                 validFrom: LocalDate(year: 2020, month: 1, day: 1)!, validUntil: nil)
+        }
+    }
+}
