@@ -10,7 +10,7 @@ enum ErrorMapping {
     static func map<T>(_ work: () throws -> T) throws -> T {
         do {
             return try work()
-        } catch let error as APIError {
+        } catch let error as any HTTPResponseError {
             throw error
         } catch let error as SessionsError {
             throw apiError(error)

@@ -55,13 +55,17 @@ public struct SleutelServer: Sendable {
     public let keyStrength: KeyStrengthChecker
     /// Reports the local reader state for `/health`; nil when no local reader is used.
     public let readerHealth: (@Sendable () -> ReaderHealth)?
+    /// The OpenID Connect provider; nil to serve the API without OIDC.
+    public let oidc: OIDCProvider?
 
     public init(configuration: ServerConfiguration, sessions: SessionService, rights: RightsService?,
-                keyStrength: KeyStrengthChecker = KeyStrengthChecker(), readerHealth: (@Sendable () -> ReaderHealth)? = nil) {
+                keyStrength: KeyStrengthChecker = KeyStrengthChecker(), oidc: OIDCProvider? = nil,
+                readerHealth: (@Sendable () -> ReaderHealth)? = nil) {
         self.configuration = configuration
         self.sessions = sessions
         self.rights = rights
         self.keyStrength = keyStrength
+        self.oidc = oidc
         self.readerHealth = readerHealth
     }
 
@@ -73,6 +77,7 @@ public struct SleutelServer: Sendable {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
                                                                          burst: configuration.rateLimitBurst)))
         addRoutes(to: router)
+        if let oidc { addOIDCRoutes(to: router, provider: oidc) }
         var log = logger ?? Logger(label: "sleutel.server")
         if logger == nil { log.logLevel = .notice }
         return Application(

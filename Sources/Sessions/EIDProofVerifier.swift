@@ -8,6 +8,9 @@ public struct EIDProof: Sendable {
     public let nationalNumber: String
     /// The authentication certificate.
     public let certificate: Certificate
+    /// Given names and surname from the certificate subject (GN, SN).
+    public let givenName: String?
+    public let familyName: String?
 }
 
 /// Checks the card's answer to a login challenge: the signature with the authentication
@@ -53,7 +56,8 @@ public struct EIDProofVerifier: Sendable {
             guard let number = path.nationalNumber else {
                 throw TrustError(.missingNationalNumber, "the authentication certificate carries no national register number")
             }
-            return EIDProof(nationalNumber: number, certificate: leaf)
+            return EIDProof(nationalNumber: number, certificate: leaf, givenName: leaf.subject.value(of: DistinguishedName.givenNameOID),
+                            familyName: leaf.subject.value(of: DistinguishedName.surnameOID))
         } catch let error as TrustError {
             throw SessionsError(.certificateRefused, error.reason, trustCode: "trust.\(error.code)")
         } catch {

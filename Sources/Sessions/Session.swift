@@ -7,6 +7,9 @@ public struct Session: Sendable, Equatable, Codable {
     public let id: String
     /// The person's national register or BIS number (11 digits); nil for an unlinked account.
     public let person: String?
+    /// Given names and surname as proven (from the eID certificate); nil when unknown.
+    public let givenName: String?
+    public let familyName: String?
     /// The method of the strongest authentication so far.
     public let method: AuthMethod
     /// The session's level (raised by step-up, never lowered).

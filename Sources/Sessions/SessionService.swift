@@ -91,7 +91,8 @@ public final class SessionService: Sendable {
         if let stepUpToken {
             return try stepUp(token: stepUpToken, person: proof.nationalNumber, method: .eidPin, at: now)
         }
-        return try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now)
+        return try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now,
+                        givenName: proof.givenName, familyName: proof.familyName)
     }
 
     // MARK: - Sessions
@@ -120,6 +121,19 @@ public final class SessionService: Sendable {
         }
         guard let live else { throw SessionsError(.sessionInvalid, "no live session for this token") }
         return live
+    }
+
+    /// Whether the session with public identifier `sessionID` is still live (not ended, not
+    /// expired, not idle too long), without marking it used. Tokens derived from a session (OIDC
+    /// access tokens) stop working with it.
+    public func isLive(sessionID: String) -> Bool {
+        let now = clock.now().timeIntervalSince1970
+        let live = try? database.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM session WHERE id = ? AND ended_at IS NULL AND expires_at > ? AND ? - last_used_at <= idle_timeout
+                """, arguments: [sessionID, now, now])
+        }
+        return live == true
     }
 
     /// The live session of `token` if it may be used for `application` (spec §11.2).
@@ -226,17 +240,18 @@ public final class SessionService: Sendable {
 
     /// Opens a session for a person proven by `method` (the security-code login calls this after
     /// OneTimeCodes accepted the password and code).
-    func open(person: String?, method: AuthMethod, cardBinding: String?, at now: Date) throws(SessionsError) -> IssuedSession {
+    func open(person: String?, method: AuthMethod, cardBinding: String?, at now: Date,
+              givenName: String? = nil, familyName: String? = nil) throws(SessionsError) -> IssuedSession {
         let token = Self.newToken()
         let id = Self.hex(SecureRandom.bytes(16))
         let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
         let stamp = now.timeIntervalSince1970
         let session = try store { db in
             try db.execute(sql: """
-                INSERT INTO session (id, token_hash, person, method, level, authenticated_at, created_at, last_used_at,
-                                     expires_at, idle_timeout, card_binding)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, Data(try Self.tokenHash(token)), person, method.rawValue, method.defaultLevel.fasLevel,
+                INSERT INTO session (id, token_hash, person, given_name, family_name, method, level, authenticated_at, created_at,
+                                     last_used_at, expires_at, idle_timeout, card_binding)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, Data(try Self.tokenHash(token)), person, givenName, familyName, method.rawValue, method.defaultLevel.fasLevel,
                                  stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
             return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])!)
         }
@@ -322,7 +337,7 @@ public final class SessionService: Sendable {
         }
         let date = { (column: String) in Date(timeIntervalSince1970: row[column]) }
         return Session(
-            id: row["id"], person: row["person"], method: method, level: AssuranceLevel(row["level"]),
+            id: row["id"], person: row["person"], givenName: row["given_name"], familyName: row["family_name"], method: method, level: AssuranceLevel(row["level"]),
             authenticatedAt: date("authenticated_at"), createdAt: date("created_at"), lastUsedAt: date("last_used_at"),
             expiresAt: date("expires_at"), idleTimeout: row["idle_timeout"], cardBinding: row["card_binding"],
             organisation: row["organisation"], application: row["application"]

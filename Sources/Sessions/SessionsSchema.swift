@@ -21,6 +21,8 @@ public enum SessionsSchema {
                     id TEXT PRIMARY KEY,
                     token_hash BLOB NOT NULL UNIQUE,
                     person TEXT,
+                    given_name TEXT,
+                    family_name TEXT,
                     method TEXT NOT NULL,
                     level INTEGER NOT NULL,
                     authenticated_at REAL NOT NULL,

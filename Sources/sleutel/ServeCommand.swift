@@ -30,6 +30,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load demo organisations, applications and rights for the demo cards (with --test roots only).")
     var demo = false
     @Option(help: "Requests per second allowed per client address.") var rateLimit: Double = 50
+    @Option(help: "OIDC issuer URL (default: http://HOST:PORT).") var issuer: String?
+    @Option(help: "OIDC signing key (PEM, EC P-256); created with mode 0600 when missing. Default: DATABASE.oidc-key.pem")
+    var oidcKey: String?
+    @Option(help: "OIDC clients (JSON array of {clientId, redirectUris, application, claims, secretSHA256?}).")
+    var oidcClients: String?
 
     enum RevocationMode: String, ExpressibleByArgument {
         case hardFail = "hard-fail", softFail = "soft-fail", off
@@ -40,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         if revocation == .off && !trust.test { throw ValidationError("--revocation off is only allowed with --test roots") }
         if demo && !trust.test { throw ValidationError("--demo needs --test --roots (the demo cards chain to the TEST roots)") }
         let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
-        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations))
+        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, OIDCSchema.migrations))
         let rights = RightsService(database: store)
         if demo { try DemoData.load(into: rights) }
 
@@ -59,9 +64,17 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(rateLimit * 2, 10)
+        let keyPath = oidcKey ?? path + ".oidc-key.pem"
+        var clients = try oidcClients.map { try OIDCConfiguration.clients(at: $0) } ?? []
+        if demo { clients.append(DemoData.oidcClient) }
+        let oidcConfiguration = try OIDCConfiguration(
+            issuer: issuer ?? "http://\(host):\(port)", signingKey: OIDCConfiguration.signingKey(at: keyPath), clients: clients,
+            pairwiseKey: OIDCConfiguration.secret(at: path + ".pairwise.key")
+        )
+        let oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: sessions, rights: rights)
         var health: (@Sendable () -> ReaderHealth)?
         if localReader { health = { Serve.readerHealth() } }
-        let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, readerHealth: health)
+        let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, oidc: oidc, readerHealth: health)
         let host = self.host
         try await server.run { port in
             Terminal.printLine("sleutel: listening on http://\(host):\(port) (OpenAPI at /openapi.json)")
@@ -91,6 +104,10 @@ enum DemoData {
         "gebruikersbeheer": AccessRule(minimumLevel: .substantial),
         "btb": AccessRule(minimumLevel: .high, acceptedMethods: [.eidPin]),
     ]
+
+    /// A public demo client (PKCE) receiving every claim, with a loopback redirect.
+    static let oidcClient = OIDCClient(clientId: "demo-client", redirectUris: ["http://127.0.0.1:9999/callback"],
+                                       application: "eloket", claims: Set(OIDCClient.Claim.allCases))
 
     static func load(into rights: RightsService) throws {
         for (number, name) in organisations { try rights.registerOrganisation(KBONumber(number), name: name) }

@@ -1,0 +1,43 @@
+import CryptoCore
+import Foundation
+
+/// Compact JWS with ES256 (RFC 7515, RFC 7518 §3.4) and the JWK of the signing key (RFC 7517,
+/// thumbprint key id per RFC 7638).
+struct JWSSigner: Sendable {
+    let key: PrivateKey
+    /// The RFC 7638 thumbprint of the public key, used as `kid`.
+    let keyID: String
+    /// The public JWK.
+    let jwk: [String: String]
+
+    init(key: PrivateKey) throws {
+        self.key = key
+        let point = try key.publicKey().ecUncompressedPoint()
+        guard point.count == 65 else { throw OIDCError(.configuration, "the signing key is not a P-256 key") }
+        let x = Base64URL.encode(Array(point[1..<33]))
+        let y = Base64URL.encode(Array(point[33..<65]))
+        let canonical = #"{"crv":"P-256","kty":"EC","x":"\#(x)","y":"\#(y)"}"#
+        keyID = Base64URL.encode(DigestAlgorithm.sha256.hash(Array(canonical.utf8)))
+        jwk = ["kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": keyID, "use": "sig", "alg": "ES256"]
+    }
+
+    /// Signs `claims` (a JSON object) into `header.payload.signature`.
+    func sign(_ claims: some Encodable) throws -> String {
+        let header = try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": keyID], options: [.sortedKeys])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let payload = try encoder.encode(claims)
+        let input = Base64URL.encode(Array(header)) + "." + Base64URL.encode(Array(payload))
+        let der = try key.ecdsaSign(digest: DigestAlgorithm.sha256.hash(Array(input.utf8)))
+        let raw = try ECDSASignatureEncoding.raw(fromDER: der, componentLength: 32)
+        return input + "." + Base64URL.encode(raw)
+    }
+}
+
+/// base64url without padding (RFC 4648 §5).
+enum Base64URL {
+    static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,33 @@
+import GRDB
+import Storage
+
+/// The OIDC provider's tables: authorization codes and access tokens, both stored as SHA-256
+/// of the bearer value. Register `OIDCSchema.migrations` with the `MigrationRegistry`.
+public enum OIDCSchema {
+    public static let migrations: [StorageMigration] = [
+        StorageMigration("oidc.v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE oidc_code (
+                    code_hash BLOB PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    redirect_uri TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    code_challenge TEXT NOT NULL,
+                    claims TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL
+                ) STRICT;
+                CREATE TABLE oidc_access_token (
+                    token_hash BLOB PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    code_hash BLOB NOT NULL,
+                    claims TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    revoked_at REAL
+                ) STRICT;
+                CREATE INDEX oidc_access_token_code ON oidc_access_token(code_hash);
+                """)
+        },
+    ]
+}
