@@ -83,9 +83,20 @@ let package = Package(
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "OneTimeCodesTests", dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .target(
+            name: "SleutelTestSupport",
+            dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            path: "Tests/SleutelTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SessionsTests",
-            dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["SleutelTestSupport", "Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["SleutelTestSupport", "Server", "Sessions", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),

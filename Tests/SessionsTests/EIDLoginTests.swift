@@ -6,6 +6,7 @@ import Storage
 import Testing
 import Trust
 @testable import Sessions
+import SleutelTestSupport
 
 @Suite("eID login: challenge, card signature, Trust")
 struct EIDLoginTests {

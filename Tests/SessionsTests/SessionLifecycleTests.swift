@@ -6,6 +6,7 @@ import Storage
 import Testing
 import Trust
 @testable import Sessions
+import SleutelTestSupport
 
 @Suite("Sessions: expiry, revocation, card binding, step-up, access rules, organisation choice")
 struct SessionLifecycleTests {

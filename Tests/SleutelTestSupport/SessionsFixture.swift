@@ -5,33 +5,33 @@ import Storage
 import Testing
 import Transport
 import Trust
-@testable import Sessions
+import Sessions
 
 /// A settable clock for tests.
-final class TestClock: @unchecked Sendable {
+public final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var instant: Date
-    init(_ instant: Date) { self.instant = instant }
-    var now: Date {
+    public init(_ instant: Date) { self.instant = instant }
+    public var now: Date {
         get { lock.withLock { instant } }
         set { lock.withLock { instant = newValue } }
     }
-    func advance(_ seconds: TimeInterval) { now = now.addingTimeInterval(seconds) }
-    var sessionsClock: SessionsClock { SessionsClock { [self] in self.now } }
-    var rightsClock: RightsClock { RightsClock { [self] in self.now } }
+    public func advance(_ seconds: TimeInterval) { now = now.addingTimeInterval(seconds) }
+    public var sessionsClock: SessionsClock { SessionsClock { [self] in self.now } }
+    public var rightsClock: RightsClock { RightsClock { [self] in self.now } }
 }
 
 /// A test card: its authentication certificate, issuing CA and private key from Hardware/test-pki.
-struct TestCard {
-    let certificate: [UInt8]
-    let intermediates: [[UInt8]]
-    let key: PrivateKey
+public struct TestCard: Sendable {
+    public let certificate: [UInt8]
+    public let intermediates: [[UInt8]]
+    public let key: PrivateKey
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Hardware/test-pki")
 
     /// `person` is a folder of Hardware/test-pki/persons; `ec` picks the EC hierarchy.
-    init(_ person: String, ec: Bool = false, foreigner: Bool = false) throws {
+    public init(_ person: String, ec: Bool = false, foreigner: Bool = false) throws {
         func text(_ path: String) throws -> String { try String(contentsOf: Self.directory.appendingPathComponent(path), encoding: .utf8) }
         certificate = try Certificate(pem: text("persons/\(person)/auth.crt")).derEncoded
         let ca = "\(ec ? "ec" : "rsa")/\(foreigner ? "foreigner" : "citizen")-ca.crt"
@@ -40,11 +40,11 @@ struct TestCard {
     }
 
     /// What the card does after PIN verification: sign the bytes (SHA-256 PKCS#1 on RSA, SHA-384 ECDSA on EC).
-    func sign(_ message: [UInt8]) throws -> [UInt8] {
+    public func sign(_ message: [UInt8]) throws -> [UInt8] {
         try key.sign(data: message, algorithm: key.kind.isEC ? .sha384 : .sha256)
     }
 
-    static func roots() throws -> [Certificate] {
+    public static func roots() throws -> [Certificate] {
         try ["rsa/root.crt", "ec/root.crt"].map {
             try Certificate(pem: String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8))
         }
@@ -52,22 +52,22 @@ struct TestCard {
 }
 
 /// The national register number in the specimen cards' certificates.
-let specimenRRN = "71715100070"
+public let specimenRRN = "71715100070"
 
 /// A session service over a fresh database with the test roots.
-struct SessionsFixture {
-    let clock: TestClock
-    let database: Storage.Database
-    let rights: RightsService
-    let service: SessionService
+public struct SessionsFixture: Sendable {
+    public let clock: TestClock
+    public let database: Storage.Database
+    public let rights: RightsService
+    public let service: SessionService
 
     /// - Parameters:
     ///   - revocation: a checker, or nil to run without revocation (unit tests without responders).
     ///   - at: the start instant (default 2026-11-22 12:00 UTC, inside the test certificates' validity).
-    init(revocation: RevocationChecker? = nil, path: String? = nil, configuration: SessionsConfiguration = SessionsConfiguration(),
+    public init(revocation: RevocationChecker? = nil, path: String? = nil, extraMigrations: [StorageMigration] = [], configuration: SessionsConfiguration = SessionsConfiguration(),
          at start: Date = Date(timeIntervalSince1970: 1_795_348_800), production: Bool = false) throws {
         clock = TestClock(start)
-        let registry = MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations)
+        let registry = MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, extraMigrations)
         database = try path.map { try Storage.Database.open(path: $0, migrations: registry) } ?? Storage.Database.inMemory(migrations: registry)
         rights = RightsService(database: database, clock: clock.rightsClock)
         let trust = production ? try TrustConfiguration.production() : try TrustConfiguration.test(roots: TestCard.roots())
@@ -76,7 +76,7 @@ struct SessionsFixture {
     }
 
     /// A full eID login with `card`.
-    func login(_ card: TestCard, application: String = "eloket", cardBinding: String? = nil) throws -> IssuedSession {
+    public func login(_ card: TestCard, application: String = "eloket", cardBinding: String? = nil) throws -> IssuedSession {
         let challenge = try service.beginEIDLogin(application: application, cardBinding: cardBinding)
         return try service.completeEIDLogin(transactionID: challenge.transactionID, signature: card.sign(challenge.toBeSigned),
                                             certificate: card.certificate, intermediates: card.intermediates)
@@ -85,7 +85,7 @@ struct SessionsFixture {
 
 /// Runs `body` expecting a ``SessionsError`` with `code`; returns it.
 @discardableResult
-func expectSessionsError<R>(_ code: SessionsError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+public func expectSessionsError<R>(_ code: SessionsError.Code, sourceLocation: SourceLocation = #_sourceLocation,
                             _ body: () throws -> R) -> SessionsError? {
     do {
         _ = try body()
@@ -100,7 +100,7 @@ func expectSessionsError<R>(_ code: SessionsError.Code, sourceLocation: SourceLo
 }
 
 /// Whether the real test-PKI OCSP/CRL responders run (Tools/pki-responders.sh, SLEUTEL_PKI_RESPONDERS=1 in Tools/test.sh).
-let respondersEnabled: Bool = {
+public let respondersEnabled: Bool = {
     if ProcessInfo.processInfo.environment["SLEUTEL_PKI_RESPONDERS"] == "1" { return true }
     let probe = HTTPClient(configuration: .init(connectTimeout: 1, totalTimeout: 3))
     return (try? probe.get("http://127.0.0.1:8890/README.md"))?.status == 200

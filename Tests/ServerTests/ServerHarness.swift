@@ -1,0 +1,103 @@
+import CryptoCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Rights
+import Server
+import Sessions
+import SleutelTestSupport
+import Storage
+import Testing
+
+/// A Sleutel server on a free loopback port, in process, over a fresh in-memory database with
+/// the test roots. Requests go through URLSession: a client independent of the server's code.
+final class ServerHarness: Sendable {
+    let fixture: SessionsFixture
+    let port: Int
+    let oidc: OIDCProvider
+    private let task: Task<Void, any Error>
+
+    static let client = OIDCClient(clientId: "test-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket",
+                                   claims: Set(OIDCClient.Claim.allCases))
+    static let narrowClient = OIDCClient(clientId: "narrow-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket",
+                                         claims: [.organisation])
+
+    init(configuration: ServerConfiguration = ServerHarness.defaultConfiguration, sessions: SessionsConfiguration = SessionsConfiguration()) async throws {
+        fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, configuration: sessions, at: Date())
+        let oidcConfiguration = try OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
+                                                      clients: [Self.client, Self.narrowClient], pairwiseKey: SecureRandom.bytes(32))
+        oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: fixture.service, rights: fixture.rights)
+        let server = SleutelServer(configuration: configuration, sessions: fixture.service, rights: fixture.rights, oidc: oidc)
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        task = Task { try await server.run { port in continuation.yield(port) } }
+        var iterator = stream.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    static var defaultConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.rateLimitPerSecond = 10_000
+        configuration.rateLimitBurst = 10_000
+        return configuration
+    }
+
+    deinit { task.cancel() }
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        let headers: [String: String]
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    /// Sends one request; redirects are not followed.
+    func send(_ method: String, _ path: String, json: Any? = nil, form: String? = nil, token: String? = nil,
+              headers: [String: String] = [:]) async throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let form {
+            request.httpBody = Data(form.utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await ServerHarness.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields[String(describing: key).lowercased()] = String(describing: value) }
+        return Reply(status: http.statusCode, body: data, headers: fields)
+    }
+
+    /// Logs `card` in over HTTP: challenge, card signature, login. Returns the bearer token.
+    func login(_ card: TestCard, application: String = "eloket") async throws -> String {
+        let challenge = try await send("POST", "/v1/eid/challenge", json: ["application": application])
+        #expect(challenge.status == 201)
+        let toBeSigned = Array(Data(base64Encoded: challenge.json["toBeSigned"] as! String)!)
+        let reply = try await send("POST", "/v1/eid/login", json: [
+            "transactionId": challenge.json["transactionId"] as! String,
+            "signature": Data(try card.sign(toBeSigned)).base64EncodedString(),
+            "certificate": Data(card.certificate).base64EncodedString(),
+            "intermediates": card.intermediates.map { Data($0).base64EncodedString() },
+        ])
+        #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
+        return reply.json["token"] as! String
+    }
+
+    /// A URLSession that does not follow redirects (the OIDC tests read the Location header).
+    static let session: URLSession = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
+
+    final class NoRedirect: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
+}
