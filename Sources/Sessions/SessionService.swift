@@ -210,6 +210,21 @@ public final class SessionService: Sendable {
         }
     }
 
+    /// Ends every live session bound to a card in `reader` (bindings `READER/…`): the kiosk's card
+    /// watcher calls this when the reader reports the card gone, whichever card it was.
+    @discardableResult
+    public func endSessions(reader: String, reason: String = "card removed") throws(SessionsError) -> Int {
+        let now = clock.now()
+        let prefix = reader + "/"
+        return try store { db in
+            try db.execute(sql: """
+                UPDATE session SET ended_at = ?, end_reason = ?
+                WHERE card_binding IS NOT NULL AND substr(card_binding, 1, ?) = ? AND ended_at IS NULL
+                """, arguments: [now.timeIntervalSince1970, reason, prefix.unicodeScalars.count, prefix])
+            return db.changesCount
+        }
+    }
+
     /// Ends every live session of a person (e.g. after a card is reported stolen).
     @discardableResult
     public func endSessions(person: String, reason: String) throws(SessionsError) -> Int {

@@ -73,7 +73,10 @@ struct Serve: AsyncParsableCommand {
         )
         let oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: sessions, rights: rights)
         var health: (@Sendable () -> ReaderHealth)?
-        if localReader { health = { Serve.readerHealth() } }
+        if localReader {
+            health = { Serve.readerHealth() }
+            CardRemovalWatcher.start(sessions: sessions)
+        }
         let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, oidc: oidc, readerHealth: health)
         let host = self.host
         try await server.run { port in
@@ -89,6 +92,36 @@ struct Serve: AsyncParsableCommand {
         var states = names.map { ReaderState(reader: $0) }
         _ = try? context.waitForChange(&states, timeoutMilliseconds: 0)
         return ReaderHealth(pcscdRunning: true, readers: states.map { .init(name: $0.reader, cardPresent: $0.isPresent) })
+    }
+}
+
+/// Ends card-bound sessions the moment their card leaves the local reader (kiosks). Runs on a
+/// thread of its own, waiting on pcscd's status changes; survives pcscd restarts by reconnecting.
+enum CardRemovalWatcher {
+    static func start(sessions: SessionService) {
+        let thread = Thread {
+            while true {
+                do {
+                    let context = try PCSCContext()
+                    var monitor = CardMonitor(context: context)
+                    while true {
+                        for event in try monitor.next(timeoutMilliseconds: 1000) {
+                            switch event {
+                            case .cardRemoved(let reader), .readerDetached(let reader):
+                                let ended = (try? sessions.endSessions(reader: reader)) ?? 0
+                                if ended > 0 { Terminal.printLine("sleutel: card left \(reader): \(ended) session(s) ended") }
+                            default: break
+                            }
+                        }
+                    }
+                } catch {
+                    Terminal.error("card watcher: \(error); retrying in 2 s")
+                    Thread.sleep(forTimeInterval: 2)
+                }
+            }
+        }
+        thread.name = "sleutel.card-watcher"
+        thread.start()
     }
 }
 
