@@ -15,4 +15,10 @@ static inline CURLcode CCurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return
 static inline CURLcode CCurl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
 static inline CURLcode CCurl_setopt_off_t(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode CCurl_getinfo_string(CURL *h, CURLINFO i, const char **v) { return curl_easy_getinfo(h, i, v); }
+/* Helpers for Sources/Transport/SMTPClient.swift: the upload (read) callback and the protocol trace (debug) callback. */
+typedef size_t (*CCurl_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+typedef int (*CCurl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+static inline CURLcode CCurl_setopt_read_callback(CURL *h, CCurl_read_callback cb) { return curl_easy_setopt(h, CURLOPT_READFUNCTION, cb); }
+static inline CURLcode CCurl_setopt_debug_callback(CURL *h, CCurl_debug_callback cb) { return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, cb); }
+static inline size_t CCurl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
 #endif

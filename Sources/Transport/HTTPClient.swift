@@ -89,7 +89,7 @@ public final class HTTPClient: Sendable {
     /// - Returns: status, body and content type.
     /// - Throws: ``TransportError`` with code `http`.
     public func get(_ url: String, accept: String? = nil) throws -> HTTPResponse {
-        try perform(url: url, body: nil, headers: accept.map { ["Accept: \($0)"] } ?? [])
+        try perform(method: "GET", url: url, body: nil, headers: accept.map { ["Accept: \($0)"] } ?? [])
     }
 
     /// POST `body` to `url` with the given Content-Type.
@@ -103,7 +103,21 @@ public final class HTTPClient: Sendable {
     public func post(_ url: String, body: [UInt8], contentType: String, accept: String? = nil) throws -> HTTPResponse {
         var headers = ["Content-Type: \(contentType)", "Expect:"]
         if let accept { headers.append("Accept: \(accept)") }
-        return try perform(url: url, body: body, headers: headers)
+        return try perform(method: "POST", url: url, body: body, headers: headers)
+    }
+
+    /// Sends `request` as given: any method, the request's headers and body.
+    /// - Returns: status, body and content type (error statuses are returned, not thrown).
+    /// - Throws: ``TransportError`` `invalidRequest` for a bad method or header (nothing sent), `http` otherwise.
+    public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        var headers = try request.headerLines()
+        if request.body != nil { headers.append("Expect:") }
+        return try perform(method: request.method, url: request.url, body: request.body, headers: headers)
+    }
+
+    /// ``send(_:)`` on a dedicated dispatch queue, off the Swift concurrency pool.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await offPool { try self.send(request) }
     }
 
     /// GET on a dedicated dispatch queue, off the Swift concurrency pool.
@@ -131,7 +145,7 @@ public final class HTTPClient: Sendable {
 
     private static let globalInit: CURLcode = CCurl_global_init_default()
 
-    private func perform(url: String, body: [UInt8]?, headers: [String]) throws -> HTTPResponse {
+    private func perform(method: String, url: String, body: [UInt8]?, headers: [String]) throws -> HTTPResponse {
         let lower = url.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw TransportError(.http, "only http and https URLs are fetched, not \(url.prefix(16))…")
@@ -182,10 +196,18 @@ public final class HTTPClient: Sendable {
                         // An empty body still needs a non-NULL pointer, or curl reads from stdin.
                         let pointer = raw.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? UnsafeMutableRawPointer(errorBuf.baseAddress!)
                         try curlCheck(CCurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, pointer), "CURLOPT_POSTFIELDS")
+                        if method != "POST" {
+                            try curlCheck(CCurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method), "CURLOPT_CUSTOMREQUEST")
+                        }
                         return curl_easy_perform(handle)
                     }
                 } else {
                     try curlCheck(CCurl_setopt_long(handle, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
+                    if method == "HEAD" {
+                        try curlCheck(CCurl_setopt_long(handle, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
+                    } else if method != "GET" {
+                        try curlCheck(CCurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method), "CURLOPT_CUSTOMREQUEST")
+                    }
                     code = curl_easy_perform(handle)
                 }
                 if sink.exceeded {
