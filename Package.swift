@@ -71,10 +71,19 @@ let package = Package(
             resources: [.copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Kiosk",
+            dependencies: [
+                "PCSC", "BelgianEID", "CryptoCore", "Transport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("kiosk.html")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "Kiosk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

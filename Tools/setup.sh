@@ -3,7 +3,8 @@
 set -euo pipefail
 
 PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config
-          python3-jwt python3-cryptography)   # the last two: an independent JOSE library that checks our ID tokens
+          python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
+          chromium)                          # headless, renders the kiosk page in the tests
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Kiosk
+
+/// `sleutel kiosk`: the desk front for libraries and town halls.
+struct KioskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kiosk",
+        abstract: "Run the kiosk: a local web page for a browser in kiosk mode, driven by the card reader.",
+        discussion: """
+            Waits for an eID card, shows the holder's name and photo, asks the PIN on an on-screen keypad, \
+            logs in to the Sleutel server with the card's signature, lets the person choose the organisation \
+            to act for, shows their rights, and ends the session the moment the card is pulled. Open \
+            http://127.0.0.1:PORT/ in a browser in kiosk mode (e.g. `chromium --kiosk`); the page is served \
+            on loopback only.
+            """
+    )
+
+    @Option(help: "Sleutel server base URL.") var server = "http://127.0.0.1:8080"
+    @Option(help: "Application the kiosk logs people in to.") var application = "eloket"
+    @Option(help: "Port of the local kiosk page (0: any free port).") var port = 8090
+    @Option(name: .shortAndLong, help: "Reader to watch (default: the first reader a card is inserted in).") var reader: String?
+
+    func run() async throws {
+        let controller = KioskController(client: SleutelClient(server: server), application: application, reader: reader)
+        try await KioskServer(controller: controller, port: port).run { port in
+            Terminal.printLine("sleutel: kiosk page on http://127.0.0.1:\(port)/")
+        }
+    }
+}
