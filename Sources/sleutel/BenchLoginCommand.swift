@@ -1,0 +1,116 @@
+import ArgumentParser
+import CryptoCore
+import Dispatch
+import Foundation
+import Rights
+import Sessions
+import Storage
+import Trust
+
+/// `sleutel bench-login`: the server side of eID logins, measured in process.
+struct BenchLogin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-login",
+        abstract: "Measure server-side eID logins: signature, chain, cached OCSP, key strength, session and rights.",
+        discussion: """
+            Prepares COUNT challenges and has the test card's key sign them (not timed: that is the card's \
+            work), then completes the logins on CONCURRENCY threads against a SQLite file, each followed by \
+            the organisation choice through Rights. Prints JSON with throughput and latency percentiles.
+            """,
+        shouldDisplay: false
+    )
+
+    @Option(help: "Logins to time.") var count = 5000
+    @Option(help: "Threads completing logins.") var concurrency = 2
+    @Option(help: "Test person folder under Hardware/test-pki/persons (specimen-1.8 is EC P-384).") var person = "specimen-1.8"
+    @Option(help: "Test PKI directory.") var pki = "Hardware/test-pki"
+    @Flag(help: "Check revocation against the certificates' OCSP responders (answers cached after the first).") var ocsp = false
+    @Option(help: "Database file (default: a temporary file).") var database: String?
+
+    func run() throws {
+        let base = URL(fileURLWithPath: pki)
+        let ec = try Certificate(pem: String(contentsOf: base.appendingPathComponent("persons/\(person)/auth.crt"), encoding: .utf8))
+            .publicKey().kind.isEC
+        let tree = ec ? "ec" : "rsa"
+        func certificate(_ path: String) throws -> Certificate {
+            try Certificate(pem: String(contentsOf: base.appendingPathComponent(path), encoding: .utf8))
+        }
+        let leaf = try certificate("persons/\(person)/auth.crt")
+        let issuer = try certificate("\(tree)/citizen-ca.crt")
+        let key = try PrivateKey(pem: String(contentsOf: base.appendingPathComponent("persons/\(person)/auth.key"), encoding: .utf8))
+
+        let path = database ?? FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-bench-\(getpid()).sqlite").path
+        defer { if database == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } } }
+        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations))
+        let rights = RightsService(database: store)
+        try DemoData.load(into: rights)
+        let trust = try TrustConfiguration.test(roots: [certificate("rsa/root.crt"), certificate("ec/root.crt")])
+        let verifier = EIDProofVerifier(paths: PathValidator(configuration: trust), revocation: ocsp ? RevocationChecker() : nil)
+        var configuration = SessionsConfiguration()
+        configuration.rules = DemoData.rules
+        let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: configuration)
+
+        // Challenges (timed: server work) and the card's signatures (not timed).
+        let issueStart = DispatchTime.now()
+        let challenges = try (0..<count).map { _ in try sessions.beginEIDLogin(application: "eloket") }
+        let issueSeconds = Self.seconds(since: issueStart)
+        let signatures = try challenges.map { try key.sign(data: $0.toBeSigned, algorithm: ec ? .sha384 : .sha256) }
+        if ocsp {  // the first answer is fetched; every later one comes from the cache
+            let warm = try sessions.beginEIDLogin(application: "eloket")
+            _ = try sessions.completeEIDLogin(transactionID: warm.transactionID, signature: key.sign(data: warm.toBeSigned, algorithm: ec ? .sha384 : .sha256),
+                                              certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+        }
+
+        let latencies = LatencyBox(count: count)
+        let failures = LatencyBox(count: 1)
+        let next = LatencyBox(count: 1)
+        let start = DispatchTime.now()
+        DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
+            while true {
+                let index = next.take()
+                guard index < challenges.count else { return }
+                let t0 = DispatchTime.now()
+                do {
+                    let issued = try sessions.completeEIDLogin(transactionID: challenges[index].transactionID, signature: signatures[index],
+                                                               certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+                    _ = try sessions.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
+                } catch {
+                    _ = failures.take()
+                }
+                latencies.set(index, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+            }
+        }
+        let seconds = Self.seconds(since: start)
+        let sorted = latencies.values.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let report: [String: Any] = [
+            "person": person, "key": ec ? "EC P-384" : "RSA-2048", "ocsp": ocsp ? "cached" : "off", "logins": count,
+            "concurrency": concurrency, "failures": failures.peek(), "seconds": Self.round(seconds),
+            "logins_per_second": Self.round(Double(count) / seconds), "p50_ms": Self.round(percentile(0.5)),
+            "p99_ms": Self.round(percentile(0.99)), "max_ms": Self.round(sorted.last ?? 0),
+            "challenges_per_second": Self.round(Double(count) / issueSeconds),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+        if failures.peek() > 0 { throw ExitCode(1) }
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}
+
+/// Shared counters and latency slots for the benchmark threads.
+final class LatencyBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counter = 0
+    private(set) var values: [Double]
+
+    init(count: Int) { values = [Double](repeating: 0, count: count) }
+
+    func take() -> Int { lock.withLock { defer { counter += 1 }; return counter } }
+    func peek() -> Int { lock.withLock { counter } }
+    func set(_ index: Int, _ value: Double) { lock.withLock { values[index] = value } }
+}
