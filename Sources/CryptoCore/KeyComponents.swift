@@ -255,12 +255,19 @@ public enum KeyReader {
         if onCurve, !atInfinity, let q = EC_POINT_new(group) {
             defer { EC_POINT_free(q) }
             // n·P must be ∞ (P in the prime-order subgroup) and h·P must not be (P not of small order).
-            if let order = EC_GROUP_get0_order(group), EC_POINT_mul(group, q, nil, p, order, ctx) == 1 {
-                smallOrder = EC_POINT_is_at_infinity(group, q) != 1
-            }
-            if let cofactor = EC_GROUP_get0_cofactor(group), EC_POINT_mul(group, q, nil, p, cofactor, ctx) == 1,
-               EC_POINT_is_at_infinity(group, q) == 1 {
-                smallOrder = true
+            // On a curve of cofactor 1 (the NIST, Brainpool and secp256k1 curves) the group has prime
+            // order n, so every finite point on it has order n: both products are skipped, which saves
+            // a full scalar multiplication on every login.
+            let cofactor = EC_GROUP_get0_cofactor(group)
+            if let cofactor, BN_is_one(cofactor) == 1 {
+                smallOrder = false
+            } else {
+                if let order = EC_GROUP_get0_order(group), EC_POINT_mul(group, q, nil, p, order, ctx) == 1 {
+                    smallOrder = EC_POINT_is_at_infinity(group, q) != 1
+                }
+                if let cofactor, EC_POINT_mul(group, q, nil, p, cofactor, ctx) == 1, EC_POINT_is_at_infinity(group, q) == 1 {
+                    smallOrder = true
+                }
             }
             _ = drainOpenSSLErrors()
         }

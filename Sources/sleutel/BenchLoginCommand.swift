@@ -26,6 +26,7 @@ struct BenchLogin: ParsableCommand {
     @Option(help: "Test PKI directory.") var pki = "Hardware/test-pki"
     @Flag(help: "Check revocation against the certificates' OCSP responders (answers cached after the first).") var ocsp = false
     @Option(help: "Database file (default: a temporary file).") var database: String?
+    @Flag(help: "Also time the parts of one login on one thread (signature, path, key strength).") var breakdown = false
 
     func run() throws {
         let base = URL(fileURLWithPath: pki)
@@ -61,6 +62,23 @@ struct BenchLogin: ParsableCommand {
                                               certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
         }
 
+        var parts: [String: Double] = [:]
+        if breakdown {
+            let n = 200
+            func time(_ body: () throws -> Void) rethrows -> Double {
+                let t0 = DispatchTime.now()
+                for _ in 0..<n { try body() }
+                return Self.round(Self.seconds(since: t0) * 1000 / Double(n))
+            }
+            let publicKey = try leaf.publicKey()
+            parts["signature_ms"] = time { _ = publicKey.verify(signature: signatures[0], data: challenges[0].toBeSigned, algorithm: ec ? .sha384 : .sha256) }
+            let validator = PathValidator(configuration: trust)
+            parts["path_ms"] = try time { _ = try validator.validate(leaf, kind: .authentication, intermediates: [issuer]) }
+            let strength = KeyStrengthChecker()
+            parts["key_strength_ms"] = try time { try strength.requireAcceptable(leaf) }
+            parts["parse_ms"] = try time { _ = try Certificate(der: leaf.derEncoded); _ = try Certificate(der: issuer.derEncoded) }
+        }
+
         let latencies = LatencyBox(count: count)
         let failures = LatencyBox(count: 1)
         let next = LatencyBox(count: 1)
@@ -90,7 +108,9 @@ struct BenchLogin: ParsableCommand {
             "p99_ms": Self.round(percentile(0.99)), "max_ms": Self.round(sorted.last ?? 0),
             "challenges_per_second": Self.round(Double(count) / issueSeconds),
         ]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        var full = report
+        for (name, value) in parts { full[name] = value }
+        let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
         if failures.peek() > 0 { throw ExitCode(1) }
     }

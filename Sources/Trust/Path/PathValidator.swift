@@ -58,11 +58,11 @@ public struct PathValidator: Sendable {
             let role = Self.role(of: current, at: chain.count - 1)
             // A configured root, matched by name and proven by its key.
             let namedAnchors = configuration.anchors.filter { a in a.certificates.contains { current.issuerNameMatches(subjectOf: $0) } }
-            if let anchor = namedAnchors.first(where: { current.isSignedBy($0.certificates[0]) }) {
+            if let anchor = namedAnchors.first(where: { Self.isSigned(current, by: $0.certificates[0]) }) {
                 return (chain, anchor, anchor.certificates[0])
             }
             let namedIssuers = remaining.filter { current.issuerNameMatches(subjectOf: $0) }
-            if let issuer = namedIssuers.first(where: { current.isSignedBy($0) }) {
+            if let issuer = namedIssuers.first(where: { Self.isSigned(current, by: $0) }) {
                 chain.append(issuer)
                 remaining.removeAll { $0.derEncoded == issuer.derEncoded }
                 continue
@@ -77,6 +77,20 @@ public struct PathValidator: Sendable {
         }
         throw TrustError(.pathLength, "no trusted root within 4 certificates")
     }
+
+    /// Whether `child` verifies with `issuer`'s key. Verified CA-to-issuer pairs are remembered
+    /// (by SHA-256 of both encodings), so the Citizen CA's signature by the root is checked once,
+    /// not on every login; leaf signatures are always checked.
+    static func isSigned(_ child: Certificate, by issuer: Certificate) -> Bool {
+        guard child.isCA else { return child.isSignedBy(issuer) }
+        let key = DigestAlgorithm.sha256.hash(child.derEncoded + issuer.derEncoded)
+        if verifiedIssuers.contains(key) { return true }
+        let valid = child.isSignedBy(issuer)
+        if valid { verifiedIssuers.insert(key) }
+        return valid
+    }
+
+    private static let verifiedIssuers = VerifiedPairs(capacity: 1024)
 
     // MARK: Rules
 
@@ -188,5 +202,23 @@ public struct PathValidator: Sendable {
 
     private static func format(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
+    }
+}
+
+/// A bounded set of verified (certificate, issuer) pairs, shared by all validators.
+final class VerifiedPairs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pairs = Set<[UInt8]>()
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ key: [UInt8]) -> Bool { lock.withLock { pairs.contains(key) } }
+
+    func insert(_ key: [UInt8]) {
+        lock.withLock {
+            if pairs.count >= capacity { pairs.removeAll(keepingCapacity: true) }
+            pairs.insert(key)
+        }
     }
 }
