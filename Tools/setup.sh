@@ -4,7 +4,8 @@ set -euo pipefail
 
 PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
-          chromium)                          # headless, renders the kiosk page in the tests
+          chromium                           # headless, renders the kiosk page in the tests
+          python3-venv)                      # for the PyPI tools below
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -18,3 +19,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or newer is needed)"; exit 1; }
+
+# PyPI tools the tests run, in a venv inside the checkout (.build-tools is not tracked).
+TOOLS_VENV="$(cd "$(dirname "$0")/.." && pwd)/.build-tools/venv"
+if [ ! -x "$TOOLS_VENV/bin/schemathesis" ]; then
+    echo "setup: installing schemathesis into $TOOLS_VENV"
+    /usr/bin/python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
+fi

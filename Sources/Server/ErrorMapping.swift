@@ -30,8 +30,8 @@ enum ErrorMapping {
         let status: HTTPResponse.Status
         var message = error.reason
         switch error.code {
-        case .challengeInvalid, .invalidInput: status = .badRequest
-        case .signatureInvalid, .certificateRefused, .sessionInvalid, .credentialsRejected: status = .unauthorized
+        case .invalidInput: status = .badRequest
+        case .challengeInvalid, .signatureInvalid, .certificateRefused, .sessionInvalid, .credentialsRejected: status = .unauthorized
         case .stepUpRequired, .methodNotAccepted, .personMismatch, .organisationRefused: status = .forbidden
         default:
             status = .internalServerError

@@ -139,6 +139,8 @@ struct KeyCheckRequest: Decodable {
 struct KeyCheckReply: Encodable {
     let acceptable: Bool
     let verdicts: [KeyVerdict]
+    /// Why no key could be read, when none could.
+    let problem: String?
 }
 
 struct HealthReply: Encodable {

@@ -74,6 +74,7 @@ public struct SleutelServer: Sendable {
     public func application(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router(context: ServerContext.self)
+        router.add(middleware: UnmatchedRouteMiddleware())
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
                                                                          burst: configuration.rateLimitBurst)))
         addRoutes(to: router)
@@ -179,10 +180,18 @@ public struct SleutelServer: Sendable {
                 KeyStrengthPolicy.named(name).map { KeyStrengthChecker(policy: $0) }
             } ?? keyStrength
             guard let checker else { throw APIError.badRequest("unknown policy; use nist, bsi or anssi") }
+            guard body.pem != nil || body.der != nil else { throw APIError.badRequest("give the key as pem (text) or der (base64)") }
+            if body.pem?.isEmpty == true || body.der?.isEmpty == true { throw APIError.badRequest("pem and der must not be empty") }
             let input = Array((body.pem ?? "").utf8) + Array(body.der ?? Data())
-            guard !input.isEmpty else { throw APIError.badRequest("give the key as pem (text) or der (base64)") }
-            let verdicts = try await Blocking.run { try checker.verdicts(forFile: input) }
-            return JSONReply(KeyCheckReply(acceptable: verdicts.allSatisfy(\.isAcceptable), verdicts: verdicts))
+            let reply = try await Blocking.run { () -> KeyCheckReply in
+                do {
+                    let verdicts = try checker.verdicts(forFile: input)
+                    return KeyCheckReply(acceptable: !verdicts.isEmpty && verdicts.allSatisfy(\.isAcceptable), verdicts: verdicts, problem: nil)
+                } catch let error as TrustError {
+                    return KeyCheckReply(acceptable: false, verdicts: [], problem: error.reason)
+                }
+            }
+            return JSONReply(reply)
         }
     }
 

@@ -140,6 +140,7 @@ public final class SessionService: Sendable {
     /// - Throws: `sessionInvalid`; `stepUpRequired` with the needed level when the session is too
     ///   weak (not a rights failure); `methodNotAccepted` when the application refuses the method.
     public func requireAccess(token: String, application: String) throws(SessionsError) -> Session {
+        try Self.checkIdentifier(application, what: "application id")
         let session = try authenticate(token: token)
         try Self.check(session, against: configuration.rule(for: application), application: application)
         return session
