@@ -74,7 +74,9 @@ public struct SleutelServer: Sendable {
     public func application(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         let router = Router(context: ServerContext.self)
+        ServerMetrics.bootstrap()
         router.add(middleware: UnmatchedRouteMiddleware())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
                                                                          burst: configuration.rateLimitBurst)))
         addRoutes(to: router)
@@ -106,6 +108,11 @@ public struct SleutelServer: Sendable {
             return JSONReply(HealthReply(status: healthy ? "ok" : "degraded", database: database, reader: reader),
                              status: healthy ? .ok : .serviceUnavailable)
         }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: ServerMetrics.render())))
+        }
         router.get("/openapi.json") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
@@ -121,12 +128,23 @@ public struct SleutelServer: Sendable {
         v1.post("eid/login") { request, _ in
             let body = try await JSON.decode(EIDLoginRequest.self, from: request, limit: limit)
             let stepUp = try Self.bearer(request, required: false)
-            let issued = try await Blocking.run {
-                try sessions.completeEIDLogin(transactionID: body.transactionId, signature: Array(body.signature),
-                                              certificate: Array(body.certificate), intermediates: (body.intermediates ?? []).map { Array($0) },
-                                              stepUpToken: stepUp)
+            let started = DispatchTime.now()
+            do {
+                let issued = try await Blocking.run {
+                    try sessions.completeEIDLogin(transactionID: body.transactionId, signature: Array(body.signature),
+                                                  certificate: Array(body.certificate), intermediates: (body.intermediates ?? []).map { Array($0) },
+                                                  stepUpToken: stepUp)
+                }
+                Self.audit(login: "ok", method: "eidPin", started: started,
+                           metadata: ["session": "\(issued.session.id)", "loa": "\(issued.session.level.fasLevel)",
+                                      "stepUp": "\(stepUp != nil)", "cardBound": "\(issued.session.cardBinding != nil)"])
+                return JSONReply(IssuedReply(issued), status: .created)
+            } catch let error as APIError {
+                var metadata: Logger.Metadata = ["status": "\(error.status.code)"]
+                if let trust = error.details["trustCode"] { metadata["trustCode"] = "\(trust)" }
+                Self.audit(login: error.code, method: "eidPin", started: started, metadata: metadata)
+                throw error
             }
-            return JSONReply(IssuedReply(issued), status: .created)
         }
         v1.get("session") { request, _ in
             let token = try Self.bearer(request)
@@ -193,6 +211,20 @@ public struct SleutelServer: Sendable {
             }
             return JSONReply(reply)
         }
+    }
+
+    static let log = Logger(label: "sleutel.server")
+
+    /// Logs and counts one login attempt. Metadata holds session ids, levels and error codes;
+    /// never a national register number, name, token, PIN or code.
+    static func audit(login outcome: String, method: String, started: DispatchTime, metadata: Logger.Metadata) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        ServerMetrics.recordLogin(method: method, outcome: outcome, seconds: seconds)
+        var fields = metadata
+        fields["event"] = "login"
+        fields["method"] = "\(method)"
+        fields["outcome"] = "\(outcome)"
+        log.notice("login", metadata: fields)
     }
 
     /// The bearer token of the Authorization header.

@@ -7,7 +7,7 @@ struct UnmatchedRouteMiddleware: RouterMiddleware {
 
     /// Path patterns and their methods; a trailing `*` matches one final segment.
     static let routes: [(pattern: String, methods: [String])] = [
-        ("/health", ["GET"]), ("/openapi.json", ["GET"]),
+        ("/health", ["GET"]), ("/openapi.json", ["GET"]), ("/metrics", ["GET"]),
         ("/v1/eid/challenge", ["POST"]), ("/v1/eid/login", ["POST"]),
         ("/v1/session", ["GET", "DELETE"]), ("/v1/session/organisation", ["POST"]), ("/v1/session/access/*", ["GET"]),
         ("/v1/rights", ["GET"]), ("/v1/profile", ["GET"]), ("/v1/keys/check", ["POST"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PCSC
 import Rights
 import Server
@@ -40,7 +41,10 @@ struct Serve: AsyncParsableCommand {
         case hardFail = "hard-fail", softFail = "soft-fail", off
     }
 
+    @Flag(help: "Log as plain text instead of JSON lines.") var textLogs = false
+
     func run() async throws {
+        if !textLogs { LoggingSystem.bootstrap { label in JSONLogHandler(label: label) } }
         let trustConfiguration = try trust.configuration()
         if revocation == .off && !trust.test { throw ValidationError("--revocation off is only allowed with --test roots") }
         if demo && !trust.test { throw ValidationError("--demo needs --test --roots (the demo cards chain to the TEST roots)") }
