@@ -214,11 +214,12 @@ public final class SMTPClient: Sendable {
                 _ = CCurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
                 let reply = Self.redact(trace.lastReply)
                 guard code == CURLE_OK else {
+                    let reply = Self.redact(trace.lastFailure.isEmpty ? trace.lastReply : trace.lastFailure)
                     let detail = Self.redact(String(decoding: errorBuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
                     let message = curl_easy_strerror(code).map { String(cString: $0) } ?? "unknown error"
                     var reason = "SMTP to \(displayEndpoint) failed: \(curlCodeName(code)) (\(code.rawValue)): \(message)"
                     if !detail.isEmpty, detail != message { reason += " (\(detail))" }
-                    if !reply.isEmpty { reason += "; last server reply: \(reply)" }
+                    if !reply.isEmpty { reason += "; server reply: \(reply)" }
                     throw TransportError(.smtp, reason)
                 }
                 return Receipt(messageID: messageID, reply: reply)
@@ -247,9 +248,10 @@ private final class UploadSource {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 }
 
-/// The last line the server sent (SMTP replies only, at most 512 bytes).
+/// The last line the server sent and the last 4xx/5xx reply (SMTP replies only, at most 512 bytes each).
 private final class ReplyTrace {
     var lastReply = ""
+    var lastFailure = ""
 }
 
 private func smtpRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
@@ -279,6 +281,7 @@ private func smtpTrace(
     let text = String(decoding: bytes, as: UTF8.self)
     if let line = text.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }).last(where: { !$0.isEmpty }) {
         trace.lastReply = String(line)
+        if line.first == "4" || line.first == "5" { trace.lastFailure = String(line) }
     }
     return 0
 }
