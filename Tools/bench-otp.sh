@@ -5,6 +5,7 @@
 #
 # Usage: Tools/bench-otp.sh [REQUESTS=1000] [CONCURRENCY=4] [TOKENS=500]
 # Environment: WORKERS (gunicorn sync workers, default: number of cores), PI_DB (disk|tmpfs|both, default both),
+#   LATENCY_REQUESTS (a second, unqueued run at concurrency 1 per database, default 200; 0 skips it),
 #   PI_PORT (default 8830), SLEUTEL_BUILD (1: build .build/release/sleutel first when Sources/sleutel has an
 #   `otp` command, the default; 0: use what is there).
 # TOKENS x 2 must exceed what privacyIDEA validates in 30 s (each token gives the current and the next code once);
@@ -22,6 +23,7 @@ WORKERS=${WORKERS:-$(nproc)}
 PI_DB=${PI_DB:-both}
 PI_PORT=${PI_PORT:-8830}
 SLEUTEL_BUILD=${SLEUTEL_BUILD:-1}
+LATENCY_REQUESTS=${LATENCY_REQUESTS:-200}
 VENV="$ROOT/.build-bench/pi-venv"
 DISK="$ROOT/.build-bench/pi-run"
 SHM="/dev/shm/sleutel-pi-bench.$$"
@@ -108,6 +110,12 @@ run_pi() {   # run_pi disk|tmpfs
     PI_RESULT[$mode]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
         --tokens "$DISK/tokens.csv" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
     echo "  ${PI_RESULT[$mode]}"
+    if [ "$LATENCY_REQUESTS" -gt 0 ]; then
+        echo "bench-otp: privacyIDEA ($mode SQLite): $LATENCY_REQUESTS requests, concurrency 1 (unqueued latency)"
+        PI_RESULT[$mode-c1]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
+            --tokens "$DISK/tokens.csv" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
+        echo "  ${PI_RESULT[$mode-c1]}"
+    fi
     stop_gunicorn
 }
 case "$PI_DB" in
@@ -136,7 +144,9 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$ROOT/Benchmarks/results"
 "$VENV/bin/python" - "$RESULTS" <<EOF
 import json, sys
-pi = {k: json.loads(v) for k, v in {"disk": """${PI_RESULT[disk]:-}""", "tmpfs": """${PI_RESULT[tmpfs]:-}"""}.items() if v.strip()}
+raw = {"disk": """${PI_RESULT[disk]:-}""", "tmpfs": """${PI_RESULT[tmpfs]:-}""",
+       "disk-c1": """${PI_RESULT[disk-c1]:-}""", "tmpfs-c1": """${PI_RESULT[tmpfs-c1]:-}"""}
+pi = {k: json.loads(v) for k, v in raw.items() if v.strip()}
 sl = json.loads("""$SLEUTEL_RESULT""") if """$SLEUTEL_RESULT""".strip() else None
 out = {
     "date_utc": "$STAMP", "cores": $(nproc), "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)",
@@ -148,14 +158,17 @@ out = {
 }
 json.dump(out, open(sys.argv[1], "w"), indent=2)
 print("")
-print("| side | requests | per second | p50 ms | p99 ms | accepted |")
-print("|---|---|---|---|---|---|")
+print("| side | concurrency | requests | per second | p50 ms | p99 ms | accepted |")
+print("|---|---|---|---|---|---|---|")
 for mode, r in pi.items():
-    print("| privacyIDEA %s, SQLite on %s, gunicorn %d sync workers | %d | %.1f | %.2f | %.2f | %d/%d |" % (
-        "$PI_VERSION", mode, $WORKERS, r["requests"], r["per_second"], r["p50_ms"], r["p99_ms"], r["accepted"], r["requests"]))
+    print("| privacyIDEA %s, SQLite on %s, gunicorn %d sync workers | %d | %d | %.1f | %.2f | %.2f | %d/%d |" % (
+        "$PI_VERSION", mode.split("-")[0], $WORKERS, r["concurrency"], r["requests"], r["per_second"], r["p50_ms"], r["p99_ms"],
+        r["accepted"], r["requests"]))
 if sl:
-    print("| sleutel otp bench (library level) | %d | %.1f | %.3f | %.3f | |" % (sl["requests"], sl["per_second"], sl["p50_ms"], sl["p99_ms"]))
+    print("| sleutel otp bench (library level) | $CONCURRENCY | %d | %.1f | %.3f | %.3f | |" % (sl["requests"], sl["per_second"], sl["p50_ms"], sl["p99_ms"]))
     for mode, r in pi.items():
+        if mode.endswith("-c1"):
+            continue
         print("ratio sleutel/privacyIDEA (%s): %.0fx" % (mode, sl["per_second"] / r["per_second"]))
 else:
     print("sleutel side: not built yet")

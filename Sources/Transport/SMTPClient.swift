@@ -27,7 +27,8 @@ public final class SMTPClient: Sendable {
         public var url: String
         /// STARTTLS policy for `smtp://`.
         public var tls: TLSMode
-        /// AUTH user name, or nil to submit without AUTH.
+        /// AUTH user name, or nil to submit without AUTH. With a user name, `smtp://` requires STARTTLS
+        /// (as ``TLSMode/required``) so the password never travels in clear.
         public var username: String?
         /// AUTH password (used only with `username`).
         public var password: String?
@@ -190,7 +191,8 @@ public final class SMTPClient: Sendable {
                 try check(CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(config.connectTimeout)), "CURLOPT_CONNECTTIMEOUT_MS")
                 try check(CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(config.totalTimeout)), "CURLOPT_TIMEOUT_MS")
                 try check(CCurl_setopt_string(handle, CURLOPT_PROXY, ""), "CURLOPT_PROXY")
-                let useSSL = config.tls == .required ? CURLUSESSL_ALL : CURLUSESSL_TRY
+                // A password never travels in clear: with AUTH, STARTTLS is required whatever `tls` says.
+                let useSSL = config.tls == .required || config.username != nil ? CURLUSESSL_ALL : CURLUSESSL_TRY
                 try check(CCurl_setopt_long(handle, CURLOPT_USE_SSL, Int(useSSL.rawValue)), "CURLOPT_USE_SSL")
                 if let caFile = config.caFile {
                     try check(CCurl_setopt_string(handle, CURLOPT_CAINFO, caFile), "CURLOPT_CAINFO")

@@ -106,6 +106,17 @@ struct SMTPClientTests {
         #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
     }
 
+    @Test("with a user name, STARTTLS is required: no password in clear to a server without it")
+    func authNeedsTLS() throws {
+        let recipient = Sinks.uniqueAddress()
+        let client = SMTPClient(configuration: .init(url: Sinks.plainURL, tls: .opportunistic, username: Sinks.user, password: "cleartext-pw-1"))
+        let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
+        #expect(error?.code == .smtp)
+        #expect(error?.reason.contains("CURLE_USE_SSL_FAILED (64)") == true, "\(String(describing: error))")
+        #expect(error?.reason.contains("cleartext-pw-1") == false)
+        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+    }
+
     @Test("a wrong password is CURLE_LOGIN_DENIED and never shows up in the error", .enabled(if: Sinks.caFile != nil))
     func wrongPassword() throws {
         let recipient = Sinks.uniqueAddress()
