@@ -97,7 +97,7 @@ declare -A PI_RESULT=()
 run_pi() {   # run_pi disk|tmpfs
     local mode="$1" db
     if [ "$mode" = disk ]; then db="$DISK/pi.sqlite"; else db="$SHM/run.sqlite"; fi
-    rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
+    rm -f "$db" "$db-journal" "$db-wal" "$db-shm" "$SHM/steps-$mode.json"
     cp "$SHM/pristine.sqlite" "$db"
     write_cfg "$SHM/run.cfg" "$db"
     export PRIVACYIDEA_CONFIGFILE="$SHM/run.cfg"
@@ -108,12 +108,12 @@ run_pi() {   # run_pi disk|tmpfs
     port_listening "$PI_PORT" || { echo "bench-otp: gunicorn did not come up"; cat "$SHM/gunicorn-$mode.log"; exit 1; }
     echo "bench-otp: privacyIDEA ($mode SQLite, gunicorn $WORKERS sync workers): $REQUESTS requests, concurrency $CONCURRENCY"
     PI_RESULT[$mode]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
-        --tokens "$DISK/tokens.csv" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
+        --tokens "$DISK/tokens.csv" --state "$SHM/steps-$mode.json" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
     echo "  ${PI_RESULT[$mode]}"
     if [ "$LATENCY_REQUESTS" -gt 0 ]; then
         echo "bench-otp: privacyIDEA ($mode SQLite): $LATENCY_REQUESTS requests, concurrency 1 (unqueued latency)"
         PI_RESULT[$mode-c1]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
-            --tokens "$DISK/tokens.csv" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
+            --tokens "$DISK/tokens.csv" --state "$SHM/steps-$mode.json" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
         echo "  ${PI_RESULT[$mode-c1]}"
     fi
     stop_gunicorn

@@ -89,7 +89,9 @@ struct SMTPClientTests {
     @Test("an untrusted server certificate fails; there is no fall-back to plain text")
     func untrustedCertificate() throws {
         let recipient = Sinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: Sinks.startTLSURL, caFile: "/etc/ssl/certs/ca-certificates.crt"))
+        // A real CA file, but not the one that issued the sink's certificate.
+        let otherCA = Sinks.root.appendingPathComponent("Hardware/test-pki/rsa/root.crt").path
+        let client = SMTPClient(configuration: .init(url: Sinks.startTLSURL, caFile: otherCA))
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_PEER_FAILED_VERIFICATION (60)") == true, "\(String(describing: error))")

@@ -14,7 +14,7 @@ template and the "accepted" pattern are options, so the same tool drives other s
 Usage:
   otp-load.py --url URL --tokens FILE --requests N --concurrency C [--ahead 1]
               [--body 'serial={serial}&pass={code}'] [--content-type application/x-www-form-urlencoded]
-              [--accept-pattern '"value": ?true'] [--json]
+              [--accept-pattern '"value": ?true'] [--processes P] [--state FILE] [--json]
 Tokens FILE: one token a line, "serial, hexkey[, ...]" (the OATH CSV import format).
 Prints a JSON object: requests, seconds, per_second, p50_ms, p90_ms, p99_ms, max_ms, accepted,
 rejected, errors, concurrency, tokens, waited_for_fresh_steps_s (time the generator waited because
@@ -25,6 +25,8 @@ import asyncio
 import hashlib
 import hmac
 import json
+import multiprocessing
+import os
 import re
 import struct
 import sys
@@ -43,11 +45,12 @@ def totp(key, step, digits=6):
 class Scheduler:
     """Hands out (serial, code) pairs so that no (token, step) pair is used twice."""
 
-    def __init__(self, tokens, ahead, period=30):
+    def __init__(self, tokens, ahead, period=30, last=None):
         self.tokens = tokens
         self.ahead = ahead
         self.period = period
         self.last = {serial: -1 for serial, _ in tokens}
+        self.last.update({k: v for k, v in (last or {}).items() if k in self.last})
         self.index = 0
         self.waited = 0.0
 
@@ -74,8 +77,8 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
-async def run(args, tokens):
-    scheduler = Scheduler(tokens, args.ahead)
+async def run(args, tokens, last):
+    scheduler = Scheduler(tokens, args.ahead, last=last)
     accept = re.compile(args.accept_pattern.encode())
     latencies = []
     counts = {"accepted": 0, "rejected": 0, "errors": 0}
@@ -115,6 +118,10 @@ async def run(args, tokens):
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         seconds = time.perf_counter() - started
 
+    return latencies, counts, seconds, scheduler
+
+
+def summarize(args, tokens, latencies, counts, seconds, waited):
     latencies.sort()
     done = len(latencies)
     return {
@@ -127,9 +134,16 @@ async def run(args, tokens):
         "max_ms": round(latencies[-1], 3) if latencies else 0.0,
         "concurrency": args.concurrency,
         "tokens": len(tokens),
-        "waited_for_fresh_steps_s": round(scheduler.waited, 2),
+        "processes": args.processes,
+        "waited_for_fresh_steps_s": round(waited, 2),
         **counts,
     }
+
+
+def run_slice(job):
+    args, tokens, last = job
+    latencies, counts, seconds, scheduler = asyncio.run(run(args, tokens, last))
+    return latencies, counts, seconds, scheduler.waited, scheduler.last
 
 
 def main():
@@ -144,6 +158,10 @@ def main():
     parser.add_argument("--body", default="serial={serial}&pass={code}")
     parser.add_argument("--content-type", default="application/x-www-form-urlencoded")
     parser.add_argument("--accept-pattern", default=r'"value":\s*true')
+    parser.add_argument("--processes", type=int, default=1,
+                        help="split tokens and requests over P client processes (for servers faster than one client core)")
+    parser.add_argument("--state", help="JSON file of the last step used per token, read at start and written at the end, "
+                                        "so consecutive runs against one server never replay a code")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -155,7 +173,34 @@ def main():
                 tokens.append((fields[0], bytes.fromhex(fields[1])))
     if not tokens:
         sys.exit("otp-load: no tokens in %s" % args.tokens)
-    result = asyncio.run(run(args, tokens))
+    last = {}
+    if args.state and os.path.exists(args.state):
+        with open(args.state) as f:
+            last = json.load(f)
+    processes = max(1, min(args.processes, len(tokens)))
+    args.processes = processes
+    if processes == 1:
+        latencies, counts, seconds, scheduler = asyncio.run(run(args, tokens, last))
+        waited, used = scheduler.waited, scheduler.last
+    else:
+        # Disjoint token slices and an even share of requests and concurrency per process.
+        jobs = []
+        for i in range(processes):
+            share = argparse.Namespace(**vars(args))
+            share.requests = args.requests // processes + (1 if i < args.requests % processes else 0)
+            share.concurrency = max(1, args.concurrency // processes)
+            jobs.append((share, tokens[i::processes], last))
+        with multiprocessing.Pool(processes) as pool:
+            parts = pool.map(run_slice, jobs)
+        latencies = [x for part in parts for x in part[0]]
+        counts = {k: sum(part[1][k] for part in parts) for k in ("accepted", "rejected", "errors")}
+        seconds = max(part[2] for part in parts)
+        waited = max(part[3] for part in parts)
+        used = {k: v for part in parts for k, v in part[4].items()}
+    if args.state:
+        with open(args.state, "w") as f:
+            json.dump({**last, **{k: v for k, v in used.items() if v >= 0}}, f)
+    result = summarize(args, tokens, latencies, counts, seconds, waited)
     if args.json:
         print(json.dumps(result))
     else:
