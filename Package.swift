@@ -115,6 +115,7 @@ let package = Package(
             dependencies: ["SleutelTestSupport", "Server", "Sessions", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),

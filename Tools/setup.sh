@@ -3,6 +3,7 @@
 set -euo pipefail
 
 PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl
+          python3 python3-aiosmtpd           # the loopback SMTP server of the delivery tests
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
           chromium                           # headless, renders the kiosk page in the tests
           python3-venv)                      # for the PyPI tools below

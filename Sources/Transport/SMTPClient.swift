@@ -27,7 +27,8 @@ public final class SMTPClient: Sendable {
         public var url: String
         /// STARTTLS policy for `smtp://`.
         public var tls: TLSMode
-        /// AUTH user name, or nil to submit without AUTH.
+        /// AUTH user name, or nil to submit without AUTH. With a user name, `smtp://` requires STARTTLS
+        /// (as ``TLSMode/required``) so the password never travels in clear.
         public var username: String?
         /// AUTH password (used only with `username`).
         public var password: String?
@@ -190,7 +191,8 @@ public final class SMTPClient: Sendable {
                 try check(CCurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(config.connectTimeout)), "CURLOPT_CONNECTTIMEOUT_MS")
                 try check(CCurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(config.totalTimeout)), "CURLOPT_TIMEOUT_MS")
                 try check(CCurl_setopt_string(handle, CURLOPT_PROXY, ""), "CURLOPT_PROXY")
-                let useSSL = config.tls == .required ? CURLUSESSL_ALL : CURLUSESSL_TRY
+                // A password never travels in clear: with AUTH, STARTTLS is required whatever `tls` says.
+                let useSSL = config.tls == .required || config.username != nil ? CURLUSESSL_ALL : CURLUSESSL_TRY
                 try check(CCurl_setopt_long(handle, CURLOPT_USE_SSL, Int(useSSL.rawValue)), "CURLOPT_USE_SSL")
                 if let caFile = config.caFile {
                     try check(CCurl_setopt_string(handle, CURLOPT_CAINFO, caFile), "CURLOPT_CAINFO")
@@ -214,11 +216,12 @@ public final class SMTPClient: Sendable {
                 _ = CCurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
                 let reply = Self.redact(trace.lastReply)
                 guard code == CURLE_OK else {
+                    let reply = Self.redact(trace.lastFailure.isEmpty ? trace.lastReply : trace.lastFailure)
                     let detail = Self.redact(String(decoding: errorBuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
                     let message = curl_easy_strerror(code).map { String(cString: $0) } ?? "unknown error"
                     var reason = "SMTP to \(displayEndpoint) failed: \(curlCodeName(code)) (\(code.rawValue)): \(message)"
                     if !detail.isEmpty, detail != message { reason += " (\(detail))" }
-                    if !reply.isEmpty { reason += "; last server reply: \(reply)" }
+                    if !reply.isEmpty { reason += "; server reply: \(reply)" }
                     throw TransportError(.smtp, reason)
                 }
                 return Receipt(messageID: messageID, reply: reply)
@@ -247,9 +250,10 @@ private final class UploadSource {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 }
 
-/// The last line the server sent (SMTP replies only, at most 512 bytes).
+/// The last line the server sent and the last 4xx/5xx reply (SMTP replies only, at most 512 bytes each).
 private final class ReplyTrace {
     var lastReply = ""
+    var lastFailure = ""
 }
 
 private func smtpRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
@@ -279,6 +283,7 @@ private func smtpTrace(
     let text = String(decoding: bytes, as: UTF8.self)
     if let line = text.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }).last(where: { !$0.isEmpty }) {
         trace.lastReply = String(line)
+        if line.first == "4" || line.first == "5" { trace.lastFailure = String(line) }
     }
     return 0
 }

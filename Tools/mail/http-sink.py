@@ -34,6 +34,7 @@ def make_handler(directory):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "sleutel-http-sink"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, fmt, *args):
             pass
