@@ -2,7 +2,7 @@
 # Installs the Debian packages Sleutel needs, when missing. Safe to re-run.
 set -euo pipefail
 
-PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config)
+PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev libgmp-dev pkg-config)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -198,12 +198,12 @@ public final class BigNum: @unchecked Sendable {
     /// `self >> bits`.
     public func shiftedRight(by bits: Int) -> BigNum { Self.compute("BN_rshift") { r, _ in BN_rshift(r, bn, Int32(bits)) } }
 
-    /// Greatest common divisor (non-negative). Uses GNU MP's fast (variable-time) gcd when it
-    /// is loaded — operands here are public key material — and OpenSSL's constant-time `BN_gcd`
-    /// (about 100× slower for 2048-bit values) otherwise.
+    /// Greatest common divisor (non-negative). Uses GNU MP's fast (variable-time) gcd for
+    /// non-negative operands — operands here are public key material — instead of OpenSSL's
+    /// constant-time `BN_gcd` (about 100× slower for 2048-bit values).
     public func gcd(_ other: BigNum) -> BigNum {
-        if let gmp = GMP.functions, !isNegative, !other.isNegative {
-            return GMPInteger(self, gmp).gcd(GMPInteger(other, gmp)).bigNum
+        if !isNegative, !other.isNegative {
+            return GMPInteger(self).gcd(GMPInteger(other)).bigNum
         }
         return Self.compute("BN_gcd") { r, c in BN_gcd(r, bn, other.bn, c) }
     }
