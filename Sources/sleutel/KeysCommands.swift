@@ -53,23 +53,23 @@ extension Keys {
                     }
                 }
             }
-            for o in outputs { o.lines.forEach { print($0) } }
+            var text = ""
+            text.reserveCapacity(outputs.count * (json ? 1500 : 120))
+            for o in outputs { for line in o.lines { text += line; text += "\n" } }
+            writeStandardOutput(text)
             if outputs.contains(where: \.unreadable) { throw ExitCode(2) }
             if outputs.contains(where: \.weak) { throw ExitCode(1) }
         }
 
         static func judge(_ path: String, checker: KeyStrengthChecker, year: Int, json: Bool,
                           encoder: JSONEncoder) -> (lines: [String], weak: Bool, unreadable: Bool) {
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let data = readFileBytes(path) else {
                 return ([json ? #"{"file":\#(jsonString(path)),"error":"cannot read file"}"# : "\(path): UNREADABLE cannot read file"], false, true)
             }
             do {
-                let verdicts = try checker.verdicts(forFile: [UInt8](data), year: year)
+                let verdicts = try checker.verdicts(forFile: data, year: year)
                 let lines = verdicts.map { v -> String in
-                    if json {
-                        let body = (try? encoder.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                        return #"{"file":\#(jsonString(path)),"verdict":\#(body)}"#
-                    }
+                    if json { return #"{"file":\#(jsonString(path)),"verdict":\#(verdictJSON(v))}"# }
                     let status = v.isAcceptable ? "OK  " : "WEAK"
                     let failed = v.failures.map { "\($0.id) (\($0.detail))" }.joined(separator: ", ")
                     return "\(path): \(status) \(v.key) [\(v.profile): \(v.lifetime)]" + (failed.isEmpty ? "" : " \(failed)")
@@ -79,6 +79,20 @@ extension Keys {
                 let reason = (error as? TrustError)?.reason ?? "\(error)"
                 return ([json ? #"{"file":\#(jsonString(path)),"error":\#(jsonString(reason))}"# : "\(path): UNREADABLE \(reason)"], false, true)
             }
+        }
+
+        /// The verdict as JSON with sorted keys, the shape `JSONEncoder` gives `KeyVerdict`, written
+        /// by hand: the encoder costs more than all checks of a key together.
+        static func verdictJSON(_ v: KeyVerdict) -> String {
+            let lifetime = switch v.lifetime {
+            case .never: #"{"never":{}}"#
+            case .noEndDate: #"{"noEndDate":{}}"#
+            case .through(let year): #"{"through":{"year":\#(year)}}"#
+            }
+            let checks = v.checks.map { #"{"detail":\#(jsonString($0.detail)),"id":\#(jsonString($0.id)),"passed":\#($0.passed)}"# }
+            return #"{"checks":[\#(checks.joined(separator: ","))],"isAcceptable":\#(v.isAcceptable),"key":\#(jsonString(v.key)),"#
+                + #""lifetime":\#(lifetime),"profile":\#(jsonString(v.profile)),"profileDocument":\#(jsonString(v.profileDocument)),"#
+                + #""year":\#(v.year)}"#
         }
     }
 
@@ -176,11 +190,13 @@ extension Keys {
             let genTime = clock.now - genStart
             let bitRange = moduli.reduce((Int.max, 0)) { ($0.0 < $1.bitCount ? $0.0 : $1.bitCount, max($0.1, $1.bitCount)) }
 
+            let cpuStart = processCPUSeconds()
             let start = clock.now
             let tree = BigNumProductTree(moduli, threads: threads, preferGMP: !openssl)
             let treeTime = clock.now - start
             let hits = tree.sharedFactors()
             let total = clock.now - start
+            let cpu = processCPUSeconds() - cpuStart
 
             let found = hits.filter { plantedFactor[$0.index] == $0.gcd }.count
             let incidental = hits.filter { plantedFactor[$0.index] == nil }.count
@@ -189,15 +205,15 @@ extension Keys {
                 let fields: [String: Any] = [
                     "count": count, "backend": tree.backend.rawValue, "threads": threads,
                     "generateSeconds": secs(genTime), "productTreeSeconds": secs(treeTime),
-                    "totalSeconds": secs(total), "plantedLeaves": plantedFactor.count, "plantedFound": found,
+                    "totalSeconds": secs(total), "cpuSeconds": cpu, "plantedLeaves": plantedFactor.count, "plantedFound": found,
                     "hits": hits.count, "incidentalHits": incidental, "minBits": bitRange.0, "maxBits": bitRange.1,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("moduli: \(count) RSA-like, \(bitRange.0)–\(bitRange.1) bits, backend \(tree.backend.rawValue), \(threads) thread(s)")
-                print(String(format: "generate: %.2f s, product tree: %.2f s, batch GCD total: %.2f s",
-                             secs(genTime), secs(treeTime), secs(total)))
+                print(String(format: "generate: %.2f s, product tree: %.2f s, batch GCD total: %.2f s wall, %.2f s CPU (user+system, all threads)",
+                             secs(genTime), secs(treeTime), secs(total), cpu))
                 print("hits: \(hits.count); planted moduli found with their factor: \(found)/\(plantedFactor.count); other hits: \(incidental)")
             }
             if found != plantedFactor.count || hits.count != plantedFactor.count { throw ExitCode(1) }
@@ -259,7 +275,58 @@ private struct UnsafeSendable<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-private func jsonString(_ s: String) -> String {
-    let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
-    return String(decoding: data, as: UTF8.self)
+/// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    out.reserveCapacity(s.utf8.count + 2)
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
+/// The whole file, read with POSIX calls (no Foundation `Data` on the hot path); nil when unreadable.
+func readFileBytes(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: max(4096, Int(info.st_size) + 1))
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return nil }
+        if n == 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return bytes
+}
+
+/// User plus system CPU time of this process so far, all threads, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Writes `text` to standard output in one go.
+func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
 }
