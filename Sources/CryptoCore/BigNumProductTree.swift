@@ -56,7 +56,9 @@ public final class BigNumProductTree: @unchecked Sendable {
         self.threads = max(1, threads)
         if preferGMP {
             let converted = parallelMap(leaves, threads: self.threads) { GMPInteger($0) }
-            storage = .gmp(Self.build(converted, threads: self.threads))
+            // The scaled remainder tree starts from the root's two children: the root itself,
+            // the largest (single-threaded) multiplication, is only made when asked for.
+            storage = .gmp(Self.build(converted, threads: self.threads, stopAt: 2))
         } else {
             storage = .openssl(Self.build(leaves, threads: self.threads))
         }
@@ -65,18 +67,24 @@ public final class BigNumProductTree: @unchecked Sendable {
     /// The product of all leaves (1 for an empty tree).
     public var product: BigNum {
         switch storage {
-        case .gmp(let levels): levels.last?.first?.bigNum ?? BigNum(1)
+        case .gmp(let levels): Self.root(levels)?.bigNum ?? BigNum(1)
         case .openssl(let levels): levels.last?.first ?? BigNum(1)
         }
     }
 
     /// The batch GCD: for each leaf `nᵢ`, `gcd(nᵢ, ∏_{j≠i} nⱼ)`, reported only where it is not 1.
     /// A result equal to `nᵢ` means every prime of `nᵢ` occurs elsewhere (or `nᵢ` occurs twice).
+    /// - Parameter scaled: on GNU MP, use the scaled remainder tree (default); false runs the
+    ///   plain `P mod node²` tree on GNU MP too (for comparisons).
     /// - Returns: leaf indices (ascending) with their non-trivial gcd.
-    public func sharedFactors() -> [(index: Int, gcd: BigNum)] {
+    public func sharedFactors(scaled: Bool = true) -> [(index: Int, gcd: BigNum)] {
         switch storage {
-        case .gmp(let levels): Self.scaledRemainderTree(levels, threads: threads)
-        case .openssl(let levels): Self.remainderTree(levels, threads: threads)
+        case .gmp(let levels):
+            if scaled { return Self.scaledRemainderTree(levels, threads: threads) }
+            guard let root = Self.root(levels), levels.count > 0, levels[0].count > 1 else { return [] }
+            return Self.remainderTree(levels.last?.count == 2 ? levels + [[root]] : levels, threads: threads)
+        case .openssl(let levels):
+            return Self.remainderTree(levels, threads: threads)
         }
     }
 
@@ -85,7 +93,7 @@ public final class BigNumProductTree: @unchecked Sendable {
     public func gcdWithProduct(_ x: BigNum) -> BigNum {
         switch storage {
         case .gmp(let levels):
-            guard let root = levels.last?.first else { return x }
+            guard let root = Self.root(levels) else { return x }
             let xz = GMPInteger(x)
             return root.mod(xz).gcd(xz).bigNum
         case .openssl(let levels):
@@ -96,10 +104,16 @@ public final class BigNumProductTree: @unchecked Sendable {
 
     // MARK: - Generic tree
 
-    private static func build<T: TreeNumber>(_ leaves: [T], threads: Int) -> [[T]] {
+    /// The root of a GMP tree whose top level may hold the root's two children.
+    private static func root(_ levels: [[GMPInteger]]) -> GMPInteger? {
+        guard let top = levels.last, let first = top.first else { return nil }
+        return top.count == 2 ? first.times(top[1]) : first
+    }
+
+    private static func build<T: TreeNumber>(_ leaves: [T], threads: Int, stopAt: Int = 1) -> [[T]] {
         guard !leaves.isEmpty else { return [] }
         var levels = [leaves]
-        while let top = levels.last, top.count > 1 {
+        while let top = levels.last, top.count > stopAt {
             let pairs = (top.count + 1) / 2
             let next: [T] = parallelMap(Array(0..<pairs), threads: threads) { i in
                 2 * i + 1 < top.count ? top[2 * i].times(top[2 * i + 1]) : top[2 * i]
@@ -136,7 +150,7 @@ extension BigNumProductTree {
 
     /// The scaled remainder tree over GMP levels (see the type's documentation).
     fileprivate static func scaledRemainderTree(_ levels: [[GMPInteger]], threads: Int) -> [(index: Int, gcd: BigNum)] {
-        guard levels.count > 1 else { return [] }
+        guard let last = levels.last, levels[0].count > 1 else { return [] }
         // Precision (fraction bits) per node, bottom-up: a leaf needs |n| + 8 bits so that
         // n · frac(P/n²) rounds to the right integer; a parent needs enough for each child
         // after multiplying by the sibling's square, which costs 2·|sibling| bits.
@@ -151,7 +165,7 @@ extension BigNumProductTree {
             bits.append(levels[l].map(\.bitCount))
         }
         // The root's children L and R (P = L·R): frac(P/L²) = frac(R/L) = (R mod L)/L.
-        let top = levels.count - 2
+        let top = last.count == 2 ? levels.count - 1 : levels.count - 2
         let pair = levels[top]
         var fractions: [GMPInteger] = parallelMap(Array(0..<pair.count), threads: threads) { i in
             guard pair.count == 2 else { return GMPInteger(0) }

@@ -167,6 +167,8 @@ extension Keys {
         @Option(help: "Number of planted factors (each shared by two moduli).") var planted = 10
         @Option(help: "Threads per tree level.") var threads = 2
         @Flag(help: "Use the OpenSSL backend instead of GNU MP (slow cross-check).") var openssl = false
+        @Flag(name: .customLong("plain-remainder-tree"), help: "Use the plain P mod node² remainder tree instead of the scaled one.")
+        var plainRemainderTree = false
         @Flag(help: "Print one JSON object instead of text.") var json = false
 
         func validate() throws {
@@ -194,7 +196,7 @@ extension Keys {
             let start = clock.now
             let tree = BigNumProductTree(moduli, threads: threads, preferGMP: !openssl)
             let treeTime = clock.now - start
-            let hits = tree.sharedFactors()
+            let hits = tree.sharedFactors(scaled: !plainRemainderTree)
             let total = clock.now - start
             let cpu = processCPUSeconds() - cpuStart
 
@@ -211,7 +213,7 @@ extension Keys {
                 let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("moduli: \(count) RSA-like, \(bitRange.0)–\(bitRange.1) bits, backend \(tree.backend.rawValue), \(threads) thread(s)")
+                print("moduli: \(count) RSA-like, \(bitRange.0)–\(bitRange.1) bits, backend \(tree.backend.rawValue)\(plainRemainderTree ? " (plain remainder tree)" : ""), \(threads) thread(s)")
                 print(String(format: "generate: %.2f s, product tree: %.2f s, batch GCD total: %.2f s wall, %.2f s CPU (user+system, all threads)",
                              secs(genTime), secs(treeTime), secs(total), cpu))
                 print("hits: \(hits.count); planted moduli found with their factor: \(found)/\(plantedFactor.count); other hits: \(incidental)")

@@ -33,6 +33,9 @@ struct BatchGCDTests {
         if count > 4 { values[count - 1] = values[1] }  // a duplicate: gcd is the whole value
         let gmp = BigNumProductTree(values, threads: 2).sharedFactors()
         let openssl = BigNumProductTree(values, threads: 2, preferGMP: false).sharedFactors()
+        let plain = BigNumProductTree(values, threads: 2).sharedFactors(scaled: false)
+        #expect(plain.map(\.index) == openssl.map(\.index))
+        #expect(plain.map(\.gcd) == openssl.map(\.gcd))
         #expect(gmp.map(\.index) == openssl.map(\.index))
         #expect(gmp.map(\.gcd) == openssl.map(\.gcd))
         // And both agree with pairwise gcds.
