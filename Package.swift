@@ -42,7 +42,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "CryptoCore", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .systemLibrary(
+            name: "CGMP",
+            pkgConfig: "gmp",
+            providers: [.apt(["libgmp-dev"])]
+        ),
+        .target(name: "CryptoCore", dependencies: ["COpenSSL", "CGMP"], swiftSettings: swiftSettings),
         .target(name: "PCSC", dependencies: ["CPCSC"], swiftSettings: swiftSettings),
         .target(name: "Transport", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "BelgianEID", dependencies: ["PCSC", "CryptoCore"], swiftSettings: swiftSettings),

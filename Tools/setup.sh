@@ -2,7 +2,7 @@
 # Installs the Debian packages Sleutel needs, when missing. Safe to re-run.
 set -euo pipefail
 
-PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl
+PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev libgmp-dev pkg-config curl
           python3 python3-aiosmtpd           # the loopback SMTP server of the delivery tests
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
           chromium                           # headless, renders the kiosk page in the tests

@@ -198,36 +198,22 @@ public final class BigNum: @unchecked Sendable {
     /// `self >> bits`.
     public func shiftedRight(by bits: Int) -> BigNum { Self.compute("BN_rshift") { r, _ in BN_rshift(r, bn, Int32(bits)) } }
 
-    /// Greatest common divisor (non-negative). Uses GNU MP's fast (variable-time) gcd when it
-    /// is loaded — operands here are public key material — and OpenSSL's constant-time `BN_gcd`
-    /// (about 100× slower for 2048-bit values) otherwise.
+    /// Greatest common divisor (non-negative). Uses GNU MP's fast (variable-time) gcd for
+    /// non-negative operands — operands here are public key material — instead of OpenSSL's
+    /// constant-time `BN_gcd` (about 100× slower for 2048-bit values).
     public func gcd(_ other: BigNum) -> BigNum {
-        if let gmp = GMP.functions, !isNegative, !other.isNegative {
-            return GMPInteger(self, gmp).gcd(GMPInteger(other, gmp)).bigNum
+        if !isNegative, !other.isNegative {
+            return GMPInteger(self).gcd(GMPInteger(other)).bigNum
         }
         return Self.compute("BN_gcd") { r, c in BN_gcd(r, bn, other.bn, c) }
     }
 
-    /// Fermat's factoring method from a = ⌈√self⌉ for at most `maxSteps` steps, in place.
+    /// Fermat's factoring method from a = ⌈√self⌉ for at most `maxSteps` steps (GNU MP, in place).
     /// - Returns: the step and the bit length of b = (q − p)/2 when a² − self = b² is found; nil otherwise.
     public func fermatFactor(maxSteps: Int) -> (step: Int, bBits: Int)? {
         guard !isNegative, bitCount > 2 else { return nil }
-        var a = squareRoot()
-        if a.squared() == self { return (0, 0) }
-        a = a.adding(1)
-        // b2 = a² − n; then b2 += 2a + 1 and a += 1 for each step, all in place.
-        let b2 = BigNum.make(), twoA1 = BigNum.make()
-        defer { BN_free(b2); BN_free(twoA1) }
-        let start = a.squared().subtracting(self)
-        guard BN_copy(b2, start.bn) != nil, BN_lshift1(twoA1, a.bn) == 1, BN_add_word(twoA1, 1) == 1 else { return nil }
-        let view = BigNum(owning: BN_new()!)
-        for step in 0...maxSteps {
-            if BN_copy(view.bn, b2) == nil { return nil }
-            if view.isPerfectSquare { return (step, view.squareRoot().bitCount) }
-            // b2 += 2a+1; then 2(a+1)+1 = (2a+1) + 2
-            guard BN_add(b2, b2, twoA1) == 1, BN_add_word(twoA1, 2) == 1 else { return nil }
-        }
-        return nil
+        let n = GMPInteger(self)
+        return n.fermatFactor(maxSteps: maxSteps)
     }
 
     /// `self^exponent mod modulus`. Throws for a zero modulus.
@@ -285,8 +271,7 @@ public final class BigNum: @unchecked Sendable {
     public var isPerfectSquare: Bool {
         if isNegative { return false }
         if !Self.mayBeSquare(self) { return false }
-        let s = squareRoot()
-        return s.squared() == self
+        return GMPInteger(self).isPerfectSquare
     }
 
     static func mayBeSquare(_ n: BigNum) -> Bool {
@@ -354,6 +339,8 @@ public final class BigNum: @unchecked Sendable {
     ///   has no prime factor below 2ᵗ, exponents above `bitCount / t` are impossible.
     public func perfectPower(maxExponent: Int? = nil) -> (base: BigNum, exponent: Int)? {
         guard !isNegative, bitCount > 1 else { return nil }
+        // GNU MP's test is fast for the usual answer (no); the search below then names b and k.
+        guard GMPInteger(self).isPerfectPower else { return nil }
         if isPerfectSquare { return (squareRoot(), 2) }
         let bits = bitCount
         let low = lowWord

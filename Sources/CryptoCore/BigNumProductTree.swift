@@ -1,29 +1,30 @@
 import COpenSSL
 import Dispatch
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A product tree over many integers, with Bernstein's remainder tree for batch GCD
 /// ("How to find smooth parts of integers", D. J. Bernstein, 2004; as used by Heninger et al.,
 /// "Mining your Ps and Qs", 2012).
 ///
-/// Leaves are multiplied pairwise up to the root `P`; going back down, each node keeps
-/// `P mod node²`, so each leaf `nᵢ` ends with `rᵢ = P mod nᵢ²`, and `gcd(nᵢ, rᵢ / nᵢ)` is
-/// the product of the primes `nᵢ` shares with any other leaf.
+/// Leaves are multiplied pairwise up to the root `P`; going back down, each leaf `nᵢ` gets
+/// `qᵢ = (P / nᵢ) mod nᵢ`, and `gcd(nᵢ, qᵢ)` is the product of the primes `nᵢ` shares with
+/// any other leaf.
 ///
-/// OpenSSL's `BIGNUM` multiplies by Karatsuba at best and divides in quadratic time, which is
-/// hopeless for the multi-megabyte numbers near the root. When the GNU MP library
-/// (`libgmp.so.10`, FFT multiplication and sub-quadratic division) can be loaded at run
-/// time, the tree runs on it; otherwise it falls back to OpenSSL (correct, much slower).
-/// ``backend`` says which one ran. Work on each level is split across `threads` threads.
+/// The tree runs on GNU MP (FFT multiplication, sub-quadratic division) with a *scaled*
+/// remainder tree: instead of dividing `P mod v²` by each child's square, every node `v`
+/// carries the fraction `frac(P / v²)` as a fixed-point number, and a child `l` with sibling
+/// `r` gets `frac(P / l²) = frac(r² · frac(P / v²))` by one multiplication and a truncation
+/// (Bernstein, "Scaled remainder trees", 2004). Only the two children of the root need a
+/// division. At a leaf, `qᵢ = round(nᵢ · frac(P / nᵢ²))`. The precision of each node is chosen
+/// bottom-up so the rounding at the leaves is exact.
+///
+/// The OpenSSL backend (``Backend/openssl``, `P mod node²` at each node with `BIGNUM`
+/// division) is kept as an independent cross-check for tests; it is far slower.
+/// Work on each level is split across `threads` threads.
 public final class BigNumProductTree: @unchecked Sendable {
     /// The arithmetic library the tree runs on.
     public enum Backend: String, Sendable, Codable {
-        /// GNU MP, loaded with `dlopen`.
+        /// GNU MP, scaled remainder tree.
         case gmp
         /// OpenSSL `BIGNUM` (fallback).
         case openssl
@@ -45,20 +46,19 @@ public final class BigNumProductTree: @unchecked Sendable {
         if case .gmp = storage { .gmp } else { .openssl }
     }
 
-    /// True when GNU MP could be loaded on this machine.
-    public static var isGMPAvailable: Bool { GMP.functions != nil }
-
     /// Builds the tree over `leaves` (which must be positive).
     /// - Parameters:
     ///   - leaves: the integers, e.g. RSA moduli; order is kept in results.
     ///   - threads: how many threads share the work on each level (default 2).
-    ///   - preferGMP: set to false to force the OpenSSL backend (for measurements).
+    ///   - preferGMP: set to false to use the OpenSSL backend (a slow cross-check).
     public init(_ leaves: [BigNum], threads: Int = 2, preferGMP: Bool = true) {
         self.count = leaves.count
         self.threads = max(1, threads)
-        if preferGMP, let gmp = GMP.functions {
-            let converted = parallelMap(leaves, threads: self.threads) { GMPInteger($0, gmp) }
-            storage = .gmp(Self.build(converted, threads: self.threads))
+        if preferGMP {
+            let converted = parallelMap(leaves, threads: self.threads) { GMPInteger($0) }
+            // The scaled remainder tree starts from the root's two children: the root itself,
+            // the largest (single-threaded) multiplication, is only made when asked for.
+            storage = .gmp(Self.build(converted, threads: self.threads, stopAt: 2))
         } else {
             storage = .openssl(Self.build(leaves, threads: self.threads))
         }
@@ -67,18 +67,24 @@ public final class BigNumProductTree: @unchecked Sendable {
     /// The product of all leaves (1 for an empty tree).
     public var product: BigNum {
         switch storage {
-        case .gmp(let levels): levels.last?.first?.bigNum ?? BigNum(1)
+        case .gmp(let levels): Self.root(levels)?.bigNum ?? BigNum(1)
         case .openssl(let levels): levels.last?.first ?? BigNum(1)
         }
     }
 
     /// The batch GCD: for each leaf `nᵢ`, `gcd(nᵢ, ∏_{j≠i} nⱼ)`, reported only where it is not 1.
     /// A result equal to `nᵢ` means every prime of `nᵢ` occurs elsewhere (or `nᵢ` occurs twice).
+    /// - Parameter scaled: on GNU MP, use the scaled remainder tree (default); false runs the
+    ///   plain `P mod node²` tree on GNU MP too (for comparisons).
     /// - Returns: leaf indices (ascending) with their non-trivial gcd.
-    public func sharedFactors() -> [(index: Int, gcd: BigNum)] {
+    public func sharedFactors(scaled: Bool = true) -> [(index: Int, gcd: BigNum)] {
         switch storage {
-        case .gmp(let levels): Self.remainderTree(levels, threads: threads)
-        case .openssl(let levels): Self.remainderTree(levels, threads: threads)
+        case .gmp(let levels):
+            if scaled { return Self.scaledRemainderTree(levels, threads: threads) }
+            guard let root = Self.root(levels), levels.count > 0, levels[0].count > 1 else { return [] }
+            return Self.remainderTree(levels.last?.count == 2 ? levels + [[root]] : levels, threads: threads)
+        case .openssl(let levels):
+            return Self.remainderTree(levels, threads: threads)
         }
     }
 
@@ -87,8 +93,8 @@ public final class BigNumProductTree: @unchecked Sendable {
     public func gcdWithProduct(_ x: BigNum) -> BigNum {
         switch storage {
         case .gmp(let levels):
-            guard let root = levels.last?.first, let gmp = GMP.functions else { return x }
-            let xz = GMPInteger(x, gmp)
+            guard let root = Self.root(levels) else { return x }
+            let xz = GMPInteger(x)
             return root.mod(xz).gcd(xz).bigNum
         case .openssl(let levels):
             guard let root = levels.last?.first else { return x }
@@ -98,10 +104,16 @@ public final class BigNumProductTree: @unchecked Sendable {
 
     // MARK: - Generic tree
 
-    private static func build<T: TreeNumber>(_ leaves: [T], threads: Int) -> [[T]] {
+    /// The root of a GMP tree whose top level may hold the root's two children.
+    private static func root(_ levels: [[GMPInteger]]) -> GMPInteger? {
+        guard let top = levels.last, let first = top.first else { return nil }
+        return top.count == 2 ? first.times(top[1]) : first
+    }
+
+    private static func build<T: TreeNumber>(_ leaves: [T], threads: Int, stopAt: Int = 1) -> [[T]] {
         guard !leaves.isEmpty else { return [] }
         var levels = [leaves]
-        while let top = levels.last, top.count > 1 {
+        while let top = levels.last, top.count > stopAt {
             let pairs = (top.count + 1) / 2
             let next: [T] = parallelMap(Array(0..<pairs), threads: threads) { i in
                 2 * i + 1 < top.count ? top[2 * i].times(top[2 * i + 1]) : top[2 * i]
@@ -126,6 +138,57 @@ public final class BigNumProductTree: @unchecked Sendable {
         let leaves = levels[0]
         let gcds: [BigNum?] = parallelMap(Array(0..<leaves.count), threads: threads) { i in
             leaves[i].leafGCD(remainder: remainders[i])
+        }
+        return gcds.enumerated().compactMap { i, g in g.map { (i, $0) } }
+    }
+}
+
+extension BigNumProductTree {
+    /// Guard bits added per level to the fixed-point precision (each level then at most
+    /// adds 1 + 1/4 + 1/16 + … < 4/3 units in the last place of error).
+    private static let guardBits = 2
+
+    /// The scaled remainder tree over GMP levels (see the type's documentation).
+    fileprivate static func scaledRemainderTree(_ levels: [[GMPInteger]], threads: Int) -> [(index: Int, gcd: BigNum)] {
+        guard let last = levels.last, levels[0].count > 1 else { return [] }
+        // Precision (fraction bits) per node, bottom-up: a leaf needs |n| + 8 bits so that
+        // n · frac(P/n²) rounds to the right integer; a parent needs enough for each child
+        // after multiplying by the sibling's square, which costs 2·|sibling| bits.
+        var precision: [[Int]] = [levels[0].map { $0.bitCount + 8 }]
+        var bits: [[Int]] = [levels[0].map(\.bitCount)]
+        for l in 1..<levels.count {
+            let below = precision[l - 1], size = bits[l - 1]
+            precision.append((0..<levels[l].count).map { i in
+                guard 2 * i + 1 < below.count else { return below[2 * i] }
+                return max(below[2 * i] + 2 * size[2 * i + 1], below[2 * i + 1] + 2 * size[2 * i]) + guardBits
+            })
+            bits.append(levels[l].map(\.bitCount))
+        }
+        // The root's children L and R (P = L·R): frac(P/L²) = frac(R/L) = (R mod L)/L.
+        let top = last.count == 2 ? levels.count - 1 : levels.count - 2
+        let pair = levels[top]
+        var fractions: [GMPInteger] = parallelMap(Array(0..<pair.count), threads: threads) { i in
+            guard pair.count == 2 else { return GMPInteger(0) }
+            let (own, sibling) = (pair[i], pair[1 - i])
+            return sibling.mod(own).shiftedLeft(precision[top][i]).quotient(own)
+        }
+        // Down the tree: frac(P/l²) = frac(r² · frac(P/v²)), truncated to the child's precision.
+        for l in stride(from: top - 1, through: 0, by: -1) {
+            let nodes = levels[l], parents = fractions, parentPrecision = precision[l + 1], own = precision[l]
+            fractions = parallelMap(Array(0..<nodes.count), threads: threads) { i in
+                let parent = i / 2, siblingIndex = i ^ 1
+                guard siblingIndex < nodes.count else { return parents[parent] }  // carried up alone
+                let k = parentPrecision[parent]
+                return parents[parent].times(nodes[siblingIndex].squared()).bits(below: k, from: k - own[i])
+            }
+        }
+        // Leaves: q = round(n · frac(P/n²)) mod n = (P/n) mod n, then gcd(q, n).
+        let leaves = levels[0], leafPrecision = precision[0]
+        let gcds: [BigNum?] = parallelMap(Array(0..<leaves.count), threads: threads) { i in
+            let k = leafPrecision[i]
+            let q = leaves[i].times(fractions[i]).shiftedRightRounded(k).mod(leaves[i])
+            let g = q.gcd(leaves[i])
+            return g.isOne ? nil : g.bigNum
         }
         return gcds.enumerated().compactMap { i, g in g.map { (i, $0) } }
     }
@@ -187,106 +250,9 @@ extension BigNum: TreeNumber {
     }
 }
 
-// MARK: - GNU MP through dlopen
-
-/// The handful of GMP entry points the trees use, resolved once with `dlopen`/`dlsym`.
-struct GMPFunctions: @unchecked Sendable {
-    typealias Unary = @convention(c) (UnsafeMutableRawPointer) -> Void
-    typealias Binary = @convention(c) (UnsafeMutableRawPointer, UnsafeRawPointer, UnsafeRawPointer) -> Void
-    let initialize: Unary
-    let clear: Unary
-    let mul: Binary
-    let tdivR: Binary
-    let divexact: Binary
-    let gcd: Binary
-    let limbsWrite: @convention(c) (UnsafeMutableRawPointer, Int) -> UnsafeMutablePointer<UInt64>
-    let limbsFinish: @convention(c) (UnsafeMutableRawPointer, Int) -> Void
-    let limbsRead: @convention(c) (UnsafeRawPointer) -> UnsafePointer<UInt64>
-    let size: @convention(c) (UnsafeRawPointer) -> Int
-}
-
-enum GMP {
-    /// Loaded on first use; nil when `libgmp.so.10` is missing or `SLEUTEL_NO_GMP` is set.
-    static let functions: GMPFunctions? = {
-        if getenv("SLEUTEL_NO_GMP") != nil { return nil }
-        guard MemoryLayout<UInt>.size == 8, UInt32(1).littleEndian == 1 else { return nil }
-        guard let handle = dlopen("libgmp.so.10", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libgmp.10.dylib", RTLD_NOW)
-        else { return nil }
-        func sym<F>(_ name: String, _: F.Type) -> F? {
-            guard let p = dlsym(handle, name) else { return nil }
-            return unsafeBitCast(p, to: F.self)
-        }
-        guard let initialize = sym("__gmpz_init", GMPFunctions.Unary.self),
-              let clear = sym("__gmpz_clear", GMPFunctions.Unary.self),
-              let mul = sym("__gmpz_mul", GMPFunctions.Binary.self),
-              let tdivR = sym("__gmpz_tdiv_r", GMPFunctions.Binary.self),
-              let divexact = sym("__gmpz_divexact", GMPFunctions.Binary.self),
-              let gcd = sym("__gmpz_gcd", GMPFunctions.Binary.self),
-              let limbsWrite = sym("__gmpz_limbs_write",
-                                   (@convention(c) (UnsafeMutableRawPointer, Int) -> UnsafeMutablePointer<UInt64>).self),
-              let limbsFinish = sym("__gmpz_limbs_finish", (@convention(c) (UnsafeMutableRawPointer, Int) -> Void).self),
-              let limbsRead = sym("__gmpz_limbs_read", (@convention(c) (UnsafeRawPointer) -> UnsafePointer<UInt64>).self),
-              let size = sym("__gmpz_size", (@convention(c) (UnsafeRawPointer) -> Int).self)
-        else { return nil }
-        return GMPFunctions(initialize: initialize, clear: clear, mul: mul, tdivR: tdivR, divexact: divexact, gcd: gcd,
-                            limbsWrite: limbsWrite, limbsFinish: limbsFinish, limbsRead: limbsRead, size: size)
-    }()
-}
-
-/// An `mpz_t` owned by Swift. The 16-byte `__mpz_struct` is treated as opaque memory and
-/// only touched through GMP functions. Immutable after construction.
-final class GMPInteger: TreeNumber, @unchecked Sendable {
-    let z: UnsafeMutableRawPointer
-    let gmp: GMPFunctions
-
-    private init(_ gmp: GMPFunctions) {
-        self.gmp = gmp
-        z = UnsafeMutableRawPointer.allocate(byteCount: 32, alignment: 16)
-        gmp.initialize(z)
-    }
-
-    deinit {
-        gmp.clear(z)
-        z.deallocate()
-    }
-
-    /// Copies a non-negative `BigNum` (limbs are little-endian 64-bit words on both sides).
-    convenience init(_ value: BigNum, _ gmp: GMPFunctions) {
-        self.init(gmp)
-        let limbs = (Int(BN_num_bits(value.bn)) + 63) / 64
-        guard limbs > 0 else { return }
-        let p = gmp.limbsWrite(z, limbs)
-        p.withMemoryRebound(to: UInt8.self, capacity: limbs * 8) {
-            _ = BN_bn2lebinpad(value.bn, $0, Int32(limbs * 8))
-        }
-        gmp.limbsFinish(z, limbs)
-    }
-
-    var bigNum: BigNum {
-        let limbs = gmp.size(z)
-        guard limbs > 0 else { return BigNum(0) }
-        let p = gmp.limbsRead(z)
-        let bn = p.withMemoryRebound(to: UInt8.self, capacity: limbs * 8) { BN_lebin2bn($0, Int32(limbs * 8), nil) }
-        guard let bn else { fatalError("BN_lebin2bn: out of memory") }
-        return BigNum(owning: bn)
-    }
-
-    private var isOne: Bool { gmp.size(z) == 1 && gmp.limbsRead(z).pointee == 1 }
-
-    private func binary(_ f: GMPFunctions.Binary, _ other: GMPInteger) -> GMPInteger {
-        let r = GMPInteger(gmp)
-        f(r.z, z, other.z)
-        return r
-    }
-
-    func times(_ other: GMPInteger) -> GMPInteger { binary(gmp.mul, other) }
-    func squared() -> GMPInteger { binary(gmp.mul, self) }
-    func mod(_ modulus: GMPInteger) -> GMPInteger { binary(gmp.tdivR, modulus) }
-    func gcd(_ other: GMPInteger) -> GMPInteger { binary(gmp.gcd, other) }
-
-    func leafGCD(remainder: GMPInteger) -> BigNum? {
-        let q = remainder.binary(gmp.divexact, self)
-        let g = q.gcd(self)
+extension GMPInteger: TreeNumber {
+    fileprivate func leafGCD(remainder: GMPInteger) -> BigNum? {
+        let g = remainder.exactlyDivided(by: self).gcd(self)
         return g.isOne ? nil : g.bigNum
     }
 }

@@ -66,8 +66,8 @@ public enum KeyReader {
     /// - Throws: `CryptoError.invalidKey` when nothing readable is found (never traps on garbage).
     public static func read(_ data: [UInt8]) throws -> [ReadKey] {
         guard !data.isEmpty else { throw CryptoError.invalidKey("empty input") }
+        if PEM.find(PEM.begin, in: data[...]) != nil { return try readPEM(bytes: data) }
         if let text = String(validating: data, as: UTF8.self) {
-            if text.contains("-----BEGIN ") { return try readPEM(text) }
             let sshLines = text.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("ssh-") || $0.hasPrefix("ecdsa-") }
             if !sshLines.isEmpty { return try sshLines.map { try readOpenSSH(String($0)) } }
         }
@@ -86,24 +86,18 @@ public enum KeyReader {
 
     /// Reads every `PUBLIC KEY`, `RSA PUBLIC KEY` and `CERTIFICATE` block of a PEM text.
     public static func readPEM(_ text: String) throws -> [ReadKey] {
+        try readPEM(bytes: Array(text.utf8))
+    }
+
+    /// ``readPEM(_:)`` on raw bytes, without building strings (the fast path for many files).
+    static func readPEM(bytes: [UInt8]) throws -> [ReadKey] {
         var keys: [ReadKey] = []
-        var rest = Substring(text)
-        while let begin = rest.range(of: "-----BEGIN ") {
-            guard let labelEnd = rest[begin.upperBound...].range(of: "-----") else { break }
-            let label = String(rest[begin.upperBound..<labelEnd.lowerBound])
-            guard let end = rest[labelEnd.upperBound...].range(of: "-----END \(label)-----") else {
-                throw CryptoError.invalidKey("PEM block \(label) has no END line")
-            }
-            let body = rest[labelEnd.upperBound..<end.lowerBound]
-            rest = rest[end.upperBound...]
-            guard let der = Data(base64Encoded: String(body), options: .ignoreUnknownCharacters).map({ [UInt8]($0) }),
-                  !der.isEmpty
-            else { throw CryptoError.invalidKey("PEM block \(label) is not base64") }
-            switch label {
-            case "PUBLIC KEY": keys.append(ReadKey(format: "SubjectPublicKeyInfo", components: try spki(der)))
-            case "RSA PUBLIC KEY": keys.append(ReadKey(format: "PKCS#1", components: try pkcs1(der)))
+        for block in try PEM.blocks(bytes) {
+            switch block.label {
+            case "PUBLIC KEY": keys.append(ReadKey(format: "SubjectPublicKeyInfo", components: try spki(block.der)))
+            case "RSA PUBLIC KEY": keys.append(ReadKey(format: "PKCS#1", components: try pkcs1(block.der)))
             case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
-                let cert = try Certificate(paddedDER: der)
+                let cert = try Certificate(paddedDER: block.der)
                 keys.append(ReadKey(format: "certificate", components: try spki(try cert.publicKey().spkiDER())))
             case let l where l.contains("PRIVATE KEY"):
                 throw CryptoError.unsupported("private keys are not read; give the public key")
@@ -370,5 +364,83 @@ struct SSHWireReader {
         let raw = try string()
         guard raw.first.map({ $0 & 0x80 == 0 }) ?? true else { throw CryptoError.invalidKey("SSH: negative mpint") }
         return BigNum(bigEndian: raw)
+    }
+}
+
+/// A byte-level PEM reader (RFC 7468): finds `-----BEGIN label-----` … `-----END label-----`
+/// blocks and decodes their base64 bodies, ignoring whitespace and any other non-alphabet byte.
+enum PEM {
+    static let begin = Array("-----BEGIN ".utf8)
+    static let dashes = Array("-----".utf8)
+
+    struct Block {
+        let label: String
+        let der: [UInt8]
+    }
+
+    static func blocks(_ bytes: [UInt8]) throws -> [Block] {
+        var out: [Block] = []
+        var rest = bytes[...]
+        while let b = find(begin, in: rest) {
+            let labelStart = b + begin.count
+            guard let labelEnd = find(dashes, in: bytes[labelStart...]) else { break }
+            let labelBytes = Array(bytes[labelStart..<labelEnd])
+            let label = String(decoding: labelBytes, as: UTF8.self)
+            let bodyStart = labelEnd + dashes.count
+            let endMarker = Array("-----END ".utf8) + labelBytes + dashes
+            guard let end = find(endMarker, in: bytes[bodyStart...]) else {
+                throw CryptoError.invalidKey("PEM block \(label) has no END line")
+            }
+            guard let der = base64(bytes[bodyStart..<end]), !der.isEmpty else {
+                throw CryptoError.invalidKey("PEM block \(label) is not base64")
+            }
+            out.append(Block(label: label, der: der))
+            rest = bytes[(end + endMarker.count)...]
+        }
+        return out
+    }
+
+    /// The index where `needle` starts in `haystack`, if anywhere.
+    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = haystack.startIndex
+        let last = haystack.endIndex - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var j = 1
+                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private static let alphabet: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }()
+
+    /// Decodes base64, skipping bytes outside the alphabet; stops at `=`. Nil when the bits do not end on a byte.
+    static func base64(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count * 3 / 4)
+        var acc: UInt32 = 0, bits = 0
+        for c in text {
+            if c == UInt8(ascii: "=") { break }
+            let v = alphabet[Int(c)]
+            if v == 0xFF { continue }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                acc &= (1 << UInt32(bits)) - 1
+            }
+        }
+        // Leftover bits must be padding zeros (at most 4 of them: 2 or 4 after 1 or 2 final chars).
+        guard bits < 6, acc == 0 else { return nil }
+        return out
     }
 }

@@ -3,6 +3,7 @@ import BelgianEID
 import CryptoCore
 import Foundation
 import PCSC
+import Trust
 
 struct Card: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,6 +75,15 @@ extension Card {
         @OptionGroup var readerOption: ReaderOption
         @Flag(help: "Print JSON instead of text.") var json = false
         @Option(help: "Write the photo (JPEG) to this file.") var photo: String?
+        @Flag(help: "Judge the card's certificates (path, key strength, revocation with --revocation); exit 6 when any is refused.")
+        var trust = false
+        @Option(name: .customLong("test-roots"), help: "With --trust: trust the self-signed certificates found under this directory as TEST roots.")
+        var testRoots: String?
+        @OptionGroup var checks: TrustCheckOptions
+
+        func validate() throws {
+            if testRoots != nil && !trust { throw ValidationError("--test-roots needs --trust") }
+        }
 
         func run() throws {
             let context = try PCSCContext()
@@ -85,7 +95,11 @@ extension Card {
             if let photo, let bytes = contents.photo {
                 try Data(bytes).write(to: URL(fileURLWithPath: photo))
             }
-            let summary = try CardSummary(card: card, contents: contents, report: report)
+            var summary = try CardSummary(card: card, contents: contents, report: report)
+            if trust {
+                let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
+                summary.trust = try CardSummary.judge(contents, service: try checks.service(configuration: configuration))
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -94,6 +108,7 @@ extension Card {
                 print(summary.text)
             }
             if !report.isValid { throw ExitCode(3) }
+            if summary.trust?.contains(where: { $0.report.rule != nil }) == true { throw ExitCode(6) }
         }
     }
 
@@ -158,6 +173,27 @@ struct CardSummary: Encodable {
     let certificates: [CertificateInfo]
     let integrity: IntegrityReport
     let integrityValid: Bool
+    /// Trust verdicts of the card's certificates, only with `--trust`.
+    var trust: [CertificateTrust]?
+
+    struct CertificateTrust: Encodable {
+        let file: String
+        let report: TrustReport
+    }
+
+    /// Judges the authentication, signature and RRN certificates (the card's CA certificate as intermediate).
+    static func judge(_ contents: EIDCardContents, service: TrustService) throws -> [CertificateTrust] {
+        let ca = try contents.certificate(.caCertificate)
+        let targets: [(EIDFile, CertificateKind, [Certificate])] = [
+            (.authenticationCertificate, .authentication, ca.map { [$0] } ?? []),
+            (.signatureCertificate, .signature, ca.map { [$0] } ?? []),
+            (.rrnCertificate, .rrn, []),
+        ]
+        return try targets.compactMap { file, kind, intermediates in
+            guard let cert = try contents.certificate(file) else { return nil }
+            return CertificateTrust(file: file.rawValue, report: TrustReport(service.evaluate(certificate: cert, intermediates: intermediates, kind: kind)))
+        }
+    }
 
     init(card: EIDCard, contents: EIDCardContents, report: IntegrityReport) throws {
         reader = nil
@@ -175,6 +211,7 @@ struct CardSummary: Encodable {
         }
         integrity = report
         integrityValid = report.isValid
+        trust = nil
     }
 
     var text: String {
@@ -189,6 +226,28 @@ struct CardSummary: Encodable {
         for c in certificates { lines.append("Certificate \(c.file): \(c.subject) [\(c.key)]") }
         for r in integrity.results { lines.append("Integrity \(r.check.rawValue): \(r.passed ? "ok" : "FAILED") (\(r.detail))") }
         lines.append("Integrity verdict: \(integrityValid ? "valid" : "INVALID")")
+        for t in trust ?? [] {
+            lines.append("Trust \(t.file): \(t.report.verdict == "valid" ? "trusted" : "REFUSED (\(t.report.rule ?? "?"): \(t.report.reason ?? ""))")")
+            lines += t.report.lines.dropLast().map { "  \($0)" }
+        }
         return lines.joined(separator: "\n")
     }
+}
+
+/// Every self-signed certificate in the PEM/DER files (`.crt`, `.pem`, `.der`) under `directory`,
+/// each once: the TEST roots of a test PKI such as Hardware/test-pki.
+func selfSignedCertificates(under directory: String) throws -> [Certificate] {
+    let root = URL(fileURLWithPath: directory)
+    guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+        throw ValidationError("cannot read directory \(directory)")
+    }
+    var seen = Set<[UInt8]>()
+    var roots: [Certificate] = []
+    for case let url as URL in walker where ["crt", "pem", "der"].contains(url.pathExtension) {
+        for cert in (try? readCertificates(url.path)) ?? [] where cert.isSelfIssued && cert.isSignedBy(cert) {
+            if seen.insert(cert.derEncoded).inserted { roots.append(cert) }
+        }
+    }
+    guard !roots.isEmpty else { throw ValidationError("no self-signed certificate under \(directory)") }
+    return roots
 }

@@ -33,6 +33,44 @@ struct CLIAndOpenSCTests {
         #expect(photoBytes.starts(with: [0xFF, 0xD8]))  // JPEG SOI
     }
 
+    @Test("`sleutel card read --trust --test-roots` judges auth, sign and RRN certificates; without --trust no verdict")
+    func cliReadTrust() throws {
+        let card = try CardProcess(profile: "specimen-1.7", slot: 0)
+        defer { try? card.remove() }
+        let pki = Rig.root.appendingPathComponent("Hardware/test-pki").path
+        var args = ["card", "read", "--reader", Rig.readers[0], "--json", "--trust", "--test-roots", pki]
+        if PKIResponders.enabled { args.append("--revocation") }
+        let r = try runProcess(Rig.binary, args, timeout: 60)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let trust = try #require(json["trust"] as? [[String: Any]])
+        #expect(trust.compactMap { $0["file"] as? String } == ["authenticationCertificate", "signatureCertificate", "rrnCertificate"])
+        for entry in trust {
+            let report = try #require(entry["report"] as? [String: String])
+            #expect(report["verdict"] == "valid", "\(report)")
+            #expect(report["keyVerdict"] == "acceptable")
+            #expect(report["revocation"] == (PKIResponders.enabled ? "good" : "not checked"))
+        }
+        // Production roots refuse the test card: exit 6, the rule named in the text output.
+        let production = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--trust"], timeout: 60)
+        #expect(production.status == 6)
+        #expect(production.stdout.contains("Trust authenticationCertificate: REFUSED (noTrustAnchor"))
+        let plain = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json"], timeout: 30)
+        let plainJSON = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+        #expect(plainJSON["trust"] == nil)
+    }
+
+    @Test("`sleutel card read --trust --revocation` refuses the revoked card's authentication certificate (exit 6)",
+          .enabled(if: PKIResponders.enabled, "needs Tools/pki-responders.sh start"))
+    func cliReadTrustRevoked() throws {
+        let card = try CardProcess(profile: "revoked-1.7", slot: 0)
+        defer { try? card.remove() }
+        let pki = Rig.root.appendingPathComponent("Hardware/test-pki").path
+        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--trust", "--test-roots", pki, "--revocation"], timeout: 60)
+        #expect(r.status == 6, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Trust authenticationCertificate: REFUSED (revoked"))
+    }
+
     @Test("`sleutel card readers` lists both virtual readers and the inserted eID")
     func cliReaders() throws {
         let card = try CardProcess(profile: "specimen-1.8", slot: 1)

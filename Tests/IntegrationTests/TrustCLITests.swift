@@ -41,3 +41,95 @@ struct TrustCLITests {
         }
     }
 }
+
+/// True when the test-PKI responders of Tools/pki-responders.sh should be up: `SLEUTEL_PKI_RESPONDERS=1`
+/// (Tools/test.sh; then the tests fail if they are down), or the CRL file server answers.
+enum PKIResponders {
+    static let enabled: Bool = {
+        if ProcessInfo.processInfo.environment["SLEUTEL_PKI_RESPONDERS"] == "1" { return true }
+        // Probes only the python file server (port 8890), never an openssl ocsp port.
+        guard let r = try? runProcess(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:8890/README.md"], timeout: 5)
+        else { return false }
+        return r.stdout == "200"
+    }()
+}
+
+@Suite("`sleutel trust verify` key strength and revocation")
+struct TrustVerifyChecksCLITests {
+    func pki(_ path: String) -> String { Rig.root.appendingPathComponent("Hardware/test-pki/\(path)").path }
+    var rsaArgs: [String] { ["--intermediate", pki("rsa/citizen-ca.crt"), "--test", "--roots", pki("rsa/root.crt")] }
+
+    func json(_ r: ProcessResult) throws -> [String: String] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String], "\(r.stdout) \(r.stderr)")
+    }
+
+    @Test("key strength is part of the verdict: RSA-2048 passes NIST through 2030 and is refused under BSI")
+    func keyStrength() throws {
+        let nist = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--at", "2026-06-01T00:00:00Z", "--json"])
+        #expect(nist.status == 0, "\(nist.stderr)")
+        let n = try json(nist)
+        #expect(n["key"] == "RSA-2048 e=65537")
+        #expect(n["keyVerdict"] == "acceptable")
+        #expect(n["keyLifetime"] == "through 2030")
+        #expect(n["revocation"] == "not checked")
+        let bsi = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--at", "2026-06-01T00:00:00Z", "--policy", "bsi"])
+        #expect(bsi.status == 2)
+        #expect(bsi.stdout.contains("key: RSA-2048 e=65537: weak"))
+        #expect(bsi.stderr.contains("refused (weakKey)"))
+        let later = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--at", "2031-06-01T00:00:00Z", "--json"])
+        #expect(later.status == 2)
+        #expect(try json(later)["rule"] == "weakKey")
+    }
+
+    @Test("responder down: hard-fail refuses with revocationUnavailable; revocation options need --revocation")
+    func responderDown() throws {
+        let down = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs +
+            ["--revocation", "--ocsp-url", "http://127.0.0.1:8899/citizen-ca", "--no-crl", "--json"])
+        #expect(down.status == 2)
+        let d = try json(down)
+        #expect(d["rule"] == "revocationUnavailable")
+        #expect(d["revocation"] == "unavailable")
+        #expect(d["keyVerdict"] == "acceptable")
+        let misuse = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--no-crl"])
+        #expect(misuse.status != 0 && misuse.status != 2)
+        #expect(misuse.stderr.contains("--revocation"))
+    }
+
+    @Test("revocation against the real responders: good by OCSP, revoked refused, CRL when OCSP is off",
+          .enabled(if: PKIResponders.enabled, "needs Tools/pki-responders.sh start"))
+    func revocation() throws {
+        let good = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--revocation", "--json"])
+        #expect(good.status == 0, "\(good.stderr)")
+        let g = try json(good)
+        #expect(g["revocation"] == "good")
+        #expect(g["revocationSource"] == "ocsp http://127.0.0.1:8888/citizen-ca")
+        let revoked = try runProcess(Rig.binary, ["trust", "verify", pki("persons/revoked-1.7/auth.crt")] + rsaArgs + ["--revocation"])
+        #expect(revoked.status == 2)
+        #expect(revoked.stdout.contains("revocation: revoked"))
+        #expect(revoked.stderr.contains("refused (revoked)"))
+        let crl = try runProcess(Rig.binary, ["trust", "verify", pki("persons/revoked-1.7/auth.crt")] + rsaArgs + ["--revocation", "--no-ocsp", "--json"])
+        #expect(crl.status == 2)
+        #expect(try json(crl)["revocationSource"] == "crl http://127.0.0.1:8890/crl/rsa-citizen-ca.crl")
+        let soft = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs +
+            ["--revocation", "--soft-fail", "600", "--ocsp-url", "http://127.0.0.1:8899/citizen-ca", "--no-crl"])
+        // A one-shot process has no earlier good answer: soft-fail refuses too.
+        #expect(soft.status == 2)
+        #expect(soft.stderr.contains("soft-fail"))
+    }
+}
+
+@Suite("`sleutel keys bench-gcd` synthetic corpus")
+struct BenchGCDCLITests {
+    @Test("RSA-like moduli share nothing but the planted factors: exactly the planted moduli are found")
+    func planted() throws {
+        let r = try runProcess(Rig.binary, ["keys", "bench-gcd", "--count", "3000", "--planted", "6", "--json"], timeout: 120)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["plantedLeaves"] as? Int == 12)
+        #expect(json["plantedFound"] as? Int == 12)
+        #expect(json["hits"] as? Int == 12)
+        #expect(json["incidentalHits"] as? Int == 0)
+        #expect((json["minBits"] as? Int ?? 0) >= 2046)
+        #expect((json["maxBits"] as? Int ?? 0) <= 2050)
+    }
+}

@@ -25,6 +25,29 @@ struct BatchGCDTests {
         #expect(hits.first { $0.index == 20 }?.factored == false)
     }
 
+    @Test("the GMP scaled remainder tree agrees with the OpenSSL tree (mixed sizes, odd counts, shared small factors, duplicates)",
+          arguments: [2, 3, 5, 17, 64, 101])
+    func scaledAgreesWithOpenSSL(count: Int) throws {
+        // Random numbers of 2…700 bits share small primes often, so there are many non-trivial gcds.
+        var values = try (0..<count).map { _ in try BigNum.random(bits: Int.random(in: 2...700)) }.map { $0.isZero || $0.isOne ? BigNum(6) : $0 }
+        if count > 4 { values[count - 1] = values[1] }  // a duplicate: gcd is the whole value
+        let gmp = BigNumProductTree(values, threads: 2).sharedFactors()
+        let openssl = BigNumProductTree(values, threads: 2, preferGMP: false).sharedFactors()
+        let plain = BigNumProductTree(values, threads: 2).sharedFactors(scaled: false)
+        #expect(plain.map(\.index) == openssl.map(\.index))
+        #expect(plain.map(\.gcd) == openssl.map(\.gcd))
+        #expect(gmp.map(\.index) == openssl.map(\.index))
+        #expect(gmp.map(\.gcd) == openssl.map(\.gcd))
+        // And both agree with pairwise gcds.
+        let pairwise = values.indices.compactMap { i -> (Int, BigNum)? in
+            let others = BigNum.productOf(values.indices.filter { $0 != i }.map { values[$0] })
+            let g = values[i].gcd(others)
+            return g.isOne ? nil : (i, g)
+        }
+        #expect(gmp.map(\.index) == pairwise.map(\.0))
+        #expect(gmp.map(\.gcd) == pairwise.map(\.1))
+    }
+
     @Test("the product equals the plain product; odd leaf counts work")
     func product() throws {
         let values = try (0..<7).map { _ in try BigNum.random(bits: 100) }

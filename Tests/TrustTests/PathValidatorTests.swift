@@ -24,8 +24,12 @@ enum TestPKI {
     static let now = ISO8601DateFormatter().date(from: "2026-06-01T12:00:00Z")!
 
     /// Issues a throw-away leaf with the `openssl` CLI, signed by a test CA, with the given
-    /// subject and extension lines (openssl x509 v3 config syntax).
-    static func issue(subject: String, extensions: [String], ca: String = "rsa/citizen-ca") throws -> Certificate {
+    /// subject and extension lines (openssl x509 v3 config syntax). `keyGeneration` is the
+    /// openssl command (without `-out`) that makes the leaf's key: P-256 by default.
+    static func issue(
+        subject: String, extensions: [String], ca: String = "rsa/citizen-ca",
+        keyGeneration: [String] = ["ecparam", "-name", "prime256v1", "-genkey", "-noout"]
+    ) throws -> Certificate {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -33,7 +37,7 @@ enum TestPKI {
         try ("[leaf]\n" + extensions.joined(separator: "\n") + "\n").write(to: ext, atomically: true, encoding: .utf8)
         let key = dir.appendingPathComponent("leaf.key").path, csr = dir.appendingPathComponent("leaf.csr").path
         let crt = dir.appendingPathComponent("leaf.crt").path
-        try openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key])
+        try openssl(keyGeneration + ["-out", key])
         try openssl(["req", "-new", "-key", key, "-subj", subject, "-out", csr])
         try openssl([
             "x509", "-req", "-in", csr, "-CA", root.appendingPathComponent("\(ca).crt").path,

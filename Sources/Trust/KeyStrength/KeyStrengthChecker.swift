@@ -140,16 +140,19 @@ public struct KeyStrengthChecker: Sendable {
             return (out, .never)
         }
         out.append(KeyCheckResult(id: "rsa.modulus.even", passed: n.isOdd, detail: n.isOdd ? "odd" : "modulus is even"))
-        if options.primalityTest {
-            let prime = n.isOdd && n.passesFermatBase2 && n.isProbablePrime
-            out.append(KeyCheckResult(id: "rsa.modulus.prime", passed: !prime, detail: prime ? "modulus is prime" : "composite"))
-        }
         // Small factors: one gcd of n with the primorial of all primes ≤ 65537.
         let g = Self.primorial.gcd(n)
+        let power = n.perfectPower(maxExponent: g.isOne ? bits / 16 : bits)
+        if options.primalityTest {
+            // The full-size exponentiation is skipped when a cheap check already shows n composite.
+            let composite = !n.isOdd || (!g.isOne && g != n) || power != nil
+            let prime = !composite && n.passesFermatBase2 && n.isProbablePrime
+            out.append(KeyCheckResult(id: "rsa.modulus.prime", passed: !prime, detail: prime ? "modulus is prime" : "composite"))
+        }
         out.append(KeyCheckResult(id: "rsa.smallFactors", passed: g.isOne,
                                   detail: g.isOne ? "no prime factor ≤ 65537" : "shares a \(g.bitCount)-bit factor with the primes ≤ 65537"))
 
-        if let (base, k) = n.perfectPower(maxExponent: g.isOne ? bits / 16 : bits) {
+        if let (base, k) = power {
             out.append(KeyCheckResult(id: "rsa.modulus.power", passed: false,
                                       detail: "modulus is a \(k)-th power of a \(base.bitCount)-bit number"))
         } else {
@@ -163,7 +166,8 @@ public struct KeyStrengthChecker: Sendable {
     }
 
     private static let f4 = BigNum(65537)
-    private static let primorial = BigNum.primorial(upTo: 65537)
+    /// All primes ≤ 65537 multiplied, kept in GNU MP form: one gcd per key does the trial division.
+    private static let primorial = GCDOperand(BigNum.primorial(upTo: 65537))
 
     /// Fermat's method: with a = ⌈√n⌉, a² − n is a square b² when n = (a−b)(a+b) and the primes are close.
     private func fermat(_ n: BigNum) -> KeyCheckResult {
@@ -214,6 +218,8 @@ public struct KeyStrengthChecker: Sendable {
     /// modulus passes all of them with probability about 2⁻¹⁵⁴.
     static let rocaPrimes: [UInt64] = BigNum.smallPrimes(upTo: 167).dropFirst().map(UInt64.init)
 
+    private static let rocaProduct = BigNum.productOf(rocaPrimes.map { BigNum($0) })
+
     /// For each ROCA prime, the set of residues in ⟨65537 mod r⟩, as a 256-bit mask.
     private static let rocaSubgroups: [(prime: UInt64, mask: [UInt64])] = rocaPrimes.map { r in
         var mask = [UInt64](repeating: 0, count: 4)
@@ -229,8 +235,10 @@ public struct KeyStrengthChecker: Sendable {
     /// True when `n` carries the ROCA fingerprint.
     public static func hasROCAFingerprint(_ n: BigNum) -> Bool {
         guard n.bitCount > 64 else { return false }
+        // One reduction modulo the product of the ROCA primes (≈ 230 bits), then word residues.
+        guard let reduced = try? n.modulo(rocaProduct) else { return false }
         for (r, mask) in rocaSubgroups {
-            let residue = n.remainder(dividingBy: r)
+            let residue = reduced.remainder(dividingBy: r)
             if mask[Int(residue / 64)] & (1 << (residue % 64)) == 0 { return false }
         }
         return true
