@@ -273,7 +273,9 @@ public final class RightsService: Sendable {
     }
 
     /// Ends an appointment on `lastDay` (inclusive), or revokes it outright when `lastDay` is nil.
-    /// The actor must be able to give that role for the organisation, or be its holder stepping down.
+    /// The actor must be able to give that role for the organisation, or be its holder stepping
+    /// down (ending or shortening only: a later `lastDay` is an extension, which needs the power
+    /// to appoint oneself, INV-15).
     /// Rights the appointee granted earlier stay (E10).
     public func endAppointment(_ id: Int64, lastDay: LocalDate?, by actor: Actor) throws {
         try requireLevel(actor, policy.administrationMinimumLevel)
@@ -288,8 +290,21 @@ public final class RightsService: Sendable {
             let holder = PersonID(row["person_id"])
             let actorID = try Persons.id(db, actor.person)
             let via: String
-            if actorID == holder {
+            let currentEnd = (row["valid_until"] as String?).flatMap(LocalDate.init)
+            let extends = lastDay.map { day in currentEnd.map { day > $0 } ?? false } ?? false
+            if actorID == holder, !extends {
+                // Stepping down: the holder may end or shorten his own appointment.
                 via = "self"
+            } else if actorID == holder {
+                // Extending one's own appointment is a self-appointment: only where the sources allow
+                // it (INV-15, e.g. the WV as his own HTB); an HLB cannot prolong his own role.
+                let held = try Authorities.held(db, person: holder, organisation: org, day: day, policy: policy)
+                guard let authority = held.first(where: {
+                    RightsService.appointers(of: role).contains($0.kind) && RightsService.selfAppointmentAllowed($0.kind, role)
+                }) else {
+                    throw RightsError(.notAllowed, "a holder may end his own appointment earlier, not extend it")
+                }
+                via = authority.path
             } else {
                 let held = try actorID.map { try Authorities.held(db, person: $0, organisation: org, day: day, policy: policy) } ?? []
                 guard let authority = held.first(where: { RightsService.appointers(of: role).contains($0.kind) }) else {
