@@ -142,7 +142,15 @@ func resolve(_ options: [String: String]) throws {
         loginTimes.append(monotonicNanoseconds() - start)
         if case .allowed = decision { allowed += 1 }
     }
+    // Baseline: an empty read transaction on the same pool (the floor under every resolution).
+    var emptyTimes: [UInt64] = []
+    for _ in 0..<min(samples, 20_000) {
+        let start = monotonicNanoseconds()
+        try database.read { _ in }
+        emptyTimes.append(monotonicNanoseconds() - start)
+    }
     print("persons in database: \(persons)")
+    print(summary("empty read transaction", emptyTimes))
     print(String(format: "per resolution: %.2f organisations, %.2f effective rights (mean)", Double(organisations) / Double(samples),
                  Double(rights) / Double(samples)))
     print(summary("resolve(person)", resolveTimes))

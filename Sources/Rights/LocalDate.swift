@@ -26,6 +26,10 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Parses `2019-04-12` (ISO), `12-04-2019` (KBO), `12.04.2019` (form) or `12/04/2019` (profile).
     public init?(_ text: String) {
+        if let iso = LocalDate.fastISO(text) {
+            self = iso
+            return
+        }
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "." || $0 == "/" }).map(String.init)
         guard parts.count == 3, let a = Int(parts[0]), let b = Int(parts[1]), let c = Int(parts[2]) else { return nil }
         if parts[0].count == 4 {
@@ -36,6 +40,25 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
             self = date
         } else {
             return nil
+        }
+    }
+
+    /// `YYYY-MM-DD` without allocating (the stored form, parsed on every resolution).
+    private static func fastISO(_ text: String) -> LocalDate? {
+        var text = text
+        return text.withUTF8 { bytes -> LocalDate? in
+            guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return nil }
+            var values = (0, 0, 0)
+            for index in 0..<10 where index != 4 && index != 7 {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                switch index {
+                case 0..<4: values.0 = values.0 * 10 + digit
+                case 5..<7: values.1 = values.1 * 10 + digit
+                default: values.2 = values.2 * 10 + digit
+                }
+            }
+            return LocalDate(year: values.0, month: values.1, day: values.2)
         }
     }
 
@@ -68,7 +91,14 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DD`.
     public var iso: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        var bytes = [UInt8](repeating: 0x30, count: 10)
+        var y = year
+        for index in (0..<4).reversed() { bytes[index] = UInt8(48 + y % 10); y /= 10 }
+        bytes[4] = 0x2D
+        bytes[5] = UInt8(48 + month / 10); bytes[6] = UInt8(48 + month % 10)
+        bytes[7] = 0x2D
+        bytes[8] = UInt8(48 + day / 10); bytes[9] = UInt8(48 + day % 10)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `dd/mm/yyyy` as Mijn Profiel shows it.

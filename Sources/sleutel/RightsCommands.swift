@@ -48,26 +48,38 @@ private func fail(_ error: any Error) -> ExitCode {
 
 extension RightsCommand {
     struct ImportKBO: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import-kbo",
-                                                        abstract: "Import a full KBO Open Data extract (unzipped directory).")
+        static let configuration = CommandConfiguration(
+            commandName: "import-kbo",
+            abstract: "Import a KBO Open Data extract (unzipped directory): full, or an update (*_delete.csv / *_insert.csv).",
+            discussion: """
+                Full and update extracts are told apart by meta.csv (ExtractType) and the file names. An update must \
+                follow the last applied extract number; after a gap, import a full extract. Organisations that vanish \
+                are marked inactive, never deleted; appointments, werkrelaties and grants stay. One transaction: on a \
+                malformed row nothing is written and the error names the file and row.
+                """)
         @OptionGroup var options: RightsDatabaseOptions
-        @Argument(help: "Directory with enterprise.csv, establishment.csv, denomination.csv, address.csv, code.csv, …")
+        @Argument(help: "Directory with meta.csv, code.csv, enterprise.csv, establishment.csv, denomination.csv, address.csv, … (or their _delete/_insert files)")
         var directory: String
         @Flag(help: "Skip activity.csv (the largest file).") var skipActivities = false
+        @Flag(help: "No progress display on standard error.") var quiet = false
 
         func run() throws {
             do {
                 let service = try options.open()
                 let start = Date()
+                let showProgress = !quiet
                 let report = try service.importKBO(directory: directory, skipActivities: skipActivities) { file, rows, bytes, size in
-                    let percent = size > 0 ? Int(Double(bytes) / Double(size) * 100) : 100
-                    Terminal.writeStandardError("\r\(file): \(rows) rows (\(percent)%)   ")
+                    guard showProgress else { return }
+                    let percent = size > 0 ? min(100, Int(Double(bytes) / Double(size) * 100)) : 100
+                    let seconds = Date().timeIntervalSince(start)
+                    Terminal.writeStandardError("\r\(file): \(rows) rows (\(percent)%), \(Int(seconds)) s elapsed   ")
                     if bytes >= size { Terminal.writeStandardError("\n") }
                 }
                 try service.database.checkpoint()
                 let seconds = Date().timeIntervalSince(start)
-                print("extract \(report.extractNumber.map(String.init) ?? "?"): \(report.totalRows) rows in \(String(format: "%.1f", seconds)) s"
-                      + " (\(Int(Double(report.totalRows) / max(seconds, 0.001))) rows/s); \(report.deactivatedOrganisations) organisations deactivated")
+                print("\(report.extractType.rawValue) extract \(report.extractNumber.map(String.init) ?? "?"): \(report.totalRows) rows in "
+                      + "\(String(format: "%.1f", seconds)) s (\(Int(Double(report.totalRows) / max(seconds, 0.001))) rows/s); "
+                      + "\(report.deactivatedOrganisations) organisations and \(report.deactivatedEstablishments) establishment units deactivated")
             } catch { throw fail(error) }
         }
     }
