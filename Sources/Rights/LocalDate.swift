@@ -126,6 +126,10 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
 /// A validity period of whole days, both ends inclusive (§6.2): valid on day D iff
 /// `validFrom ≤ D ≤ validUntil`. As instants: `[validFrom 00:00, validUntil+1 00:00)` Brussels time.
+/// The sources show "Geldig van 12/04/2019 tot 12/04/2029" without saying whether "tot" is
+/// inclusive (spec §15, open question 3); the spec decides inclusive, and so does Sleutel,
+/// everywhere: werkrelaties, rights, appointments, mandates, approvals and Hoedanigheden.
+/// Days are evaluated against the one injected `RightsClock`.
 /// `validUntil == nil` means open-ended; only KBO mandates, owner approvals and federal role
 /// assignments may be open-ended (werkrelaties and rights need both dates, INV-6).
 public struct Validity: Hashable, Sendable, Codable {

@@ -70,6 +70,14 @@ public enum LoginDecision: Sendable, Equatable {
 extension RightsService {
     /// Resolves a person at an instant (default: now from the injected clock). An unknown
     /// person has no organisations.
+    ///
+    /// A grant counts (§14.1) only while, on that Brussels day, it is valid and unrevoked, a
+    /// werkrelatie with the organisation is valid, the organisation is active, the right is
+    /// active, the owner approval is current where required, and its context is still allowed.
+    /// Several of these are inferences [I] in the spec; each is read the safer way, as "stops
+    /// being effective": a werkrelatie that ended (INV-3), an owner approval that ended (INV-7),
+    /// a closed establishment used as context (§13.4), an organisation gone from the KBO
+    /// (INV-10). The rows stay; nothing is cached, so a change shows at the next evaluation (INV-5).
     public func resolve(person: INSZ, at instant: Date? = nil) throws -> Resolution {
         let now = instant ?? clock.now()
         let day = LocalDate(now)

@@ -30,14 +30,20 @@ public final class RightsService: Sendable {
 
     // MARK: - Who may do what (§2.2, §3.2)
 
-    /// The authority kinds that may give `role`.
+    /// The authority kinds that may give `role` (§2.2, §3.2), at write time and, under
+    /// `cascadeOnAppointerLoss`, at evaluation time.
     ///
-    /// Safer readings chosen where the sources are ambiguous or silent:
-    /// - co-VTE: only the VTE names one. The WV's power to do so is ambiguous in seed 003 and
-    ///   is refused unless the WV is also VTE.
-    /// - LB-VO (`flemish.localAdmin`) names nobody [I].
-    /// - TB has no authority in the Flemish IDM [I]; only an HTB names a TB.
-    /// - LB-F: named by the VTE or a co-VTE (co-VTE has the VTE's rights [I]).
+    /// Where the spec marks a cell as inference [I] or ambiguous, the safer (narrower) reading:
+    /// - HTB: only the WV or another HTB. An HLB cannot name an HTB [I: the sources name only
+    ///   the WV and HTBs as appointers].
+    /// - LB-VO (`flemish.localAdmin`): named by WV, HTB or HLB [I for WV and HTB]; it names
+    ///   nobody itself [I: "head" administrators name "colleagues", which implies colleagues don't].
+    /// - TB: only an HTB names one; a TB has no authority in the Flemish IDM [I: not stated].
+    /// - co-VTE: only the VTE. Seed 003's wording that the WV may also name one is ambiguous, so
+    ///   a WV must first be (or name himself) VTE.
+    /// - LB-F: the VTE or a co-VTE [I: the co-VTE has "the same rights" as the VTE].
+    /// - LMB: the LB-F, or the VTE / co-VTE (who name LMBs by activating the Hoedanigheid for
+    ///   them) [S for VTE and LB-F, I for co-VTE]; never another LMB (E23).
     static func appointers(of role: ManagerRole) -> Set<AuthorityKind> {
         switch role {
         case .headAccessManager: [.legalRepresentative, .headAccessManager]
@@ -51,11 +57,13 @@ public final class RightsService: Sendable {
         }
     }
 
-    /// Manager authority in the Flemish user management: WV, HTB, HLB, LB-VO (§14.1).
+    /// Manager authority in the Flemish user management: WV, HTB, HLB, LB-VO (§14.1). The LB-VO
+    /// creates werkrelaties and grants rights like the HLB [S for managing, I for creating].
     static let flemishManagers: Set<AuthorityKind> = [
         .legalRepresentative, .headAccessManager, .headLocalAdministrator, .flemishLocalAdministrator,
     ]
-    /// Who manages federal role assignments: LB-F and LMB only (INV-13).
+    /// Who manages federal role assignments: LB-F and LMB only (INV-13). A WV, VTE or co-VTE
+    /// does so only when also LB-F [S for WV and VTE, I for the co-VTE: the safer reading].
     static let roleAssignmentManagers: Set<AuthorityKind> = [.federalLocalAdministrator, .lmb]
     /// Who activates a Hoedanigheid.
     static let capacityActivators: Set<AuthorityKind> = [.vte, .coVte]
@@ -406,7 +414,8 @@ public final class RightsService: Sendable {
     }
 
     /// Ends a werkrelatie on `lastDay` (inclusive), or revokes it when nil. All rights resting on
-    /// it stop being effective without being deleted (§6.2).
+    /// it stop being effective without being deleted (§6.2) [I from INV-3: the sources say a
+    /// right needs a werkrelatie to be created; Sleutel also requires one to be effective].
     public func endWorkRelation(_ id: Int64, lastDay: LocalDate?, by actor: Actor) throws {
         try requireLevel(actor, policy.administrationMinimumLevel)
         let now = clock.now()

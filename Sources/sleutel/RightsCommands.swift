@@ -7,8 +7,8 @@ struct RightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rights",
         abstract: "Organisations, appointments and application rights.",
-        subcommands: [ImportKBO.self, ImportRepresentatives.self, Appoint.self, Grant.self, Resolve.self, ProfileCommand.self,
-                      Export.self]
+        subcommands: [ImportKBO.self, ImportRepresentatives.self, DefineApplication.self, DefineRight.self, Appoint.self, Grant.self,
+                      Resolve.self, ProfileCommand.self, Export.self]
     )
 }
 
@@ -96,6 +96,48 @@ extension RightsCommand {
                 let result = try options.open().importRepresentatives(file: file)
                 print("\(result.read) mandates read, \(result.ended) ended")
             } catch { throw fail(error) }
+        }
+    }
+
+    struct DefineApplication: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "define-application",
+                                                        abstract: "Register or update an application that relies on Sleutel for rights.")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "Application id.") var id: String
+        @Option(help: "Display name.") var name: String
+        @Option(help: "Minimum FAS level of a session (default 400).") var minimumLevel: Int = 400
+        @Flag(help: "This is the rights administration (Gebruikersbeheer): managers only.") var administration = false
+        @Option(help: "Right a legal representative (WV) holds automatically (§4).") var legalRepresentativeRight: String?
+
+        func run() throws {
+            do {
+                try options.open().registerApplication(ApplicationDefinition(
+                    id: id, name: name, minimumAssurance: minimumLevel, legalRepresentativeHasAccess: legalRepresentativeRight != nil,
+                    baseRight: legalRepresentativeRight, isRightsAdministration: administration))
+                print("application \(id)")
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct DefineRight: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "define-right", abstract: "Define or update a right of an application.")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "Application id.") var application: String
+        @Option(help: "Right code.") var code: String
+        @Option(help: "Label as managers and Mijn Profiel show it.") var label: String
+        @Option(help: "Fixed context values, comma-separated.") var contexts: String?
+        @Flag(help: "Context values are the organisation's establishment units.") var establishments = false
+        @Flag(help: "The application owner must approve each organisation first.") var ownerApproval = false
+
+        func run() throws {
+            do {
+                if contexts != nil, establishments { throw ValidationError("use either --contexts or --establishments") }
+                let values = contexts.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+                let kind: ContextKind = establishments ? .establishments : (values.isEmpty ? .none : .fixed)
+                try options.open().defineRight(RightDefinition(application: application, code: code, label: label, contextKind: kind,
+                                                                contextValues: values, requiresOwnerApproval: ownerApproval))
+                print("right \(application)/\(code)")
+            } catch let error as ValidationError { throw error } catch { throw fail(error) }
         }
     }
 
