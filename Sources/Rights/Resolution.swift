@@ -82,8 +82,7 @@ extension RightsService {
         let now = instant ?? clock.now()
         let day = LocalDate(now)
         return try database.read { db in
-            guard let personID = try Persons.id(db, person) else { return Resolution(at: now, day: day, organisations: []) }
-            return Resolution(at: now, day: day, organisations: try Resolver(db: db, person: personID, day: day, policy: policy).run())
+            Resolution(at: now, day: day, organisations: try Resolver(db: db, person: person, day: day, policy: policy).run())
         }
     }
 
@@ -105,10 +104,8 @@ extension RightsService {
             let minimum: Int = app["minimum_assurance"]
             guard sessionLevel >= minimum else { return .stepUpRequired(minimumLevel: minimum) }
             let administration: Bool = app["is_rights_administration"]
-            guard let person, let personID = try Persons.id(db, person) else {
-                return .refuse(person == nil ? .noLinkedIdentity : (administration ? .notAManager : .none))
-            }
-            let resolved = try Resolver(db: db, person: personID, day: day, policy: policy).run(application: application)
+            guard let person else { return .refuse(.noLinkedIdentity) }
+            let resolved = try Resolver(db: db, person: person, day: day, policy: policy).run(application: application)
             var candidates: [(KBONumber, [EffectiveRight])] = []
             for entry in resolved where organisation == nil || entry.organisation == organisation {
                 if administration {
@@ -134,18 +131,21 @@ extension RightsService {
 
 /// §14.1 evaluation for one person and day, inside one read transaction.
 ///
-/// Shaped for speed (the issue's budget is 200 µs p99 on 1M persons / 5M grants): one indexed
-/// query per record kind, joined with the organisation's active flag (INV-10) and, for grants,
-/// with the definition, context and owner-approval checks, so the cost does not grow with
-/// per-row lookups. Only federal local administrators (Hoedanigheid) and organisations with
-/// `cascadeOnAppointerLoss` take extra queries.
+/// Shaped for speed (the issue's budget is 200 µs p99 on 1M persons / 5M grants): a single
+/// statement finds the person by national number and returns, in one pass over the person
+/// indexes, their mandates, appointments, werkrelaties, grants and federal role assignments,
+/// already joined with the organisation's active flag (INV-10) and its display name, and, for
+/// grants, with the definition, context and owner-approval checks. Only federal local
+/// administrators (Hoedanigheid) and organisations with `cascadeOnAppointerLoss` take extra
+/// queries. An unknown person simply yields no rows.
 struct Resolver {
     let db: GRDB.Database
-    let person: PersonID
+    let person: INSZ
     let day: LocalDate
     let policy: RightsPolicy
 
     private final class Accumulator {
+        var name: String?
         var roles: [RoleHolding] = []
         var rights: [EffectiveRight] = []
         var federal: [FederalRole] = []
@@ -155,34 +155,44 @@ struct Resolver {
                                                      .flemishLocalAdministrator, .accessManager, .vte, .coVte,
                                                      .federalLocalAdministrator, .lmb]
 
-    static let mandateSQL = """
-        SELECT l.id, l.organisation, l.valid_from, l.valid_until FROM legal_representative l
-        JOIN organisation o ON o.kbo = l.organisation AND o.active = 1
-        WHERE l.person_id = :person AND l.valid_from <= :day AND (l.valid_until IS NULL OR l.valid_until >= :day)
+    /// Display name (§13.4): denomination 001 in Dutch, else French, German, any; else 003.
+    /// The smallest "type, language rank, name" key wins: an aggregate, so no sorter per row.
+    private static let name = """
+        (SELECT substr(min(n.type || CASE n.language WHEN '2' THEN '0' WHEN '1' THEN '1' WHEN '3' THEN '2' ELSE '3' END || n.name), 5)
+         FROM kbo_denomination n WHERE n.entity = o.kbo AND n.type IN ('001', '003'))
         """
-    static let appointmentSQL = """
-        SELECT a.id, a.organisation, a.role, a.appointed_by, a.capacity, a.valid_from, a.valid_until, o.cascade_on_appointer_loss
+
+    /// Row kinds of the statement.
+    private enum Kind: Int {
+        case mandate = 0, appointment, relation, grant, federal
+    }
+
+    /// ?1 national number, ?2 ISO day, ?3 application or NULL. Columns: kind, id, organisation,
+    /// valid_from, valid_until, c1, c2, c3, c4, name.
+    static let sql = """
+        WITH p(id) AS (SELECT id FROM person WHERE insz = ?1)
+        SELECT 0, l.id, l.organisation, l.valid_from, l.valid_until, NULL, NULL, NULL, 0, \(name)
+        FROM legal_representative l JOIN organisation o ON o.kbo = l.organisation AND o.active = 1
+        WHERE l.person_id = (SELECT id FROM p) AND l.valid_from <= ?2 AND (l.valid_until IS NULL OR l.valid_until >= ?2)
+        UNION ALL
+        SELECT 1, a.id, a.organisation, a.valid_from, a.valid_until, a.role, a.appointed_by, a.capacity, o.cascade_on_appointer_loss, \(name)
         FROM appointment a JOIN organisation o ON o.kbo = a.organisation AND o.active = 1
-        WHERE a.person_id = :person AND a.revoked_at IS NULL AND a.valid_from <= :day AND (a.valid_until IS NULL OR a.valid_until >= :day)
-        """
-    static let relationSQL = """
-        SELECT organisation, valid_from, valid_until FROM work_relation
-        WHERE person_id = :person AND revoked_at IS NULL AND valid_from <= :day AND valid_until >= :day
-        """
-    /// Grants valid on the day, with every §14.1 step-1 condition except the werkrelatie
-    /// evaluated in SQL: active organisation, active definition, current owner approval when
-    /// required (INV-7), and an allowed context (INV-8, E16, E17).
-    static func grantSQL(application: Bool) -> String {
-        """
-        SELECT g.id, g.organisation, g.application, g.right_code, g.context, g.valid_from, g.valid_until
+        WHERE a.person_id = (SELECT id FROM p) AND a.revoked_at IS NULL AND a.valid_from <= ?2
+          AND (a.valid_until IS NULL OR a.valid_until >= ?2)
+        UNION ALL
+        SELECT 2, NULL, w.organisation, w.valid_from, w.valid_until, NULL, NULL, NULL, 0, NULL
+        FROM work_relation w
+        WHERE w.person_id = (SELECT id FROM p) AND w.revoked_at IS NULL AND w.valid_from <= ?2 AND w.valid_until >= ?2
+        UNION ALL
+        SELECT 3, g.id, g.organisation, g.valid_from, g.valid_until, g.application, g.right_code, g.context, 0, \(name)
         FROM right_grant g
         JOIN right_definition d ON d.application = g.application AND d.code = g.right_code AND d.active = 1
         JOIN organisation o ON o.kbo = g.organisation AND o.active = 1
-        WHERE g.person_id = :person AND g.revoked_at IS NULL AND g.valid_from <= :day AND g.valid_until >= :day
-          \(application ? "AND g.application = :application" : "")
+        WHERE g.person_id = (SELECT id FROM p) AND g.revoked_at IS NULL AND g.valid_from <= ?2 AND g.valid_until >= ?2
+          AND (?3 IS NULL OR g.application = ?3)
           AND (d.requires_owner_approval = 0 OR EXISTS (
-                SELECT 1 FROM owner_approval a WHERE a.application = g.application AND a.organisation = g.organisation
-                  AND a.revoked_at IS NULL AND a.valid_from <= :day AND (a.valid_until IS NULL OR a.valid_until >= :day)))
+                SELECT 1 FROM owner_approval x WHERE x.application = g.application AND x.organisation = g.organisation
+                  AND x.revoked_at IS NULL AND x.valid_from <= ?2 AND (x.valid_until IS NULL OR x.valid_until >= ?2)))
           AND CASE d.context_kind
                 WHEN 'none' THEN g.context IS NULL
                 WHEN 'fixed' THEN g.context IS NOT NULL AND coalesce((SELECT v.active FROM right_context_value v
@@ -190,89 +200,84 @@ struct Resolver {
                 WHEN 'establishments' THEN g.context IS NOT NULL AND coalesce((SELECT e.active FROM establishment e
                     WHERE e.number = g.context AND e.enterprise = g.organisation), 0) = 1
                 ELSE 0 END
+        UNION ALL
+        SELECT 4, r.id, r.organisation, r.valid_from, r.valid_until, r.application, r.role, r.context, 0, \(name)
+        FROM role_assignment r JOIN organisation o ON o.kbo = r.organisation AND o.active = 1
+        WHERE r.person_id = (SELECT id FROM p) AND r.revoked_at IS NULL AND r.valid_from <= ?2
+          AND (r.valid_until IS NULL OR r.valid_until >= ?2) AND (?3 IS NULL OR r.application = ?3)
         """
-    }
-    static func federalSQL(application: Bool) -> String {
-        """
-        SELECT r.id, r.organisation, r.application, r.role, r.context, r.valid_from, r.valid_until FROM role_assignment r
-        JOIN organisation o ON o.kbo = r.organisation AND o.active = 1
-        WHERE r.person_id = :person AND r.revoked_at IS NULL AND r.valid_from <= :day AND (r.valid_until IS NULL OR r.valid_until >= :day)
-          \(application ? "AND r.application = :application" : "")
-        """
-    }
 
     func run(application: String? = nil) throws -> [OrganisationRights] {
         var organisations: [String: Accumulator] = [:]
-        func entry(_ org: String) -> Accumulator {
+        func entry(_ org: String, _ name: String?) -> Accumulator {
             if let existing = organisations[org] { return existing }
             let created = Accumulator()
+            created.name = name
             organisations[org] = created
             return created
         }
-        var arguments: StatementArguments = ["person": person.rawValue, "day": day.iso]
-        if let application { arguments += ["application": application] }
-        let personDay: StatementArguments = ["person": person.rawValue, "day": day.iso]
-
-        // Mandates (WV) of active organisations.
         var mandateOrgs: [String] = []
-        let mandates = try Row.fetchCursor(db.cachedStatement(sql: Resolver.mandateSQL), arguments: personDay)
-        while let row = try mandates.next() {
-            let org: String = row[1]
-            mandateOrgs.append(org)
-            entry(org).roles.append(RoleHolding(kind: .legalRepresentative, recordID: row[0], validFrom: LocalDate(row[2] as String)!,
-                                                validUntil: (row[3] as String?).flatMap(LocalDate.init), capacity: nil))
-        }
-
-        // Appointments of active organisations; a federal local administrator counts only for an
-        // activated Hoedanigheid, and under cascadeOnAppointerLoss only when anchored (§14.3).
-        var appointed: [(String, RoleHolding)] = []
-        let appointments = try Row.fetchCursor(db.cachedStatement(sql: Resolver.appointmentSQL), arguments: personDay)
-        while let row = try appointments.next() {
-            guard let role = ManagerRole(rawValue: row[2]) else { continue }
-            let org: String = row[1]
-            let capacity: String? = row[4]
-            let id: Int64 = row[0]
-            if role.needsCapacity {
-                guard let capacity, try Authorities.capacityActive(db, organisation: org, capacity: capacity, day: day) else { continue }
-            }
-            if row[7] as Bool {
-                var visited: Set<Int64> = [id]
-                let appointment = Authorities.AppointmentRow(id: id, role: role, appointedBy: row[3], capacity: capacity)
-                guard try Authorities.anchored(db, appointment, organisation: org, day: day, depth: 1, visited: &visited, policy: policy) else {
-                    continue
-                }
-            }
-            appointed.append((org, RoleHolding(kind: AuthorityKind(role), recordID: id, validFrom: LocalDate(row[5] as String)!,
-                                               validUntil: (row[6] as String?).flatMap(LocalDate.init), capacity: capacity)))
-        }
-        appointed.sort { Resolver.roleOrder.firstIndex(of: $0.1.kind)! < Resolver.roleOrder.firstIndex(of: $1.1.kind)! }
-        for (org, holding) in appointed { entry(org).roles.append(holding) }
-
-        // Werkrelaties valid today, per organisation (INV-3).
+        var appointed: [(String, String?, RoleHolding)] = []
         var relations: [String: (LocalDate, LocalDate)] = [:]
-        let relationRows = try Row.fetchCursor(db.cachedStatement(sql: Resolver.relationSQL), arguments: personDay)
-        while let row = try relationRows.next() {
-            let org: String = row[0]
-            let from = LocalDate(row[1] as String)!, until = LocalDate(row[2] as String)!
-            if let known = relations[org] {
-                relations[org] = (min(known.0, from), max(known.1, until))
-            } else {
-                relations[org] = (from, until)
+        var grants: [(org: String, name: String?, right: EffectiveRight)] = []
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Resolver.sql), arguments: [person.digits, day.iso, application])
+        while let row = try rows.next() {
+            guard let kind = Kind(rawValue: row[0]) else { continue }
+            let org: String = row[2]
+            let from = LocalDate(row[3] as String)!
+            let until = (row[4] as String?).flatMap(LocalDate.init)
+            switch kind {
+            case .mandate:
+                // WV mandate of an active organisation.
+                mandateOrgs.append(org)
+                entry(org, row[9]).roles.append(RoleHolding(kind: .legalRepresentative, recordID: row[1], validFrom: from, validUntil: until,
+                                                            capacity: nil))
+            case .appointment:
+                // A federal local administrator counts only for an activated Hoedanigheid, and under
+                // cascadeOnAppointerLoss an appointment counts only when anchored (§14.3).
+                guard let role = ManagerRole(rawValue: row[5]) else { continue }
+                let id: Int64 = row[1]
+                let capacity: String? = row[7]
+                if role.needsCapacity {
+                    guard let capacity, try Authorities.capacityActive(db, organisation: org, capacity: capacity, day: day) else { continue }
+                }
+                if row[8] as Bool {
+                    var visited: Set<Int64> = [id]
+                    let appointment = Authorities.AppointmentRow(id: id, role: role, appointedBy: row[6], capacity: capacity)
+                    guard try Authorities.anchored(db, appointment, organisation: org, day: day, depth: 1, visited: &visited,
+                                                   policy: policy) else { continue }
+                }
+                appointed.append((org, row[9], RoleHolding(kind: AuthorityKind(role), recordID: id, validFrom: from, validUntil: until,
+                                                           capacity: capacity)))
+            case .relation:
+                // Werkrelaties valid today, per organisation (INV-3).
+                let until = until ?? from
+                if let known = relations[org] {
+                    relations[org] = (min(known.0, from), max(known.1, until))
+                } else {
+                    relations[org] = (from, until)
+                }
+            case .grant:
+                // Kept until every werkrelatie has been read (the statement has no ORDER BY).
+                guard let until else { continue }
+                grants.append((org, row[9], EffectiveRight(application: row[5], right: row[6], context: row[7], validFrom: from,
+                                                           validUntil: until, viaLegalRepresentative: false, grantID: row[1])))
+            case .federal:
+                entry(org, row[9]).federal.append(FederalRole(assignmentID: row[1], application: row[5], role: row[6],
+                                                              context: RoleContext(rawValue: row[7]) ?? .business, validFrom: from,
+                                                              validUntil: until))
             }
         }
-
-        // Grants (§14.1 step 1); the werkrelatie condition and the effective period (INV-4) here.
-        if !relations.isEmpty {
-            let grants = try Row.fetchCursor(db.cachedStatement(sql: Resolver.grantSQL(application: application != nil)), arguments: arguments)
-            while let row = try grants.next() {
-                let org: String = row[1]
-                guard let relation = relations[org] else { continue }
-                let from = max(LocalDate(row[5] as String)!, relation.0)
-                let until = min(LocalDate(row[6] as String)!, relation.1)
-                entry(org).rights.append(EffectiveRight(application: row[2], right: row[3], context: row[4], validFrom: from,
-                                                        validUntil: until, viaLegalRepresentative: false, grantID: row[0]))
-            }
+        // §14.1 step 1: the werkrelatie condition and the effective period (INV-4).
+        for (org, name, right) in grants {
+            guard let relation = relations[org] else { continue }
+            entry(org, name).rights.append(EffectiveRight(application: right.application, right: right.right, context: right.context,
+                                                          validFrom: max(right.validFrom, relation.0),
+                                                          validUntil: min(right.validUntil ?? relation.1, relation.1),
+                                                          viaLegalRepresentative: false, grantID: right.grantID))
         }
+        appointed.sort { Resolver.roleOrder.firstIndex(of: $0.2.kind)! < Resolver.roleOrder.firstIndex(of: $1.2.kind)! }
+        for (org, name, holding) in appointed { entry(org, name).roles.append(holding) }
 
         // Automatic access of the WV (§4, step 2).
         if !mandateOrgs.isEmpty {
@@ -285,28 +290,20 @@ struct Resolver {
             let apps = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: appArguments)
             var seen: Set<String> = []
             for org in mandateOrgs where seen.insert(org).inserted {
-                let roles = entry(org).roles.filter { $0.kind == .legalRepresentative }
+                let accumulator = entry(org, nil)
+                let roles = accumulator.roles.filter { $0.kind == .legalRepresentative }
+                let from = roles.map { $0.validFrom }.min()!
+                let until = roles.contains { $0.validUntil == nil } ? nil : roles.compactMap { $0.validUntil }.max()
                 for app in apps {
-                    entry(org).rights.append(EffectiveRight(
-                        application: app[0], right: app[1], context: app[2],
-                        validFrom: roles.map(\.validFrom).min()!, validUntil: roles.contains { $0.validUntil == nil } ? nil : roles.compactMap(\.validUntil).max(),
-                        viaLegalRepresentative: true, grantID: nil))
+                    accumulator.rights.append(EffectiveRight(application: app[0], right: app[1], context: app[2], validFrom: from,
+                                                             validUntil: until, viaLegalRepresentative: true, grantID: nil))
                 }
             }
         }
 
-        // Federal role assignments.
-        let federal = try Row.fetchCursor(db.cachedStatement(sql: Resolver.federalSQL(application: application != nil)), arguments: arguments)
-        while let row = try federal.next() {
-            entry(row[1]).federal.append(FederalRole(assignmentID: row[0], application: row[2], role: row[3],
-                                                     context: RoleContext(rawValue: row[4]) ?? .business,
-                                                     validFrom: LocalDate(row[5] as String)!,
-                                                     validUntil: (row[6] as String?).flatMap(LocalDate.init)))
-        }
-
-        return try organisations.keys.sorted().map { org in
+        return organisations.keys.sorted().map { org in
             let accumulator = organisations[org]!
-            return OrganisationRights(organisation: KBONumber(trusted: org), name: try Registry.name(db, org),
+            return OrganisationRights(organisation: KBONumber(trusted: org), name: accumulator.name,
                                       roles: accumulator.roles, rights: accumulator.rights, federalRoles: accumulator.federal,
                                       canManage: accumulator.roles.contains { RightsService.flemishManagers.contains($0.kind) })
         }

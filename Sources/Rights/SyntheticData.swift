@@ -78,6 +78,11 @@ package struct SyntheticRightsData: Sendable {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM person") ?? 0 }
     }
 
+    /// `PRAGMA mmap_size` as a pool reader sees it (reported by the benchmark).
+    package static func readerMemoryMap(_ database: Storage.Database) throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") ?? -1 }
+    }
+
     /// Writes the dataset into an empty Rights database. `progress` gets (table, rows done, rows total).
     package func populate(_ database: Storage.Database, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
         let now = Date()

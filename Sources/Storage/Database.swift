@@ -91,8 +91,9 @@ public final class Database: Sendable {
         self.writer = writer
     }
 
-    /// Bytes of the database file each pool reader maps (1 GiB).
-    static let readerMemoryMap = 1 << 30
+    /// Bytes of the database file each pool reader maps (asks for 8 GiB; SQLite caps it at its
+    /// compile-time maximum, 2 GiB in Debian's build). Pages beyond it are read with pread.
+    static let readerMemoryMap = 1 << 33
 
     private static func configuration() -> Configuration {
         var configuration = Configuration()
