@@ -43,7 +43,7 @@ private struct KBOChildTable: Sendable {
         KBOChildTable(file: "denomination", table: "kbo_denomination", key: "entity", deleteColumn: "EntityNumber",
                       columns: ["EntityNumber", "Language", "TypeOfDenomination", "Denomination"],
                       insert: "INSERT INTO kbo_denomination (entity, language, type, name) VALUES (?, ?, ?, ?)",
-                      indexes: ["CREATE INDEX kbo_denomination_entity ON kbo_denomination(entity)"]) { v, row in
+                      indexes: [KBOImportIndexes.denomination]) { v, row in
             [try row.entity(v[0]), v[1], v[2], v[3]]
         },
         KBOChildTable(file: "address", table: "kbo_address", key: "entity", deleteColumn: "EntityNumber",
@@ -78,6 +78,12 @@ private struct KBOChildTable: Sendable {
             [KBOImportRow.branch(v[0]), try row.date(v[1]), try row.entity(v[2])]
         },
     ]
+}
+
+/// Indexes shared by the schema and the bulk load (which drops and rebuilds them).
+enum KBOImportIndexes {
+    /// Covers the display-name lookup of resolution (entity, type, language → name).
+    static let denomination = "CREATE INDEX kbo_denomination_entity ON kbo_denomination(entity, type, language, name)"
 }
 
 /// Index names of `CREATE INDEX <name> ON …` statements.
