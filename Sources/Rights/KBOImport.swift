@@ -98,6 +98,7 @@ private struct KBOImportRow {
     let reader: CSVReader
 
     func entity(_ text: String, enterpriseOnly: Bool = false) throws -> String {
+        if let number = KBONumber.fastKBOForm(text), !enterpriseOnly || number.kind == .enterprise { return number.digits }
         do {
             let number = try KBONumber(text)
             if enterpriseOnly, number.kind != .enterprise {

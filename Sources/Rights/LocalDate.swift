@@ -43,22 +43,28 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
         }
     }
 
-    /// `YYYY-MM-DD` without allocating (the stored form, parsed on every resolution).
+    /// `YYYY-MM-DD` (the stored form, parsed on every resolution) and `dd-mm-yyyy` (KBO
+    /// Open Data, parsed per imported row), without allocating; nil for any other shape.
     private static func fastISO(_ text: String) -> LocalDate? {
         var text = text
         return text.withUTF8 { bytes -> LocalDate? in
-            guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return nil }
-            var values = (0, 0, 0)
-            for index in 0..<10 where index != 4 && index != 7 {
-                let digit = Int(bytes[index]) - 48
-                guard (0...9).contains(digit) else { return nil }
-                switch index {
-                case 0..<4: values.0 = values.0 * 10 + digit
-                case 5..<7: values.1 = values.1 * 10 + digit
-                default: values.2 = values.2 * 10 + digit
+            guard bytes.count == 10 else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    let digit = Int(bytes[index]) - 48
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
                 }
+                return value
             }
-            return LocalDate(year: values.0, month: values.1, day: values.2)
+            if bytes[4] == 0x2D, bytes[7] == 0x2D, let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) {
+                return LocalDate(year: year, month: month, day: day)
+            }
+            if bytes[2] == 0x2D, bytes[5] == 0x2D, let day = number(0..<2), let month = number(3..<5), let year = number(6..<10) {
+                return LocalDate(year: year, month: month, day: day)
+            }
+            return nil
         }
     }
 
