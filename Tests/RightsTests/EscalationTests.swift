@@ -49,6 +49,14 @@ struct EscalationTests {
         #expect(throws: RightsError(.onlyVteCanActivateCapacity, "")) {
             try f.service.activateCapacity("werkgever", organisation: Fixture.y, validFrom: day("2026-01-01"), by: f.actor(vte))
         }
+        // E24: the refusal carries the hint that only the VTE (or a co-VTE) can.
+        do {
+            try f.service.activateCapacity("zelfstandige", organisation: Fixture.x, validFrom: day("2026-01-01"), by: f.actor(f.wv))
+            Issue.record("expected a refusal")
+        } catch let error as RightsError {
+            #expect(error.code == .onlyVteCanActivateCapacity)
+            #expect(error.reason.contains("only the VTE"))
+        }
         #expect(throws: RightsError(.notAManager, "")) {
             try f.service.assignRole(person: f.employee, organisation: Fixture.y, context: .business, application: "dimona", role: "user",
                                      email: nil, validFrom: day("2026-01-01"), validUntil: nil, by: f.actor(lbf))
@@ -108,6 +116,11 @@ struct EscalationTests {
         #expect(!(try f.service.grantableRights(organisation: Fixture.x, by: f.actor(f.wv), at: instant("2026-11-23")))
             .contains { $0.application == "dc" })
         #expect(throws: RightsError(.notAManager, "")) { try f.service.grantableRights(organisation: Fixture.x, by: f.actor(f.employee)) }
+        // An owner of one application cannot approve organisations for another.
+        #expect(throws: RightsError(.notAnApplicationOwner, "")) {
+            try f.service.approve(application: "toepx", organisation: Fixture.x, validFrom: day("2026-01-01"), validUntil: nil,
+                                  by: f.actor(f.owner))
+        }
     }
 
     @Test("E11/E16/E17: the report flags appointments by former managers and lists ineffective grants for cleanup")
