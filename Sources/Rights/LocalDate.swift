@@ -26,6 +26,10 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Parses `2019-04-12` (ISO), `12-04-2019` (KBO), `12.04.2019` (form) or `12/04/2019` (profile).
     public init?(_ text: String) {
+        if let iso = LocalDate.fastISO(text) {
+            self = iso
+            return
+        }
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "." || $0 == "/" }).map(String.init)
         guard parts.count == 3, let a = Int(parts[0]), let b = Int(parts[1]), let c = Int(parts[2]) else { return nil }
         if parts[0].count == 4 {
@@ -35,6 +39,31 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
             guard let date = LocalDate(year: c, month: b, day: a) else { return nil }
             self = date
         } else {
+            return nil
+        }
+    }
+
+    /// `YYYY-MM-DD` (the stored form, parsed on every resolution) and `dd-mm-yyyy` (KBO
+    /// Open Data, parsed per imported row), without allocating; nil for any other shape.
+    private static func fastISO(_ text: String) -> LocalDate? {
+        var text = text
+        return text.withUTF8 { bytes -> LocalDate? in
+            guard bytes.count == 10 else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    let digit = Int(bytes[index]) - 48
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            if bytes[4] == 0x2D, bytes[7] == 0x2D, let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) {
+                return LocalDate(year: year, month: month, day: day)
+            }
+            if bytes[2] == 0x2D, bytes[5] == 0x2D, let day = number(0..<2), let month = number(3..<5), let year = number(6..<10) {
+                return LocalDate(year: year, month: month, day: day)
+            }
             return nil
         }
     }
@@ -68,7 +97,14 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DD`.
     public var iso: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        var bytes = [UInt8](repeating: 0x30, count: 10)
+        var y = year
+        for index in (0..<4).reversed() { bytes[index] = UInt8(48 + y % 10); y /= 10 }
+        bytes[4] = 0x2D
+        bytes[5] = UInt8(48 + month / 10); bytes[6] = UInt8(48 + month % 10)
+        bytes[7] = 0x2D
+        bytes[8] = UInt8(48 + day / 10); bytes[9] = UInt8(48 + day % 10)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `dd/mm/yyyy` as Mijn Profiel shows it.
@@ -96,6 +132,10 @@ public struct LocalDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
 /// A validity period of whole days, both ends inclusive (§6.2): valid on day D iff
 /// `validFrom ≤ D ≤ validUntil`. As instants: `[validFrom 00:00, validUntil+1 00:00)` Brussels time.
+/// The sources show "Geldig van 12/04/2019 tot 12/04/2029" without saying whether "tot" is
+/// inclusive (spec §15, open question 3); the spec decides inclusive, and so does Sleutel,
+/// everywhere: werkrelaties, rights, appointments, mandates, approvals and Hoedanigheden.
+/// Days are evaluated against the one injected `RightsClock`.
 /// `validUntil == nil` means open-ended; only KBO mandates, owner approvals and federal role
 /// assignments may be open-ended (werkrelaties and rights need both dates, INV-6).
 public struct Validity: Hashable, Sendable, Codable {

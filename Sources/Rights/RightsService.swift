@@ -30,14 +30,20 @@ public final class RightsService: Sendable {
 
     // MARK: - Who may do what (§2.2, §3.2)
 
-    /// The authority kinds that may give `role`.
+    /// The authority kinds that may give `role` (§2.2, §3.2), at write time and, under
+    /// `cascadeOnAppointerLoss`, at evaluation time.
     ///
-    /// Safer readings chosen where the sources are ambiguous or silent:
-    /// - co-VTE: only the VTE names one. The WV's power to do so is ambiguous in seed 003 and
-    ///   is refused unless the WV is also VTE.
-    /// - LB-VO (`flemish.localAdmin`) names nobody [I].
-    /// - TB has no authority in the Flemish IDM [I]; only an HTB names a TB.
-    /// - LB-F: named by the VTE or a co-VTE (co-VTE has the VTE's rights [I]).
+    /// Where the spec marks a cell as inference [I] or ambiguous, the safer (narrower) reading:
+    /// - HTB: only the WV or another HTB. An HLB cannot name an HTB [I: the sources name only
+    ///   the WV and HTBs as appointers].
+    /// - LB-VO (`flemish.localAdmin`): named by WV, HTB or HLB [I for WV and HTB]; it names
+    ///   nobody itself [I: "head" administrators name "colleagues", which implies colleagues don't].
+    /// - TB: only an HTB names one; a TB has no authority in the Flemish IDM [I: not stated].
+    /// - co-VTE: only the VTE. Seed 003's wording that the WV may also name one is ambiguous, so
+    ///   a WV must first be (or name himself) VTE.
+    /// - LB-F: the VTE or a co-VTE [I: the co-VTE has "the same rights" as the VTE].
+    /// - LMB: the LB-F, or the VTE / co-VTE (who name LMBs by activating the Hoedanigheid for
+    ///   them) [S for VTE and LB-F, I for co-VTE]; never another LMB (E23).
     static func appointers(of role: ManagerRole) -> Set<AuthorityKind> {
         switch role {
         case .headAccessManager: [.legalRepresentative, .headAccessManager]
@@ -51,11 +57,13 @@ public final class RightsService: Sendable {
         }
     }
 
-    /// Manager authority in the Flemish user management: WV, HTB, HLB, LB-VO (§14.1).
+    /// Manager authority in the Flemish user management: WV, HTB, HLB, LB-VO (§14.1). The LB-VO
+    /// creates werkrelaties and grants rights like the HLB [S for managing, I for creating].
     static let flemishManagers: Set<AuthorityKind> = [
         .legalRepresentative, .headAccessManager, .headLocalAdministrator, .flemishLocalAdministrator,
     ]
-    /// Who manages federal role assignments: LB-F and LMB only (INV-13).
+    /// Who manages federal role assignments: LB-F and LMB only (INV-13). A WV, VTE or co-VTE
+    /// does so only when also LB-F [S for WV and VTE, I for the co-VTE: the safer reading].
     static let roleAssignmentManagers: Set<AuthorityKind> = [.federalLocalAdministrator, .lmb]
     /// Who activates a Hoedanigheid.
     static let capacityActivators: Set<AuthorityKind> = [.vte, .coVte]
@@ -273,7 +281,9 @@ public final class RightsService: Sendable {
     }
 
     /// Ends an appointment on `lastDay` (inclusive), or revokes it outright when `lastDay` is nil.
-    /// The actor must be able to give that role for the organisation, or be its holder stepping down.
+    /// The actor must be able to give that role for the organisation, or be its holder stepping
+    /// down (ending or shortening only: a later `lastDay` is an extension, which needs the power
+    /// to appoint oneself, INV-15).
     /// Rights the appointee granted earlier stay (E10).
     public func endAppointment(_ id: Int64, lastDay: LocalDate?, by actor: Actor) throws {
         try requireLevel(actor, policy.administrationMinimumLevel)
@@ -288,8 +298,21 @@ public final class RightsService: Sendable {
             let holder = PersonID(row["person_id"])
             let actorID = try Persons.id(db, actor.person)
             let via: String
-            if actorID == holder {
+            let currentEnd = (row["valid_until"] as String?).flatMap(LocalDate.init)
+            let extends = lastDay.map { day in currentEnd.map { day > $0 } ?? false } ?? false
+            if actorID == holder, !extends {
+                // Stepping down: the holder may end or shorten his own appointment.
                 via = "self"
+            } else if actorID == holder {
+                // Extending one's own appointment is a self-appointment: only where the sources allow
+                // it (INV-15, e.g. the WV as his own HTB); an HLB cannot prolong his own role.
+                let held = try Authorities.held(db, person: holder, organisation: org, day: day, policy: policy)
+                guard let authority = held.first(where: {
+                    RightsService.appointers(of: role).contains($0.kind) && RightsService.selfAppointmentAllowed($0.kind, role)
+                }) else {
+                    throw RightsError(.notAllowed, "a holder may end his own appointment earlier, not extend it")
+                }
+                via = authority.path
             } else {
                 let held = try actorID.map { try Authorities.held(db, person: $0, organisation: org, day: day, policy: policy) } ?? []
                 guard let authority = held.first(where: { RightsService.appointers(of: role).contains($0.kind) }) else {
@@ -391,7 +414,8 @@ public final class RightsService: Sendable {
     }
 
     /// Ends a werkrelatie on `lastDay` (inclusive), or revokes it when nil. All rights resting on
-    /// it stop being effective without being deleted (§6.2).
+    /// it stop being effective without being deleted (§6.2) [I from INV-3: the sources say a
+    /// right needs a werkrelatie to be created; Sleutel also requires one to be effective].
     public func endWorkRelation(_ id: Int64, lastDay: LocalDate?, by actor: Actor) throws {
         try requireLevel(actor, policy.administrationMinimumLevel)
         let now = clock.now()

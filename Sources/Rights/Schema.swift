@@ -12,6 +12,24 @@ public enum RightsSchema {
         StorageMigration("rights.v1") { db in
             for statement in v1 { try db.execute(sql: statement) }
         },
+        StorageMigration("rights.v2") { db in
+            for statement in v2 { try db.execute(sql: statement) }
+        },
+    ]
+
+    /// Covering indexes for resolution (Benchmarks/rights.md): every lookup of the one
+    /// resolution statement is answered from an index, without a second seek into the table.
+    static let v2: [String] = [
+        "CREATE INDEX organisation_state ON organisation(kbo, active, cascade_on_appointer_loss)",
+        "CREATE INDEX right_definition_state ON right_definition(application, code, active, context_kind, requires_owner_approval)",
+        "CREATE INDEX right_context_value_state ON right_context_value(application, right_code, value, active)",
+        "CREATE INDEX establishment_state ON establishment(number, enterprise, active)",
+        "DROP INDEX work_relation_person",
+        "CREATE INDEX work_relation_person ON work_relation(person_id, organisation, valid_from, valid_until, revoked_at)",
+        "DROP INDEX legal_representative_person",
+        "CREATE INDEX legal_representative_person ON legal_representative(person_id, organisation, valid_from, valid_until)",
+        "DROP INDEX kbo_denomination_entity",
+        KBOImportIndexes.denomination,
     ]
 
     static let v1: [String] = [

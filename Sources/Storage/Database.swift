@@ -91,6 +91,10 @@ public final class Database: Sendable {
         self.writer = writer
     }
 
+    /// Bytes of the database file each pool reader maps (asks for 8 GiB; SQLite caps it at its
+    /// compile-time maximum, 2 GiB in Debian's build). Pages beyond it are read with pread.
+    static let readerMemoryMap = 1 << 33
+
     private static func configuration() -> Configuration {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -99,6 +103,12 @@ public final class Database: Sendable {
         configuration.label = "sleutel"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if db.configuration.readonly {
+                // Pool readers map the file instead of copying pages with pread: resolution reads
+                // a few dozen pages per request (Benchmarks/rights.md). Address space only; the
+                // pages are the OS page cache, shared by all connections.
+                try db.execute(sql: "PRAGMA mmap_size = \(Database.readerMemoryMap)")
+            }
         }
         return configuration
     }

@@ -7,8 +7,8 @@ struct RightsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rights",
         abstract: "Organisations, appointments and application rights.",
-        subcommands: [ImportKBO.self, ImportRepresentatives.self, Appoint.self, Grant.self, Resolve.self, ProfileCommand.self,
-                      Export.self]
+        subcommands: [ImportKBO.self, ImportRepresentatives.self, DefineApplication.self, DefineRight.self, Appoint.self, Grant.self,
+                      Resolve.self, ProfileCommand.self, Export.self]
     )
 }
 
@@ -48,26 +48,38 @@ private func fail(_ error: any Error) -> ExitCode {
 
 extension RightsCommand {
     struct ImportKBO: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "import-kbo",
-                                                        abstract: "Import a full KBO Open Data extract (unzipped directory).")
+        static let configuration = CommandConfiguration(
+            commandName: "import-kbo",
+            abstract: "Import a KBO Open Data extract (unzipped directory): full, or an update (*_delete.csv / *_insert.csv).",
+            discussion: """
+                Full and update extracts are told apart by meta.csv (ExtractType) and the file names. An update must \
+                follow the last applied extract number; after a gap, import a full extract. Organisations that vanish \
+                are marked inactive, never deleted; appointments, werkrelaties and grants stay. One transaction: on a \
+                malformed row nothing is written and the error names the file and row.
+                """)
         @OptionGroup var options: RightsDatabaseOptions
-        @Argument(help: "Directory with enterprise.csv, establishment.csv, denomination.csv, address.csv, code.csv, …")
+        @Argument(help: "Directory with meta.csv, code.csv, enterprise.csv, establishment.csv, denomination.csv, address.csv, … (or their _delete/_insert files)")
         var directory: String
         @Flag(help: "Skip activity.csv (the largest file).") var skipActivities = false
+        @Flag(help: "No progress display on standard error.") var quiet = false
 
         func run() throws {
             do {
                 let service = try options.open()
                 let start = Date()
+                let showProgress = !quiet
                 let report = try service.importKBO(directory: directory, skipActivities: skipActivities) { file, rows, bytes, size in
-                    let percent = size > 0 ? Int(Double(bytes) / Double(size) * 100) : 100
-                    Terminal.writeStandardError("\r\(file): \(rows) rows (\(percent)%)   ")
+                    guard showProgress else { return }
+                    let percent = size > 0 ? min(100, Int(Double(bytes) / Double(size) * 100)) : 100
+                    let seconds = Date().timeIntervalSince(start)
+                    Terminal.writeStandardError("\r\(file): \(rows) rows (\(percent)%), \(Int(seconds)) s elapsed   ")
                     if bytes >= size { Terminal.writeStandardError("\n") }
                 }
                 try service.database.checkpoint()
                 let seconds = Date().timeIntervalSince(start)
-                print("extract \(report.extractNumber.map(String.init) ?? "?"): \(report.totalRows) rows in \(String(format: "%.1f", seconds)) s"
-                      + " (\(Int(Double(report.totalRows) / max(seconds, 0.001))) rows/s); \(report.deactivatedOrganisations) organisations deactivated")
+                print("\(report.extractType.rawValue) extract \(report.extractNumber.map(String.init) ?? "?"): \(report.totalRows) rows in "
+                      + "\(String(format: "%.1f", seconds)) s (\(Int(Double(report.totalRows) / max(seconds, 0.001))) rows/s); "
+                      + "\(report.deactivatedOrganisations) organisations and \(report.deactivatedEstablishments) establishment units deactivated")
             } catch { throw fail(error) }
         }
     }
@@ -84,6 +96,48 @@ extension RightsCommand {
                 let result = try options.open().importRepresentatives(file: file)
                 print("\(result.read) mandates read, \(result.ended) ended")
             } catch { throw fail(error) }
+        }
+    }
+
+    struct DefineApplication: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "define-application",
+                                                        abstract: "Register or update an application that relies on Sleutel for rights.")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "Application id.") var id: String
+        @Option(help: "Display name.") var name: String
+        @Option(help: "Minimum FAS level of a session (default 400).") var minimumLevel: Int = 400
+        @Flag(help: "This is the rights administration (Gebruikersbeheer): managers only.") var administration = false
+        @Option(help: "Right a legal representative (WV) holds automatically (§4).") var legalRepresentativeRight: String?
+
+        func run() throws {
+            do {
+                try options.open().registerApplication(ApplicationDefinition(
+                    id: id, name: name, minimumAssurance: minimumLevel, legalRepresentativeHasAccess: legalRepresentativeRight != nil,
+                    baseRight: legalRepresentativeRight, isRightsAdministration: administration))
+                print("application \(id)")
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct DefineRight: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "define-right", abstract: "Define or update a right of an application.")
+        @OptionGroup var options: RightsDatabaseOptions
+        @Option(help: "Application id.") var application: String
+        @Option(help: "Right code.") var code: String
+        @Option(help: "Label as managers and Mijn Profiel show it.") var label: String
+        @Option(help: "Fixed context values, comma-separated.") var contexts: String?
+        @Flag(help: "Context values are the organisation's establishment units.") var establishments = false
+        @Flag(help: "The application owner must approve each organisation first.") var ownerApproval = false
+
+        func run() throws {
+            do {
+                if contexts != nil, establishments { throw ValidationError("use either --contexts or --establishments") }
+                let values = contexts.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+                let kind: ContextKind = establishments ? .establishments : (values.isEmpty ? .none : .fixed)
+                try options.open().defineRight(RightDefinition(application: application, code: code, label: label, contextKind: kind,
+                                                                contextValues: values, requiresOwnerApproval: ownerApproval))
+                print("right \(application)/\(code)")
+            } catch let error as ValidationError { throw error } catch { throw fail(error) }
         }
     }
 
