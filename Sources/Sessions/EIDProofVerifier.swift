@@ -14,18 +14,13 @@ public struct EIDProof: Sendable {
 }
 
 /// Checks the card's answer to a login challenge: the signature with the authentication
-/// certificate's key, then the certificate through Trust — path to the configured roots,
-/// revocation of the leaf, and the key-strength policy on the authentication key.
+/// certificate's key, then the certificate through Trust's ``TrustService`` — path to the
+/// configured roots, the key-strength policy on the authentication key, and revocation.
 public struct EIDProofVerifier: Sendable {
-    public let paths: PathValidator
-    /// nil only in configurations that explicitly run without revocation checks.
-    public let revocation: RevocationChecker?
-    public let keyStrength: KeyStrengthChecker
+    public let trust: TrustService
 
-    public init(paths: PathValidator, revocation: RevocationChecker?, keyStrength: KeyStrengthChecker = KeyStrengthChecker()) {
-        self.paths = paths
-        self.revocation = revocation
-        self.keyStrength = keyStrength
+    public init(trust: TrustService) {
+        self.trust = trust
     }
 
     /// Verifies `signature` over `message` and the certificate at `time`.
@@ -50,10 +45,8 @@ public struct EIDProofVerifier: Sendable {
             throw SessionsError(.signatureInvalid, "the signature does not verify with the authentication certificate's key")
         }
         do {
-            let path = try paths.validate(leaf, kind: .authentication, intermediates: chain, at: time)
-            if let revocation { _ = try revocation.requireGood(leaf, issuer: path.issuer, at: time) }
-            try keyStrength.requireAcceptable(leaf, year: Self.year(of: time))
-            guard let number = path.nationalNumber else {
+            let verdict = try trust.requireAcceptable(certificate: leaf, intermediates: chain, kind: .authentication, at: time)
+            guard let number = verdict.validatedPath?.nationalNumber else {
                 throw TrustError(.missingNationalNumber, "the authentication certificate carries no national register number")
             }
             return EIDProof(nationalNumber: number, certificate: leaf, givenName: leaf.subject.value(of: DistinguishedName.givenNameOID),
@@ -63,11 +56,5 @@ public struct EIDProofVerifier: Sendable {
         } catch {
             throw SessionsError(.certificateRefused, "trust check failed: \(error)", trustCode: "trust.unknown")
         }
-    }
-
-    private static func year(of date: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.component(.year, from: date)
     }
 }

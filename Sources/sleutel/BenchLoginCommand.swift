@@ -46,7 +46,7 @@ struct BenchLogin: ParsableCommand {
         let rights = RightsService(database: store)
         try DemoData.load(into: rights)
         let trust = try TrustConfiguration.test(roots: [certificate("rsa/root.crt"), certificate("ec/root.crt")])
-        let verifier = EIDProofVerifier(paths: PathValidator(configuration: trust), revocation: ocsp ? RevocationChecker() : nil)
+        let verifier = EIDProofVerifier(trust: TrustService(configuration: trust, revocation: ocsp ? RevocationChecker() : nil))
         var configuration = SessionsConfiguration()
         configuration.rules = DemoData.rules
         let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: configuration)

@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
             let policy: RevocationPolicy = revocation == .hardFail ? .hardFail : .softFail(window: softFailWindow)
             checker = RevocationChecker(configuration: .init(policy: policy, ocspResponderURL: ocspURL))
         }
-        let verifier = EIDProofVerifier(paths: PathValidator(configuration: trustConfiguration), revocation: checker)
+        let verifier = EIDProofVerifier(trust: TrustService(configuration: trustConfiguration, revocation: checker))
         var sessionsConfiguration = SessionsConfiguration()
         if demo { sessionsConfiguration.rules = DemoData.rules }
         let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: sessionsConfiguration)

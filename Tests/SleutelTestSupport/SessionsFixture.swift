@@ -71,7 +71,7 @@ public struct SessionsFixture: Sendable {
         database = try path.map { try Storage.Database.open(path: $0, migrations: registry) } ?? Storage.Database.inMemory(migrations: registry)
         rights = RightsService(database: database, clock: clock.rightsClock)
         let trust = production ? try TrustConfiguration.production() : try TrustConfiguration.test(roots: TestCard.roots())
-        let verifier = EIDProofVerifier(paths: PathValidator(configuration: trust), revocation: revocation)
+        let verifier = EIDProofVerifier(trust: TrustService(configuration: trust, revocation: revocation))
         service = SessionService(database: database, trust: verifier, rights: rights, configuration: configuration, clock: clock.sessionsClock)
     }
 
