@@ -2,6 +2,7 @@ import ArgumentParser
 import CryptoCore
 import Dispatch
 import Foundation
+import Kiosk
 import Rights
 import Sessions
 import Storage
@@ -27,6 +28,8 @@ struct BenchLogin: ParsableCommand {
     @Flag(help: "Check revocation against the certificates' OCSP responders (answers cached after the first).") var ocsp = false
     @Option(help: "Database file (default: a temporary file).") var database: String?
     @Flag(help: "Also time the parts of one login on one thread (signature, path, key strength).") var breakdown = false
+    @Option(help: "Measure over HTTP against this running server (e.g. http://127.0.0.1:8080) instead of in process.")
+    var server: String?
 
     func run() throws {
         let base = URL(fileURLWithPath: pki)
@@ -40,6 +43,10 @@ struct BenchLogin: ParsableCommand {
         let issuer = try certificate("\(tree)/citizen-ca.crt")
         let key = try PrivateKey(pem: String(contentsOf: base.appendingPathComponent("persons/\(person)/auth.key"), encoding: .utf8))
 
+        if let server {
+            try runOverHTTP(server: server, leaf: leaf, issuer: issuer, key: key, ec: ec)
+            return
+        }
         let path = database ?? FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-bench-\(getpid()).sqlite").path
         defer { if database == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } } }
         let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations))
@@ -112,6 +119,43 @@ struct BenchLogin: ParsableCommand {
         for (name, value) in parts { full[name] = value }
         let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+        if failures.peek() > 0 { throw ExitCode(1) }
+    }
+
+    /// Challenges over HTTP, the card's signatures locally (not timed), then the logins over HTTP
+    /// on CONCURRENCY threads (each with the organisation choice), through libcurl.
+    private func runOverHTTP(server: String, leaf: Certificate, issuer: Certificate, key: PrivateKey, ec: Bool) throws {
+        let client = SleutelClient(server: server)
+        let challenges = try (0..<count).map { _ in try client.challenge(application: "eloket", cardBinding: nil) }
+        let signatures = try challenges.map { try key.sign(data: Array($0.toBeSigned), algorithm: ec ? .sha384 : .sha256) }
+        let latencies = LatencyBox(count: count)
+        let failures = LatencyBox(count: 1)
+        let next = LatencyBox(count: 1)
+        let start = DispatchTime.now()
+        DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
+            while true {
+                let index = next.take()
+                guard index < challenges.count else { return }
+                let t0 = DispatchTime.now()
+                do {
+                    let issued = try client.login(transactionID: challenges[index].transactionId, signature: signatures[index],
+                                                  certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+                    _ = try client.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
+                } catch {
+                    _ = failures.take()
+                }
+                latencies.set(index, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
+            }
+        }
+        let seconds = Self.seconds(since: start)
+        let sorted = latencies.values.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let report: [String: Any] = [
+            "mode": "http", "person": person, "key": ec ? "EC P-384" : "RSA-2048", "logins": count, "concurrency": concurrency,
+            "failures": failures.peek(), "seconds": Self.round(seconds), "logins_per_second": Self.round(Double(count) / seconds),
+            "p50_ms": Self.round(percentile(0.5)), "p99_ms": Self.round(percentile(0.99)), "max_ms": Self.round(sorted.last ?? 0),
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
         if failures.peek() > 0 { throw ExitCode(1) }
     }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Server-side eID login benchmark: signature + chain + cached OCSP + key strength + session +
+# rights (organisation choice), in process and over HTTP against `sleutel serve`.
+#   Tools/bench-login.sh [COUNT]      (default 5000 logins per run)
+# Prints JSON lines and writes Benchmarks/login.md. Targets (issue 6): p50 <= 5 ms and
+# >= 1,000 logins/s with EC P-384 on this 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${1:-5000}"
+PORT="${SLEUTEL_BENCH_PORT:-18181}"
+WORK="$(mktemp -d /tmp/sleutel-bench-login.XXXXXX)"
+
+Tools/setup.sh >/dev/null
+swift build -c release --product sleutel 2>&1 | tail -n 1
+BIN="$(swift build -c release --show-bin-path)/sleutel"
+source Tools/pki-responders.sh
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; pki_stop; rm -rf "$WORK"; }
+trap cleanup EXIT
+pki_start >/dev/null
+
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+run() { echo "$*" >&2; "$@"; }
+EC_INPROC="$(run "$BIN" bench-login --count "$COUNT" --concurrency 2 --ocsp --breakdown)"
+RSA_INPROC="$(run "$BIN" bench-login --count "$COUNT" --concurrency 2 --ocsp --person specimen-1.7)"
+
+"$BIN" serve --port "$PORT" --database "$WORK/s.sqlite" --demo --rate-limit 1000000 \
+    --test --roots Hardware/test-pki/rsa/root.crt --roots Hardware/test-pki/ec/root.crt >"$WORK/serve.out" 2>"$WORK/serve.log" &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+EC_HTTP="$(run "$BIN" bench-login --count "$COUNT" --concurrency 4 --server "http://127.0.0.1:$PORT")"
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "$EC_INPROC"; echo "$RSA_INPROC"; echo "$EC_HTTP"
+{
+    echo "# eID login benchmark"
+    echo
+    echo "Run by \`Tools/bench-login.sh $COUNT\` on $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+    echo "load average before $LOAD_BEFORE, after $LOAD_AFTER. OpenSSL $(openssl version | cut -d' ' -f2)."
+    echo
+    echo "Each login: the card's signature over the challenge verified, the authentication certificate's"
+    echo "path to the TEST root (the CA-to-root signature is verified once and remembered), the key-strength"
+    echo "policy on the card key, OCSP through the real \`openssl ocsp\` responder (answer cached after the"
+    echo "first login), the session written to SQLite (WAL), then the organisation choice through Rights."
+    echo "The card's own signing is not timed (it happens on the card)."
+    echo
+    echo '```'
+    echo "in process, EC P-384 (specimen-1.8):  $EC_INPROC"
+    echo "in process, RSA-2048 (specimen-1.7):  $RSA_INPROC"
+    echo "over HTTP (loopback, 4 client threads on the same 2 cores), EC P-384:  $EC_HTTP"
+    echo '```'
+} > Benchmarks/login.md
+echo "wrote Benchmarks/login.md"
