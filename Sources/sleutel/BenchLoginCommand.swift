@@ -86,40 +86,19 @@ struct BenchLogin: ParsableCommand {
             parts["parse_ms"] = try time { _ = try Certificate(der: leaf.derEncoded); _ = try Certificate(der: issuer.derEncoded) }
         }
 
-        let latencies = LatencyBox(count: count)
-        let failures = LatencyBox(count: 1)
-        let next = LatencyBox(count: 1)
-        let start = DispatchTime.now()
-        DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
-            while true {
-                let index = next.take()
-                guard index < challenges.count else { return }
-                let t0 = DispatchTime.now()
-                do {
-                    let issued = try sessions.completeEIDLogin(transactionID: challenges[index].transactionID, signature: signatures[index],
-                                                               certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
-                    _ = try sessions.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
-                } catch {
-                    _ = failures.take()
-                }
-                latencies.set(index, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
-            }
+        let run = Self.measure(count: count, concurrency: concurrency) { index in
+            let issued = try sessions.completeEIDLogin(transactionID: challenges[index].transactionID, signature: signatures[index],
+                                                       certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+            _ = try sessions.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
         }
-        let seconds = Self.seconds(since: start)
-        let sorted = latencies.values.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        let report: [String: Any] = [
-            "person": person, "key": ec ? "EC P-384" : "RSA-2048", "ocsp": ocsp ? "cached" : "off", "logins": count,
-            "concurrency": concurrency, "failures": failures.peek(), "seconds": Self.round(seconds),
-            "logins_per_second": Self.round(Double(count) / seconds), "p50_ms": Self.round(percentile(0.5)),
-            "p99_ms": Self.round(percentile(0.99)), "max_ms": Self.round(sorted.last ?? 0),
-            "challenges_per_second": Self.round(Double(count) / issueSeconds),
-        ]
+        var report = run.report
+        report.merge(["person": person, "key": ec ? "EC P-384" : "RSA-2048", "ocsp": ocsp ? "cached" : "off",
+                      "challenges_per_second": Self.round(Double(count) / issueSeconds)], uniquingKeysWith: { $1 })
         var full = report
         for (name, value) in parts { full[name] = value }
         let data = try JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
-        if failures.peek() > 0 { throw ExitCode(1) }
+        if run.failures > 0 { throw ExitCode(1) }
     }
 
     /// Challenges over HTTP, the card's signatures locally (not timed), then the logins over HTTP
@@ -128,6 +107,19 @@ struct BenchLogin: ParsableCommand {
         let client = SleutelClient(server: server)
         let challenges = try (0..<count).map { _ in try client.challenge(application: "eloket", cardBinding: nil) }
         let signatures = try challenges.map { try key.sign(data: Array($0.toBeSigned), algorithm: ec ? .sha384 : .sha256) }
+        let run = Self.measure(count: count, concurrency: concurrency) { index in
+            let issued = try client.login(transactionID: challenges[index].transactionId, signature: signatures[index],
+                                          certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+            _ = try client.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
+        }
+        var report = run.report
+        report.merge(["mode": "http", "person": person, "key": ec ? "EC P-384" : "RSA-2048"], uniquingKeysWith: { $1 })
+        print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+        if run.failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Runs `login(index)` for every index on `concurrency` threads, timing each.
+    static func measure(count: Int, concurrency: Int, _ login: @escaping @Sendable (Int) throws -> Void) -> (report: [String: Any], failures: Int) {
         let latencies = LatencyBox(count: count)
         let failures = LatencyBox(count: 1)
         let next = LatencyBox(count: 1)
@@ -135,28 +127,21 @@ struct BenchLogin: ParsableCommand {
         DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
             while true {
                 let index = next.take()
-                guard index < challenges.count else { return }
+                guard index < count else { return }
                 let t0 = DispatchTime.now()
-                do {
-                    let issued = try client.login(transactionID: challenges[index].transactionId, signature: signatures[index],
-                                                  certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
-                    _ = try client.chooseOrganisation(token: issued.token, application: "eloket", organisation: DemoData.organisations[0].0)
-                } catch {
-                    _ = failures.take()
-                }
+                do { try login(index) } catch { _ = failures.take() }
                 latencies.set(index, Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6)
             }
         }
         let seconds = Self.seconds(since: start)
         let sorted = latencies.values.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let report: [String: Any] = [
-            "mode": "http", "person": person, "key": ec ? "EC P-384" : "RSA-2048", "logins": count, "concurrency": concurrency,
-            "failures": failures.peek(), "seconds": Self.round(seconds), "logins_per_second": Self.round(Double(count) / seconds),
-            "p50_ms": Self.round(percentile(0.5)), "p99_ms": Self.round(percentile(0.99)), "max_ms": Self.round(sorted.last ?? 0),
+            "logins": count, "concurrency": concurrency, "failures": failures.peek(), "seconds": round(seconds),
+            "logins_per_second": round(Double(count) / seconds), "p50_ms": round(percentile(0.5)),
+            "p99_ms": round(percentile(0.99)), "max_ms": round(sorted.last ?? 0),
         ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
-        if failures.peek() > 0 { throw ExitCode(1) }
+        return (report, failures.peek())
     }
 
     static func seconds(since start: DispatchTime) -> Double {
