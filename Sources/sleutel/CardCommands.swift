@@ -132,23 +132,9 @@ extension Card {
                 print(s.isBlocked ? "PIN blocked" : "PIN tries left: \(s.triesLeft.map(String.init) ?? "unknown (PIN verified)")")
                 return
             }
-            do {
-                if pinpad {
-                    print("Enter your PIN on the reader's pin pad.")
-                    try card.verifyPINOnPinPad()
-                } else {
-                    guard let text = Terminal.readSecret(prompt: "PIN: ") else { throw ValidationError("no PIN given") }
-                    try card.verifyPIN(PIN(text))
-                }
-                try card.logOff()
-                print("PIN correct")
-            } catch let error as EIDError where error.code == .pinIncorrect {
-                Terminal.error("wrong PIN, \(error.triesLeft.map(String.init) ?? "?") tries left")
-                throw ExitCode(4)
-            } catch let error as EIDError where error.code == .pinBlocked {
-                Terminal.error("the PIN is blocked; only the municipality can unblock it")
-                throw ExitCode(5)
-            }
+            try Terminal.verifyPIN(on: card, pinpad: pinpad)
+            try card.logOff()
+            print("PIN correct")
         }
     }
 }

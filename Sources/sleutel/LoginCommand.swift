@@ -37,13 +37,7 @@ struct Login: ParsableCommand {
 
         do {
             let challenge = try client.challenge(application: application, cardBinding: binding)
-            if pinpad {
-                print("Enter your PIN on the reader's pin pad.")
-                try card.verifyPINOnPinPad()
-            } else {
-                guard let text = Terminal.readSecret(prompt: "PIN: ") else { throw ValidationError("no PIN given") }
-                try card.verifyPIN(PIN(text))
-            }
+            try Terminal.verifyPIN(on: card, pinpad: pinpad)
             let signature = try card.signChallenge(Array(challenge.toBeSigned), keyKind: try certificate.publicKey().kind)
             try card.logOff()
             let issued = try client.login(transactionID: challenge.transactionId, signature: signature.bytes,
@@ -55,12 +49,6 @@ struct Login: ParsableCommand {
             if printToken { print(issued.token) }
         } catch let refusal as SleutelClient.Refusal {
             throw ValidationError(refusal.description)
-        } catch let error as EIDError where error.code == .pinIncorrect {
-            Terminal.error("wrong PIN, \(error.triesLeft.map(String.init) ?? "?") tries left")
-            throw ExitCode(4)
-        } catch let error as EIDError where error.code == .pinBlocked {
-            Terminal.error("the PIN is blocked; only the municipality can unblock it")
-            throw ExitCode(5)
         }
     }
 }

@@ -1,3 +1,5 @@
+import ArgumentParser
+import BelgianEID
 import Foundation
 import Glibc
 
@@ -27,4 +29,25 @@ enum Terminal {
 
     /// Prints a line and flushes at once (for streams such as `card watch`).
     static func printLine(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+    /// Verifies the cardholder PIN from a prompt without echo (or stdin), or on the reader's
+    /// pin pad. A wrong PIN exits 4 with the tries left, a blocked PIN exits 5; the PIN itself
+    /// is never printed.
+    static func verifyPIN(on card: EIDCard, pinpad: Bool) throws {
+        do {
+            if pinpad {
+                print("Enter your PIN on the reader's pin pad.")
+                try card.verifyPINOnPinPad()
+            } else {
+                guard let text = readSecret(prompt: "PIN: ") else { throw ValidationError("no PIN given") }
+                try card.verifyPIN(PIN(text))
+            }
+        } catch let error as EIDError where error.code == .pinIncorrect {
+            Terminal.error("wrong PIN, \(error.triesLeft.map(String.init) ?? "?") tries left")
+            throw ExitCode(4)
+        } catch let error as EIDError where error.code == .pinBlocked {
+            Terminal.error("the PIN is blocked; only the municipality can unblock it")
+            throw ExitCode(5)
+        }
+    }
 }
