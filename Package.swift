@@ -63,7 +63,11 @@ let package = Package(
             dependencies: ["CryptoCore", "Trust", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "OneTimeCodes", dependencies: ["CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .target(
+            name: "OneTimeCodes",
+            dependencies: ["CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Trust",
             dependencies: ["CryptoCore", "Transport"],
@@ -109,7 +113,11 @@ let package = Package(
         .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "OneTimeCodesTests", dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OneTimeCodesTests",
+            dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SleutelTestSupport",
             dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
