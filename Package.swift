@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .target(
             name: "Sessions",
-            dependencies: ["CryptoCore", "Trust", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Sessions", "Rights", "Trust", "Storage", "CryptoCore",
+                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,18 +120,18 @@ let package = Package(
         ),
         .target(
             name: "SleutelTestSupport",
-            dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
             path: "Tests/SleutelTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SessionsTests",
-            dependencies: ["SleutelTestSupport", "Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["SleutelTestSupport", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SleutelTestSupport", "Server", "Sessions", "Trust", "Rights", "Storage", "CryptoCore"],
+            dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),

@@ -103,9 +103,11 @@ public enum Scrypt {
         guard n > 1, n & (n - 1) == 0, r > 0, p > 0 else { throw .invalidInput("scrypt parameters out of range") }
         var out = [UInt8](repeating: 0, count: length)
         let maxMem: UInt64 = 128 * r * n * p + 128 * r * p + (1 << 20) * 64
-        let rc = password.withUnsafeBytes { pw in
+        // An empty array may have no base address; OpenSSL still wants a pointer.
+        let passwordBuffer = password.isEmpty ? [0] : password
+        let rc = passwordBuffer.withUnsafeBytes { pw in
             salt.withUnsafeBytes { s in
-                EVP_PBE_scrypt(pw.baseAddress?.assumingMemoryBound(to: CChar.self) ?? "", pw.count,
+                EVP_PBE_scrypt(pw.baseAddress!.assumingMemoryBound(to: CChar.self), password.count,
                                s.baseAddress?.assumingMemoryBound(to: UInt8.self), s.count,
                                n, r, p, maxMem, &out, length)
             }

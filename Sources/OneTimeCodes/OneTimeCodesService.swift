@@ -187,6 +187,14 @@ public final class OneTimeCodesService: Sendable {
         return person
     }
 
+    /// The person of the active password key `username`, or nil.
+    public func person(username: String) throws(OneTimeCodesError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
+                                arguments: [username])
+        }
+    }
+
     private var currentScrypt: ScryptParameters {
         ScryptParameters(logN: configuration.scryptLogN, r: configuration.scryptR, p: configuration.scryptP)
     }
