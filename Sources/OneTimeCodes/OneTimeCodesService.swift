@@ -246,6 +246,58 @@ public final class OneTimeCodesService: Sendable {
         return verified
     }
 
+    /// Checks a TOTP code of one credential (a relying service that knows the token's serial, as
+    /// privacyIDEA's `serial` parameter). Same window, replay guard, lockout and rate limits.
+    public func verifyTOTP(credentialID: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
+        let person = try read { db in
+            try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE id = ? AND kind = 'totp' AND state = 'active'",
+                                arguments: [credentialID])
+        }
+        guard let person, let verified = try totpCheck(person: person, credentialID: credentialID, code: code, source: source,
+                                                       confirming: false) else {
+            throw OneTimeCodesError(.rejected, "code rejected")
+        }
+        return verified
+    }
+
+    /// Imports existing TOTP tokens (migration from another system, OATH CSV), all or none: each
+    /// is active at once under its serial as credential id. An operator act, audited; the keys are
+    /// recorded as enrolled at level 400, so they never yield more than substantial.
+    /// - Returns: the number imported.
+    /// - Throws: `invalidInput` (seed shorter than 80 bits, bad serial or parameters, empty person),
+    ///   `alreadyExists` (a serial in use); nothing is imported then.
+    @discardableResult
+    public func importTOTP(_ tokens: [ImportedTOTP]) throws(OneTimeCodesError) -> Int {
+        var sealed: [(token: ImportedTOTP, keyID: String, bytes: [UInt8])] = []
+        for (index, token) in tokens.enumerated() {
+            try token.parameters.validate()
+            guard token.seed.count >= 10, token.seed.count <= 128 else {
+                throw OneTimeCodesError(.invalidInput, "token \(index + 1): seed must be 10 to 128 bytes")
+            }
+            guard (1...64).contains(token.serial.utf8.count),
+                  token.serial.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") }) else {
+                throw OneTimeCodesError(.invalidInput, "token \(index + 1): serial must be 1 to 64 printable characters")
+            }
+            guard !token.person.isEmpty else { throw OneTimeCodesError(.invalidInput, "token \(index + 1): person is empty") }
+            let seal = try keyring.seal(token.seed, context: "totp:\(token.serial)")
+            sealed.append((token, seal.keyID, seal.sealed))
+        }
+        let now = clock().timeIntervalSince1970
+        try write { db in
+            for (index, item) in sealed.enumerated() {
+                guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM otp_credential WHERE id = ?)", arguments: [item.token.serial])! else {
+                    throw OneTimeCodesError(.alreadyExists, "token \(index + 1): a credential with this serial exists")
+                }
+                try db.execute(sql: """
+                    INSERT INTO otp_credential (id, person, kind, state, enrolled_at_level, created_at, secret, key_id, params)
+                    VALUES (?, ?, 'totp', 'active', 400, ?, ?, ?, ?)
+                    """, arguments: [item.token.serial, item.token.person, now, Data(item.bytes), item.keyID, Self.totpParams(item.token.parameters)])
+                try audit(db, at: now, person: item.token.person, credential: item.token.serial, event: "totp.imported", source: "")
+            }
+        }
+        return sealed.count
+    }
+
     /// Re-aligns a drifted token from two consecutive codes (searches ±``OneTimeCodesConfiguration/resyncWindow`` steps).
     public func resyncTOTP(person: String, credentialID: String, first: String, second: String,
                            source: String) throws(OneTimeCodesError) {
@@ -642,6 +694,22 @@ public final class OneTimeCodesService: Sendable {
             let parts = destination.split(separator: "@")
             return String(parts[0].prefix(1)) + "***@" + String(parts.last ?? "")
         }
+    }
+}
+
+/// A TOTP token brought over from another system (see ``OneTimeCodesService/importTOTP(_:)``).
+public struct ImportedTOTP: Sendable {
+    public let person: String
+    /// The token's serial; it becomes the credential id.
+    public let serial: String
+    public let seed: [UInt8]
+    public let parameters: TOTPParameters
+
+    public init(person: String, serial: String, seed: [UInt8], parameters: TOTPParameters = .init()) {
+        self.person = person
+        self.serial = serial
+        self.seed = seed
+        self.parameters = parameters
     }
 }
 

@@ -127,7 +127,10 @@ struct PasswordRequest: Decodable {
 }
 
 struct ValidateRequest: Decodable {
-    let username: String
+    /// The account (its active TOTP keys are tried) …
+    let username: String?
+    /// … or one token by its serial (credential id).
+    let serial: String?
     let code: String
 }
 

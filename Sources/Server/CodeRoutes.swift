@@ -126,7 +126,7 @@ extension SleutelServer {
             return Response(status: .noContent)
         }
 
-        // MARK: service validation (username + TOTP code, for relying services; privacyIDEA's /validate/check)
+        // MARK: service validation (username or serial + TOTP code, for relying services; privacyIDEA's /validate/check)
 
         v1.post("otp/validate") { request, context in
             guard let expected = configuration.validateKeySHA256 else {
@@ -137,10 +137,15 @@ extension SleutelServer {
                 throw APIError(.unauthorized, code: "otp.serviceKeyInvalid", message: "a valid service key is needed")
             }
             let body = try await JSON.decode(ValidateRequest.self, from: request, limit: limit)
+            guard (body.username == nil) != (body.serial == nil) else { throw APIError.badRequest("give either username or serial") }
             let accepted = try await Blocking.run { () throws -> Bool in
                 do {
-                    guard let person = try codes.person(username: body.username) else { return false }
-                    _ = try codes.verifyTOTP(person: person, code: body.code, source: context.peer)
+                    if let serial = body.serial {
+                        _ = try codes.verifyTOTP(credentialID: serial, code: body.code, source: context.peer)
+                    } else {
+                        guard let person = try codes.person(username: body.username ?? "") else { return false }
+                        _ = try codes.verifyTOTP(person: person, code: body.code, source: context.peer)
+                    }
                     return true
                 } catch let error as OneTimeCodesError where error.code == .rejected {
                     return false

@@ -154,6 +154,15 @@ struct CodeRoutesTests {
         let unknown = try await server.send("POST", "/v1/otp/validate", json: ["username": "nobody", "code": code], token: key)
         #expect(unknown.json["accepted"] as? Bool == false)
 
+        // By serial, as privacyIDEA's /validate/check: an imported token.
+        let imported = Array("12345678901234567890".utf8)
+        try server.fixture.codes.importTOTP([ImportedTOTP(person: "p-import", serial: "PI0001", seed: imported)])
+        let byImportedSerial = OTP.totp(secret: imported, date: server.fixture.clock.now)
+        let serialOK = try await server.send("POST", "/v1/otp/validate", json: ["serial": "PI0001", "code": byImportedSerial], token: key)
+        #expect(serialOK.json["accepted"] as? Bool == true)
+        let both = try await server.send("POST", "/v1/otp/validate", json: ["serial": "PI0001", "username": "bert", "code": code], token: key)
+        #expect(both.status == 400)
+
         let disabled = try await ServerHarness()
         #expect(try await disabled.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code], token: key).status == 404)
     }
