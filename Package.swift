@@ -43,6 +43,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CGMP",
             pkgConfig: "gmp",
             providers: [.apt(["libgmp-dev"])]
@@ -65,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "OneTimeCodes",
-            dependencies: ["CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Storage", "Transport", "CQREncode", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
