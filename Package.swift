@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OneTimeCodesTests",
-            dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SleutelTestSupport", "OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -144,7 +144,7 @@ let package = Package(
             dependencies: ["SleutelTestSupport", "Server", "Sessions", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
