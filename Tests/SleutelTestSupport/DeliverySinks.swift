@@ -47,10 +47,10 @@ public enum DeliverySinks {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
             var found: [StoredMail] = []
-            public let files = (try? FileManager.default.contentsOfDirectory(at: mailDir, includingPropertiesForKeys: nil)) ?? []
+            let files = (try? FileManager.default.contentsOfDirectory(at: mailDir, includingPropertiesForKeys: nil)) ?? []
             for file in files where file.pathExtension == "json" {
                 guard let data = try? Data(contentsOf: file),
-                      public let meta = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let meta = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                       (meta["rcpt_tos"] as? [String] ?? []).contains(recipient),
                       let eml = meta["eml"] as? String else { continue }
                 let emlFile = mailDir.appendingPathComponent(eml)
@@ -91,13 +91,13 @@ public enum DeliverySinks {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
             var found: [StoredRequest] = []
-            public let files = (try? FileManager.default.contentsOfDirectory(at: httpDir, includingPropertiesForKeys: nil)) ?? []
+            let files = (try? FileManager.default.contentsOfDirectory(at: httpDir, includingPropertiesForKeys: nil)) ?? []
             for file in files.sorted(by: { $0.path < $1.path }) where file.pathExtension == "json" {
                 guard let data = try? Data(contentsOf: file),
                       let record = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                       record["path"] as? String == path else { continue }
-                public let headers = (record["headers"] as? [[String]] ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
-                public let body = Data(base64Encoded: record["body_base64"] as? String ?? "") ?? Data()
+                let headers = (record["headers"] as? [[String]] ?? []).compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+                let body = Data(base64Encoded: record["body_base64"] as? String ?? "") ?? Data()
                 found.append(StoredRequest(
                     method: record["method"] as? String ?? "",
                     path: path,
