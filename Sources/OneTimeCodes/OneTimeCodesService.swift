@@ -373,8 +373,7 @@ public final class OneTimeCodesService: Sendable {
 
     /// Activates a pending destination with the code sent to it.
     public func confirmDestination(person: String, challengeID: String, code: String) throws(OneTimeCodesError) {
-        let verified = try checkChallenge(id: challengeID, code: code, source: "", purpose: "confirm")
-        guard verified.person == person else { throw OneTimeCodesError(.rejected, "code rejected") }
+        _ = try checkChallenge(id: challengeID, person: person, code: code, source: "", purpose: "confirm")
     }
 
     /// Sends a login code to the person's active destination of `channel`; within the cool-down of the
@@ -390,7 +389,13 @@ public final class OneTimeCodesService: Sendable {
 
     /// Checks a code sent by SMS or e-mail; single use.
     public func verifyChallenge(id: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
-        try checkChallenge(id: id, code: code, source: source, purpose: "login")
+        try checkChallenge(id: id, person: nil, code: code, source: source, purpose: "login")
+    }
+
+    /// Checks a code sent by SMS or e-mail to `person`; single use. A challenge of another person is
+    /// rejected without using it up.
+    public func verifyChallenge(id: String, person: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
+        try checkChallenge(id: id, person: person, code: code, source: source, purpose: "login")
     }
 
     private func sendChallenge(person: String, credentialID: String, channel: OutgoingCode.Channel,
@@ -448,7 +453,8 @@ public final class OneTimeCodesService: Sendable {
         return prepared.ticket
     }
 
-    private func checkChallenge(id: String, code: String, source: String, purpose: String) throws(OneTimeCodesError) -> VerifiedCode {
+    private func checkChallenge(id: String, person expectedPerson: String?, code: String, source: String,
+                                purpose: String) throws(OneTimeCodesError) -> VerifiedCode {
         let now = clock().timeIntervalSince1970
         let verified: VerifiedCode? = try write { db in
             guard let row = try Row.fetchOne(db, sql: """
@@ -459,6 +465,11 @@ public final class OneTimeCodesService: Sendable {
             }
             let person: String = row["person"]
             let credentialID: String = row["credential_id"]
+            if let expectedPerson, expectedPerson != person {
+                try audit(db, at: now, person: expectedPerson, credential: nil, event: "challenge.wrongperson", source: source)
+                try audit(db, at: now, person: expectedPerson, credential: nil, event: "rejected", source: source)
+                return nil
+            }
             guard try admit(db, credential: credentialID, person: person, source: source, now: now) else { return nil }
             let expected = [UInt8](row["code_hash"] as Data)
             let actual = try keyring.mac("\(id):\(code)", keyID: row["key_id"])

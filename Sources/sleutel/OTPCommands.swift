@@ -202,8 +202,7 @@ extension OTPCommand {
                 let service = try options.open()
                 let verified: VerifiedCode
                 if let challenge {
-                    verified = try service.verifyChallenge(id: challenge, code: code, source: source)
-                    guard verified.person == person else { throw OneTimeCodesError(.rejected, "code rejected") }
+                    verified = try service.verifyChallenge(id: challenge, person: person, code: code, source: source)
                 } else {
                     verified = try service.verifyTOTP(person: person, code: code, source: source)
                 }

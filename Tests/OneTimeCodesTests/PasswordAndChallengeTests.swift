@@ -143,6 +143,13 @@ struct ChallengeTests {
         let code = try #require(sender.last).code
         expectOTP(.rejected) { try f.service.confirmDestination(person: "85073003328", challengeID: ticket.id, code: code) }
         await expectAsync(.notFound) { _ = try await f.service.startChallenge(person: OTPFixture.person, channel: .email) }
+        // The code was not used up by the wrong person: the right one still confirms with it.
+        try f.service.confirmDestination(person: OTPFixture.person, challengeID: ticket.id, code: code)
+        f.clock.advance(61)
+        let login = try await f.service.startChallenge(person: OTPFixture.person, channel: .email)
+        let loginCode = try #require(sender.last).code
+        expectOTP(.rejected) { try f.service.verifyChallenge(id: login.id, person: "85073003328", code: loginCode, source: "t") }
+        #expect(try f.service.verifyChallenge(id: login.id, person: OTPFixture.person, code: loginCode, source: "t").kind == .email)
     }
 
     @Test("errors, tickets and the audit trail never carry the code or the destination")
