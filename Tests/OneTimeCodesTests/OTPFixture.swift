@@ -84,12 +84,33 @@ final class RecordingSender: CodeSender, @unchecked Sendable {
 func expectOTP<R>(_ code: OneTimeCodesError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> R) -> OneTimeCodesError? {
     do {
         _ = try body()
-        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
-    } catch let error as OneTimeCodesError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
+        return judge(nil, expecting: code, sourceLocation)
     } catch {
-        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+        return judge(error, expecting: code, sourceLocation)
     }
-    return nil
+}
+
+/// Whether the async `body` throws a OneTimeCodesError with `code`; returns the error.
+@discardableResult
+func expectAsync(_ code: OneTimeCodesError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> OneTimeCodesError? {
+    do {
+        try await body()
+        return judge(nil, expecting: code, sourceLocation)
+    } catch {
+        return judge(error, expecting: code, sourceLocation)
+    }
+}
+
+/// Records an issue unless `error` is a OneTimeCodesError with `code`.
+private func judge(_ error: (any Error)?, expecting code: OneTimeCodesError.Code, _ sourceLocation: SourceLocation) -> OneTimeCodesError? {
+    guard let error else {
+        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+        return nil
+    }
+    guard let otp = error as? OneTimeCodesError else {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+    #expect(otp.code == code, "\(otp)", sourceLocation: sourceLocation)
+    return otp
 }

@@ -172,18 +172,3 @@ struct ChallengeTests {
         #expect(!rows.joined().contains(Self.number) && !rows.joined().contains(code))
     }
 }
-
-/// Whether the async `body` throws a OneTimeCodesError with `code`.
-@discardableResult
-func expectAsync(_ code: OneTimeCodesError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> OneTimeCodesError? {
-    do {
-        try await body()
-        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
-    } catch let error as OneTimeCodesError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}
