@@ -310,6 +310,7 @@ public final class OneTimeCodesService: Sendable {
             }
             guard !rows.isEmpty else {
                 try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "totp.unknown", source: source)
+                try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "rejected", source: source)  // counts for the rates
                 return nil
             }
             for row in rows {
