@@ -43,6 +43,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CGMP",
             pkgConfig: "gmp",
             providers: [.apt(["libgmp-dev"])]
@@ -65,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "OneTimeCodes",
-            dependencies: ["CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Storage", "Transport", "CQREncode", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -115,7 +125,7 @@ let package = Package(
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OneTimeCodesTests",
-            dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SleutelTestSupport", "OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -134,7 +144,7 @@ let package = Package(
             dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),

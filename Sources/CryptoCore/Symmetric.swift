@@ -48,7 +48,7 @@ public enum AESGCM {
             try ossl(EVP_EncryptUpdate(ctx, &out, &len, plaintext, Int32(plaintext.count)), "EVP_EncryptUpdate")
             var total = Int(len)
             try out.withUnsafeMutableBufferPointer { p throws in
-                try ossl(EVP_EncryptFinal_ex(ctx, p.baseAddress! + total, &len), "EVP_EncryptFinal_ex")
+                _ = try ossl(EVP_EncryptFinal_ex(ctx, p.baseAddress! + total, &len), "EVP_EncryptFinal_ex")
             }
             total += Int(len)
             var tag = [UInt8](repeating: 0, count: tagLength)
@@ -103,13 +103,10 @@ public enum Scrypt {
         guard n > 1, n & (n - 1) == 0, r > 0, p > 0 else { throw .invalidInput("scrypt parameters out of range") }
         var out = [UInt8](repeating: 0, count: length)
         let maxMem: UInt64 = 128 * r * n * p + 128 * r * p + (1 << 20) * 64
-        // An empty array may have no base address; OpenSSL still wants a pointer.
-        let passwordBuffer = password.isEmpty ? [0] : password
-        let rc = passwordBuffer.withUnsafeBytes { pw in
-            salt.withUnsafeBytes { s in
-                EVP_PBE_scrypt(pw.baseAddress!.assumingMemoryBound(to: CChar.self), password.count,
-                               s.baseAddress?.assumingMemoryBound(to: UInt8.self), s.count,
-                               n, r, p, maxMem, &out, length)
+        let passwordChars = password.map { CChar(bitPattern: $0) }
+        let rc = passwordChars.withUnsafeBufferPointer { pw in
+            salt.withUnsafeBufferPointer { s in
+                EVP_PBE_scrypt(pw.baseAddress, pw.count, s.baseAddress, s.count, n, r, p, maxMem, &out, length)
             }
         }
         do { try ossl(rc, "EVP_PBE_scrypt") } catch let error as CryptoError { throw error } catch { throw CryptoError(.openssl, "\(error)") }

@@ -34,9 +34,9 @@ public struct TOTPEnrollment: Sendable {
     /// The seed in base32, for manual entry.
     public let secret: String
     public let uri: String
-    /// The URI as a QR code in PNG. Empty: QR rendering (libqrencode) is not built yet.
+    /// The URI as a QR code (error correction M): an 8-bit grayscale PNG, 8 pixels per module, quiet zone of 4 modules.
     public let qrPNG: [UInt8]
-    /// The URI as a QR code for a terminal. Empty: QR rendering is not built yet.
+    /// The URI as a QR code in Unicode half blocks for a terminal with a dark background (quiet zone of 4 modules).
     public let qrTerminal: String
 }
 
@@ -155,7 +155,12 @@ public final class OneTimeCodesService: Sendable {
                              arguments: [username])
         }
         guard let row, let params = ScryptParameters(text: row["params"]) else {
-            try write { db in try audit(db, at: now, person: nil, credential: nil, event: "password.unknown", source: source) }
+            // The same scrypt work as for a known username, so timing does not tell which usernames exist.
+            _ = try scrypt(password, salt: SecureRandom.bytes(16), params: currentScrypt)
+            try write { db in
+                try audit(db, at: now, person: nil, credential: nil, event: "password.unknown", source: source)
+                try audit(db, at: now, person: nil, credential: nil, event: "rejected", source: source)  // counts for the source's rate
+            }
             throw OneTimeCodesError(.rejected, "password rejected")
         }
         let id: String = row["id"]
@@ -187,7 +192,7 @@ public final class OneTimeCodesService: Sendable {
         return person
     }
 
-    /// The person of the active password key `username`, or nil.
+    /// The person of the active password credential under `username`, or nil when there is none.
     public func person(username: String) throws(OneTimeCodesError) -> String? {
         try read { db in
             try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
@@ -216,6 +221,9 @@ public final class OneTimeCodesService: Sendable {
         try checkActivation(authority)
         try parameters.validate()
         let seed = SecureRandom.bytes(parameters.algorithm.digest.length)
+        let uri = OTPAuthURI(issuer: issuer, account: account, secret: seed, parameters: parameters).string
+        let qr = try QRCode(encoding: uri, errorCorrection: .medium)
+        let png = try qr.png(scale: 8, quietZone: 4)
         let id = Self.newID()
         let sealed = try keyring.seal(seed, context: "totp:\(id)")
         let now = clock().timeIntervalSince1970
@@ -227,8 +235,7 @@ public final class OneTimeCodesService: Sendable {
                                  Self.totpParams(parameters)])
             try audit(db, at: now, person: authority.person, credential: id, event: "totp.enrolled", source: "")
         }
-        let uri = OTPAuthURI(issuer: issuer, account: account, secret: seed, parameters: parameters)
-        return TOTPEnrollment(credentialID: id, secret: Base32.encode(seed), uri: uri.string, qrPNG: [], qrTerminal: "")
+        return TOTPEnrollment(credentialID: id, secret: Base32.encode(seed), uri: uri, qrPNG: png, qrTerminal: qr.terminalText(quietZone: 4))
     }
 
     /// Activates a pending TOTP credential with its first valid code.
@@ -355,6 +362,7 @@ public final class OneTimeCodesService: Sendable {
             }
             guard !rows.isEmpty else {
                 try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "totp.unknown", source: source)
+                try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "rejected", source: source)  // counts for the rates
                 return nil
             }
             for row in rows {
@@ -403,7 +411,7 @@ public final class OneTimeCodesService: Sendable {
         let destination = try Self.normalise(destination, channel: channel)
         let id = Self.newID()
         let sealed = try keyring.seal(Array(destination.utf8), context: "destination:\(id)")
-        let destinationHash = try keyring.mac("destination:" + destination, keyID: keyring.keys[0].id)
+        let destinationHash = try keyring.mac("destination:" + destination, keyID: sealed.keyID)
         let now = clock().timeIntervalSince1970
         try write { db in
             try db.execute(sql: """
@@ -418,8 +426,7 @@ public final class OneTimeCodesService: Sendable {
 
     /// Activates a pending destination with the code sent to it.
     public func confirmDestination(person: String, challengeID: String, code: String) throws(OneTimeCodesError) {
-        let verified = try checkChallenge(id: challengeID, code: code, source: "", purpose: "confirm")
-        guard verified.person == person else { throw OneTimeCodesError(.rejected, "code rejected") }
+        _ = try checkChallenge(id: challengeID, person: person, code: code, source: "", purpose: "confirm")
     }
 
     /// Sends a login code to the person's active destination of `channel`; within the cool-down of the
@@ -435,7 +442,13 @@ public final class OneTimeCodesService: Sendable {
 
     /// Checks a code sent by SMS or e-mail; single use.
     public func verifyChallenge(id: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
-        try checkChallenge(id: id, code: code, source: source, purpose: "login")
+        try checkChallenge(id: id, person: nil, code: code, source: source, purpose: "login")
+    }
+
+    /// Checks a code sent by SMS or e-mail to `person`; single use. A challenge of another person is
+    /// rejected without using it up.
+    public func verifyChallenge(id: String, person: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
+        try checkChallenge(id: id, person: person, code: code, source: source, purpose: "login")
     }
 
     private func sendChallenge(person: String, credentialID: String, channel: OutgoingCode.Channel,
@@ -493,7 +506,8 @@ public final class OneTimeCodesService: Sendable {
         return prepared.ticket
     }
 
-    private func checkChallenge(id: String, code: String, source: String, purpose: String) throws(OneTimeCodesError) -> VerifiedCode {
+    private func checkChallenge(id: String, person expectedPerson: String?, code: String, source: String,
+                                purpose: String) throws(OneTimeCodesError) -> VerifiedCode {
         let now = clock().timeIntervalSince1970
         let verified: VerifiedCode? = try write { db in
             guard let row = try Row.fetchOne(db, sql: """
@@ -504,6 +518,11 @@ public final class OneTimeCodesService: Sendable {
             }
             let person: String = row["person"]
             let credentialID: String = row["credential_id"]
+            if let expectedPerson, expectedPerson != person {
+                try audit(db, at: now, person: expectedPerson, credential: nil, event: "challenge.wrongperson", source: source)
+                try audit(db, at: now, person: expectedPerson, credential: nil, event: "rejected", source: source)
+                return nil
+            }
             guard try admit(db, credential: credentialID, person: person, source: source, now: now) else { return nil }
             let expected = [UInt8](row["code_hash"] as Data)
             let actual = try keyring.mac("\(id):\(code)", keyID: row["key_id"])
@@ -566,7 +585,7 @@ public final class OneTimeCodesService: Sendable {
         let newest = keyring.newest.id
         return try write { db in
             var count = 0
-            for row in try Row.fetchAll(db, sql: "SELECT id, kind, secret, destination_sealed, key_id FROM otp_credential WHERE key_id IS NOT NULL AND key_id != ?",
+            for row in try Row.fetchAll(db, sql: "SELECT id, kind, secret, destination_sealed, destination_hash, key_id FROM otp_credential WHERE key_id IS NOT NULL AND key_id != ?",
                                         arguments: [newest]) {
                 let id: String = row["id"]
                 let keyID: String = row["key_id"]
@@ -575,19 +594,17 @@ public final class OneTimeCodesService: Sendable {
                 if let s = secret {
                     secret = Data(try keyring.seal(try keyring.open([UInt8](s), keyID: keyID, context: "totp:\(id)"), context: "totp:\(id)").sealed)
                 }
+                var destinationHash: Data? = row["destination_hash"]
                 if let d = destination {
-                    destination = Data(try keyring.seal(try keyring.open([UInt8](d), keyID: keyID, context: "destination:\(id)"),
-                                                        context: "destination:\(id)").sealed)
+                    let plain = try keyring.open([UInt8](d), keyID: keyID, context: "destination:\(id)")
+                    destination = Data(try keyring.seal(plain, context: "destination:\(id)").sealed)
+                    destinationHash = Data(try keyring.mac("destination:" + String(decoding: plain, as: UTF8.self), keyID: newest))
                 }
-                try db.execute(sql: "UPDATE otp_credential SET secret = ?, destination_sealed = ?, key_id = ? WHERE id = ?",
-                               arguments: [secret, destination, newest, id])
+                try db.execute(sql: "UPDATE otp_credential SET secret = ?, destination_sealed = ?, destination_hash = ?, key_id = ? WHERE id = ?",
+                               arguments: [secret, destination, destinationHash, newest, id])
                 count += 1
             }
-            for row in try Row.fetchAll(db, sql: "SELECT id, code_sealed, key_id FROM otp_challenge WHERE code_sealed IS NOT NULL AND key_id != ?",
-                                        arguments: [newest]) {
-                // The code hash stays under its key; only drop the resend copy.
-                _ = row
-            }
+            // A challenge's code hash stays under its key (it lives minutes); only the resend copy is dropped.
             try db.execute(sql: "UPDATE otp_challenge SET code_sealed = NULL WHERE key_id != ?", arguments: [newest])
             return count
         }

@@ -97,7 +97,7 @@ public struct SecretKeyring: Sendable {
         }
     }
 
-    /// HMAC-SHA256 of `data` under the newest key (lookup hashes of SMS/e-mail codes).
+    /// HMAC-SHA256 of `data` under the key `keyID` (lookup hashes of codes and destinations).
     func mac(_ data: String, keyID: String) throws(OneTimeCodesError) -> [UInt8] {
         HMAC.mac(.sha256, key: try key(id: keyID).bytes, data: Array(data.utf8))
     }

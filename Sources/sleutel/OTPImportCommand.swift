@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import OneTimeCodes
-import Rights
-import Server
-import Sessions
-import Storage
 
 /// `sleutel otp import`: brings existing TOTP tokens over from another system.
 struct OTPImport: ParsableCommand {
@@ -15,26 +11,21 @@ struct OTPImport: ParsableCommand {
             One token a line; `#` starts a comment. The serial becomes the key's id (services may \
             validate by it, POST /v1/otp/validate). Imported keys are active at once and recorded as \
             enrolled at level 400: they never yield more than substantial. Nothing is imported when \
-            any line is bad. Seeds are sealed with the key file of `sleutel serve`.
+            any line is bad. Seeds are sealed with the key file `sleutel serve` uses.
             """
     )
 
     @Argument(help: "The CSV file.") var file: String
-    @Option(help: "SQLite database file (default: $SLEUTEL_DATABASE or ./sleutel.sqlite).") var database: String?
-    @Option(help: "Key file sealing the seeds (default: DATABASE.otp-keys, created when missing).") var otpKeyFile: String?
+    @OptionGroup var options: OTPOptions
 
     func run() throws {
-        let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
         let text: String
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ValidationError("cannot read \(file)")
         }
         let tokens = try Self.parse(text)
-        let keyPath = otpKeyFile ?? path + ".otp-keys"
-        if !FileManager.default.fileExists(atPath: keyPath) { try SecretKeyring.generateKey(path: keyPath) }
-        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(
-            SessionsSchema.migrations, RightsSchema.migrations, OIDCSchema.migrations, OneTimeCodesSchema.migrations))
-        let codes = OneTimeCodesService(database: store, keyring: try SecretKeyring.load(path: keyPath))
+        if !FileManager.default.fileExists(atPath: options.keyFilePath) { try SecretKeyring.generateKey(path: options.keyFilePath) }
+        let codes = try options.open()
         let count = try codes.importTOTP(tokens)
         Terminal.printLine("sleutel: imported \(count) TOTP token(s)")
     }
@@ -72,8 +63,3 @@ struct OTPImport: ParsableCommand {
     }
 }
 
-/// `sleutel otp`: one-time codes (the full command group lands with the OneTimeCodes CLI).
-struct OTPCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "otp", abstract: "One-time codes and passwords.",
-                                                    subcommands: [OTPImport.self])
-}

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OIDC clients (JSON array of {clientId, redirectUris, application, claims, secretSHA256?}).")
     var oidcClients: String?
 
-    @Option(help: "Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when missing. Default: DATABASE.otp-keys")
+    @Option(help: "Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when missing. Default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys")
     var otpKeyFile: String?
     @Option(help: "E-mail code delivery: JSON {smtp:{host,port,security,username?,passwordEnvironment?}, from, fromName?, subject?, body?}.")
     var emailConfig: String?
@@ -109,17 +109,12 @@ struct Serve: AsyncParsableCommand {
 
     /// The OneTimeCodes service with its key file and the configured senders.
     func oneTimeCodes(store: Storage.Database, databasePath: String) throws -> OneTimeCodesService {
-        let keyPath = otpKeyFile ?? databasePath + ".otp-keys"
+        let environment = ProcessInfo.processInfo.environment
+        let keyPath = otpKeyFile ?? environment["SLEUTEL_OTP_KEY_FILE"] ?? databasePath + ".otp-keys"
         if !FileManager.default.fileExists(atPath: keyPath) { try SecretKeyring.generateKey(path: keyPath) }
         let keyring = try SecretKeyring.load(path: keyPath)
-        var senders: [OutgoingCode.Channel: any CodeSender] = [:]
-        if let emailConfig {
-            let data = try Data(contentsOf: URL(fileURLWithPath: emailConfig))
-            senders[.email] = try EmailCodeSender(configuration: JSONDecoder().decode(EmailCodeSender.Configuration.self, from: data))
-        }
-        if let smsGateway {
-            senders[.sms] = try SMSGatewaySender(configuration: SMSGatewayConfiguration.load(contentsOf: URL(fileURLWithPath: smsGateway)))
-        }
+        let senders = try OTPOptions.senders(emailConfig: emailConfig ?? environment["SLEUTEL_OTP_EMAIL_CONFIG"],
+                                             smsGateway: smsGateway ?? environment["SLEUTEL_OTP_SMS_GATEWAY"])
         return OneTimeCodesService(database: store, keyring: keyring, senders: senders)
     }
 
