@@ -43,6 +43,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CGMP",
             pkgConfig: "gmp",
             providers: [.apt(["libgmp-dev"])]
@@ -60,10 +70,14 @@ let package = Package(
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .target(
             name: "Sessions",
-            dependencies: ["CryptoCore", "Trust", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "OneTimeCodes", dependencies: ["CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .target(
+            name: "OneTimeCodes",
+            dependencies: ["CryptoCore", "Storage", "Transport", "CQREncode", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Trust",
             dependencies: ["CryptoCore", "Transport"],
@@ -73,7 +87,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Sessions", "Rights", "Trust", "Storage", "CryptoCore",
+                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -109,24 +123,28 @@ let package = Package(
         .testTarget(name: "CryptoCoreTests", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PCSCTests", dependencies: ["PCSC"], swiftSettings: swiftSettings),
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "OneTimeCodesTests", dependencies: ["OneTimeCodes", "CryptoCore", "Storage", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OneTimeCodesTests",
+            dependencies: ["SleutelTestSupport", "OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SleutelTestSupport",
-            dependencies: ["Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
             path: "Tests/SleutelTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SessionsTests",
-            dependencies: ["SleutelTestSupport", "Sessions", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["SleutelTestSupport", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SleutelTestSupport", "Server", "Sessions", "Trust", "Rights", "Storage", "CryptoCore"],
+            dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),

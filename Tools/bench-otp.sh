@@ -42,7 +42,8 @@ stop_gunicorn() {
     wait "$GUNICORN_PID" 2>/dev/null || true
     GUNICORN_PID=""
 }
-cleanup() { stop_gunicorn; rm -rf "$SHM"; }
+SERVE_PID=""
+cleanup() { stop_gunicorn; [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; rm -rf "$SHM"; }
 trap cleanup EXIT
 
 port_listening() {
@@ -124,17 +125,49 @@ case "$PI_DB" in
     *) run_pi disk; run_pi tmpfs ;;
 esac
 
-# 3. Sleutel, same machine, same run.
+# 3. Sleutel, same machine, same run: the library loop (`sleutel otp bench`), then the same tokens over HTTP through
+#    `sleutel serve` with the same load generator as privacyIDEA.
 SLEUTEL="$ROOT/.build/release/sleutel"
 if [ "$SLEUTEL_BUILD" = 1 ] && grep -rqs 'commandName: "otp"' Sources/sleutel; then
     echo "bench-otp: building .build/release/sleutel"
     timeout 3000 swift build -c release --product sleutel 2>&1 | tail -n 2 || true
 fi
 SLEUTEL_RESULT=""
+SLEUTEL_HTTP=""
 if [ -x "$SLEUTEL" ] && timeout 60 "$SLEUTEL" otp bench --help >/dev/null 2>&1; then
     echo "bench-otp: sleutel otp bench (library-level TOTP validation): $REQUESTS requests, concurrency $CONCURRENCY"
     SLEUTEL_RESULT=$(timeout 1200 "$SLEUTEL" otp bench --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json | tail -n 1)
     echo "  $SLEUTEL_RESULT"
+
+    # The same tokens imported into `sleutel serve` (SQLite on disk), validated over HTTP by the same load generator.
+    SL_DIR="$ROOT/.build-bench/sleutel-run"
+    rm -rf "$SL_DIR"; mkdir -p "$SL_DIR"
+    awk -F, 'NF >= 2 { gsub(/ /, "", $1); gsub(/ /, "", $2); printf "bench-%s, %s, %s\n", $1, $1, $2 }' "$DISK/tokens.csv" >"$SL_DIR/import.csv"
+    "$SLEUTEL" otp import "$SL_DIR/import.csv" --database "$SL_DIR/sleutel.sqlite" >/dev/null
+    VALIDATE_KEY=$(openssl rand -hex 32)
+    (umask 077; printf '%s\n' "$VALIDATE_KEY" >"$SL_DIR/validate.key")
+    SL_PORT=$((PI_PORT + 1))
+    if port_listening "$SL_PORT"; then echo "bench-otp: port $SL_PORT is in use"; exit 1; fi
+    "$SLEUTEL" serve --database "$SL_DIR/sleutel.sqlite" --port "$SL_PORT" --rate-limit 1000000 --validate-key-file "$SL_DIR/validate.key" \
+        >"$SL_DIR/serve.log" 2>&1 </dev/null &
+    SERVE_PID=$!
+    for _ in $(seq 300); do port_listening "$SL_PORT" && break; alive "$SERVE_PID" || break; sleep 0.1; done
+    if port_listening "$SL_PORT"; then
+        echo "bench-otp: sleutel serve (SQLite on disk) POST /v1/otp/validate: $REQUESTS requests, concurrency $CONCURRENCY"
+        SL_ARGS=(--url "http://127.0.0.1:$SL_PORT/v1/otp/validate" --tokens "$DISK/tokens.csv" --state "$SL_DIR/steps.json"
+                 --body '{"serial":"{serial}","code":"{code}"}' --content-type application/json --accept-pattern '"accepted":\s*true'
+                 --header "Authorization: Bearer $VALIDATE_KEY")
+        SLEUTEL_HTTP=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py "${SL_ARGS[@]}" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
+        echo "  $SLEUTEL_HTTP"
+        if [ "$LATENCY_REQUESTS" -gt 0 ]; then
+            SLEUTEL_HTTP_C1=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py "${SL_ARGS[@]}" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
+            echo "  concurrency 1: $SLEUTEL_HTTP_C1"
+        fi
+    else
+        echo "bench-otp: sleutel serve did not come up"; cat "$SL_DIR/serve.log"
+    fi
+    kill -TERM "$SERVE_PID" 2>/dev/null || true
+    wait "$SERVE_PID" 2>/dev/null || true
 else
     echo "sleutel side: not built yet"
 fi
@@ -148,13 +181,15 @@ raw = {"disk": """${PI_RESULT[disk]:-}""", "tmpfs": """${PI_RESULT[tmpfs]:-}""",
        "disk-c1": """${PI_RESULT[disk-c1]:-}""", "tmpfs-c1": """${PI_RESULT[tmpfs-c1]:-}"""}
 pi = {k: json.loads(v) for k, v in raw.items() if v.strip()}
 sl = json.loads("""$SLEUTEL_RESULT""") if """$SLEUTEL_RESULT""".strip() else None
+slh = json.loads("""$SLEUTEL_HTTP""") if """$SLEUTEL_HTTP""".strip() else None
+slh1 = json.loads("""${SLEUTEL_HTTP_C1:-}""") if """${SLEUTEL_HTTP_C1:-}""".strip() else None
 out = {
     "date_utc": "$STAMP", "cores": $(nproc), "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)",
     "load_before": "$LOAD_BEFORE", "load_after": "$LOAD_AFTER",
     "privacyidea": {"version": "$PI_VERSION", "gunicorn": "$GUNICORN_VERSION", "workers": $WORKERS, "worker_class": "sync",
                     "tokens": $TOKENS, "runs": pi},
     "load_tool": "Tools/bench/otp-load.py (aiohttp, closed loop)", "requests": $REQUESTS, "concurrency": $CONCURRENCY,
-    "sleutel": sl,
+    "sleutel": sl, "sleutel_http": slh, "sleutel_http_c1": slh1,
 }
 json.dump(out, open(sys.argv[1], "w"), indent=2)
 print("")
@@ -170,7 +205,15 @@ if sl:
         if mode.endswith("-c1"):
             continue
         print("ratio sleutel/privacyIDEA (%s): %.0fx" % (mode, sl["per_second"] / r["per_second"]))
-else:
+for label, r in (("sleutel serve, SQLite on disk, POST /v1/otp/validate", slh), ("sleutel serve, concurrency 1", slh1)):
+    if r:
+        print("| %s | %d | %d | %.1f | %.2f | %.2f | %d/%d |" % (label, r["concurrency"], r["requests"], r["per_second"], r["p50_ms"],
+              r["p99_ms"], r["accepted"], r["requests"]))
+if slh:
+    for mode, r in pi.items():
+        if not mode.endswith("-c1"):
+            print("ratio over HTTP, sleutel/privacyIDEA (%s): %.0fx" % (mode, slh["per_second"] / r["per_second"]))
+if not sl and not slh:
     print("sleutel side: not built yet")
 print("load average before %s, after %s; raw results in %s" % ("$LOAD_BEFORE", "$LOAD_AFTER", sys.argv[1]))
 EOF

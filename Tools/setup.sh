@@ -3,6 +3,8 @@
 set -euo pipefail
 
 PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl-dev libsqlite3-dev libcurl4-openssl-dev libgmp-dev pkg-config curl
+          libqrencode-dev zlib1g-dev         # QR codes of TOTP enrolment (PNG deflate and CRC-32 through zlib)
+          oathtool zbar-tools                # independent TOTP generator and QR decoder of the OneTimeCodes tests
           python3 python3-aiosmtpd           # the loopback SMTP server of the delivery tests
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
           chromium                           # headless, renders the kiosk page in the tests

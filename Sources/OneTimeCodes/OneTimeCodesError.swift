@@ -9,7 +9,7 @@ public struct OneTimeCodesError: Error, Sendable, CustomStringConvertible, Equat
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
             case rejected, invalidInput, notFound, alreadyExists, quotaExceeded, delivery
-            case activationNotAllowed, passwordPolicy, secretKey, storage, crypto
+            case activationNotAllowed, passwordPolicy, secretKey, storage, crypto, qrCode
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -36,6 +36,8 @@ public struct OneTimeCodesError: Error, Sendable, CustomStringConvertible, Equat
         public static let storage = Code(.storage)
         /// A cryptographic primitive failed.
         public static let crypto = Code(.crypto)
+        /// The QR code could not be made (text too long) or rendered.
+        public static let qrCode = Code(.qrCode)
 
         public var description: String { "otp.\(value.rawValue)" }
     }

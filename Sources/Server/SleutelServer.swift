@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitBurst: Double = 100
     /// Largest accepted request body in bytes.
     public var maxBodySize: Int = 64 << 10
+    /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
+    public var validateKeySHA256: [UInt8]?
 
     public init() {}
 }
@@ -80,6 +82,7 @@ public struct SleutelServer: Sendable {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
                                                                          burst: configuration.rateLimitBurst)))
         addRoutes(to: router)
+        if let codes = sessions.codes { addCodeRoutes(to: router, codes: codes) }
         if let oidc { addOIDCRoutes(to: router, provider: oidc) }
         var log = logger ?? Logger(label: "sleutel.server")
         if logger == nil { log.logLevel = .notice }

@@ -96,6 +96,18 @@ public struct SessionsConfiguration: Sendable {
     public var defaultRule = AccessRule(minimumLevel: .substantial)
     /// Seconds within which an authentication counts as fresh for sensitive acts (default 600, §10.4).
     public var freshness: TimeInterval = 600
+    /// Seconds a security-code login transaction stays usable after the password (default 300,
+    /// the lifetime of an SMS or e-mail code).
+    public var codeLoginLifetime: TimeInterval = 300
+    /// Wrong codes one security-code login transaction tolerates before it is spent (default 3).
+    public var codeAttempts = 3
+    /// The level of a password + e-mail code session (default 350, spec §10.3: configurable).
+    public var emailCodeLevel = AuthMethod.emailCode.defaultLevel
+
+    /// The level `method` yields, with the configurable e-mail code level applied.
+    public func level(of method: AuthMethod) -> AssuranceLevel {
+        method == .emailCode ? emailCodeLevel : method.defaultLevel
+    }
 
     public init() {}
 

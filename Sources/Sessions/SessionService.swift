@@ -1,6 +1,7 @@
 import CryptoCore
 import Foundation
 import GRDB
+import OneTimeCodes
 import Rights
 import Storage
 import Trust
@@ -24,19 +25,23 @@ public final class SessionService: Sendable {
     public let clock: SessionsClock
     /// Resolves organisations and rights for organisation choice; nil when rights are not used.
     public let rights: RightsService?
+    /// Checks passwords and security codes for the security-code login; nil when only eID is offered.
+    public let codes: OneTimeCodesService?
     private let verifier: EIDProofVerifier
 
     /// - Parameters:
     ///   - database: a database with ``SessionsSchema/migrations`` registered.
     ///   - trust: validates the authentication certificate's chain, revocation and key strength.
     ///   - rights: the Rights service for organisation choice (nil: no organisation context).
+    ///   - codes: the OneTimeCodes service for password + security-code logins (nil: eID only).
     ///   - configuration: lifetimes and per-application access rules.
     ///   - clock: the clock every operation reads once.
-    public init(database: Storage.Database, trust: EIDProofVerifier, rights: RightsService? = nil,
+    public init(database: Storage.Database, trust: EIDProofVerifier, rights: RightsService? = nil, codes: OneTimeCodesService? = nil,
                 configuration: SessionsConfiguration = SessionsConfiguration(), clock: SessionsClock = .system) {
         self.database = database
         self.verifier = trust
         self.rights = rights
+        self.codes = codes
         self.configuration = configuration
         self.clock = clock
     }
@@ -256,8 +261,9 @@ public final class SessionService: Sendable {
 
     /// Opens a session for a person proven by `method` (the security-code login calls this after
     /// OneTimeCodes accepted the password and code).
-    func open(person: String?, method: AuthMethod, cardBinding: String?, at now: Date,
+    func open(person: String?, method: AuthMethod, level: AssuranceLevel? = nil, cardBinding: String?, at now: Date,
               givenName: String? = nil, familyName: String? = nil) throws(SessionsError) -> IssuedSession {
+        let level = level ?? configuration.level(of: method)
         let token = Self.newToken()
         let id = Self.hex(SecureRandom.bytes(16))
         let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
@@ -267,7 +273,7 @@ public final class SessionService: Sendable {
                 INSERT INTO session (id, token_hash, person, given_name, family_name, method, level, authenticated_at, created_at,
                                      last_used_at, expires_at, idle_timeout, card_binding)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, Data(try Self.tokenHash(token)), person, givenName, familyName, method.rawValue, method.defaultLevel.fasLevel,
+                """, arguments: [id, Data(try Self.tokenHash(token)), person, givenName, familyName, method.rawValue, level.fasLevel,
                                  stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
             return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])!)
         }
@@ -276,19 +282,20 @@ public final class SessionService: Sendable {
 
     /// Raises the session of `token` after a new authentication of the same person; the level
     /// becomes the higher of the two and the token is replaced (no fixation).
-    func stepUp(token: String, person: String?, method: AuthMethod, at now: Date) throws(SessionsError) -> IssuedSession {
+    func stepUp(token: String, person: String?, method: AuthMethod, level: AssuranceLevel? = nil, at now: Date) throws(SessionsError) -> IssuedSession {
+        let level = level ?? configuration.level(of: method)
         let current = try authenticate(token: token)
         guard let person, current.person == person else {
             throw SessionsError(.personMismatch, "the step-up authenticated another person than the session's")
         }
         let newToken = Self.newToken()
-        let raise = method.defaultLevel > current.level
+        let raise = level > current.level
         let session = try store { db in
             try db.execute(sql: """
                 UPDATE session SET token_hash = ?, authenticated_at = ?, last_used_at = ?, level = ?, method = ?
                 WHERE id = ? AND ended_at IS NULL
                 """, arguments: [Data(try Self.tokenHash(newToken)), now.timeIntervalSince1970, now.timeIntervalSince1970,
-                                 raise ? method.defaultLevel.fasLevel : current.level.fasLevel,
+                                 raise ? level.fasLevel : current.level.fasLevel,
                                  raise ? method.rawValue : current.method.rawValue, current.id])
             guard db.changesCount == 1 else { return nil as Session? }
             return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [current.id])!)
@@ -337,7 +344,7 @@ public final class SessionService: Sendable {
         }
     }
 
-    private func store<T>(_ body: (GRDB.Database) throws -> T) throws(SessionsError) -> T {
+    func store<T>(_ body: (GRDB.Database) throws -> T) throws(SessionsError) -> T {
         do {
             return try database.write(body)
         } catch let error as SessionsError {

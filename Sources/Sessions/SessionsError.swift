@@ -9,7 +9,7 @@ public struct SessionsError: Error, Sendable, CustomStringConvertible, Equatable
         private enum Value: String {
             case challengeInvalid, signatureInvalid, certificateRefused, sessionInvalid, stepUpRequired
             case methodNotAccepted, personMismatch, organisationRefused, credentialsRejected, invalidInput
-            case storage
+            case quotaExceeded, deliveryFailed, storage
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -34,6 +34,10 @@ public struct SessionsError: Error, Sendable, CustomStringConvertible, Equatable
         public static let credentialsRejected = Code(.credentialsRejected)
         /// Malformed input (certificate bytes, transaction id, token shape …).
         public static let invalidInput = Code(.invalidInput)
+        /// Too many codes were sent to this person or destination; try again later.
+        public static let quotaExceeded = Code(.quotaExceeded)
+        /// The SMS gateway or mail server did not take the code.
+        public static let deliveryFailed = Code(.deliveryFailed)
         /// The session store failed.
         public static let storage = Code(.storage)
 

@@ -41,5 +41,15 @@ public enum SessionsSchema {
                 CREATE INDEX session_expiry ON session(expires_at) WHERE ended_at IS NULL;
                 """)
         },
+        StorageMigration("sessions.v2") { db in
+            // Security-code login (password, then TOTP/SMS/e-mail code) keeps its state on the transaction.
+            try db.execute(sql: """
+                ALTER TABLE login_transaction ADD COLUMN person TEXT;
+                ALTER TABLE login_transaction ADD COLUMN password_level INTEGER;
+                ALTER TABLE login_transaction ADD COLUMN code_challenge TEXT;
+                ALTER TABLE login_transaction ADD COLUMN code_channel TEXT;
+                ALTER TABLE login_transaction ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                """)
+        },
     ]
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import CryptoCore
 import Logging
+import OneTimeCodes
 import PCSC
 import Rights
 import Server
@@ -37,6 +39,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OIDC clients (JSON array of {clientId, redirectUris, application, claims, secretSHA256?}).")
     var oidcClients: String?
 
+    @Option(help: "Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when missing. Default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys")
+    var otpKeyFile: String?
+    @Option(help: "E-mail code delivery: JSON {smtp:{host,port,security,username?,passwordEnvironment?}, from, fromName?, subject?, body?}.")
+    var emailConfig: String?
+    @Option(help: "SMS code delivery: JSON HTTP gateway configuration {url, method, bodyTemplate, contentType, authHeader?, …}.")
+    var smsGateway: String?
+    @Option(help: "File holding the bearer key services present to POST /v1/otp/validate (absent: endpoint disabled).")
+    var validateKeyFile: String?
+    @Flag(help: "Offer no password and security-code login (eID only).") var noCodes = false
+
     enum RevocationMode: String, ExpressibleByArgument {
         case hardFail = "hard-fail", softFail = "soft-fail", off
     }
@@ -49,7 +61,8 @@ struct Serve: AsyncParsableCommand {
         if revocation == .off && !trust.test { throw ValidationError("--revocation off is only allowed with --test roots") }
         if demo && !trust.test { throw ValidationError("--demo needs --test --roots (the demo cards chain to the TEST roots)") }
         let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
-        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, OIDCSchema.migrations))
+        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, OIDCSchema.migrations,
+                                                                                        OneTimeCodesSchema.migrations))
         let rights = RightsService(database: store)
         if demo { try DemoData.load(into: rights) }
 
@@ -61,13 +74,19 @@ struct Serve: AsyncParsableCommand {
         let verifier = EIDProofVerifier(trust: TrustService(configuration: trustConfiguration, revocation: checker))
         var sessionsConfiguration = SessionsConfiguration()
         if demo { sessionsConfiguration.rules = DemoData.rules }
-        let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: sessionsConfiguration)
+        let codes = noCodes ? nil : try oneTimeCodes(store: store, databasePath: path)
+        let sessions = SessionService(database: store, trust: verifier, rights: rights, codes: codes, configuration: sessionsConfiguration)
 
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(rateLimit * 2, 10)
+        if let validateKeyFile {
+            let key = try String(contentsOfFile: validateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard key.utf8.count >= 32 else { throw ValidationError("the validate key in \(validateKeyFile) must be at least 32 characters") }
+            configuration.validateKeySHA256 = DigestAlgorithm.sha256.hash(Array(key.utf8))
+        }
         let keyPath = oidcKey ?? path + ".oidc-key.pem"
         var clients = try oidcClients.map { try OIDCConfiguration.clients(at: $0) } ?? []
         if demo { clients.append(DemoData.oidcClient) }
@@ -86,6 +105,17 @@ struct Serve: AsyncParsableCommand {
         try await server.run { port in
             Terminal.printLine("sleutel: listening on http://\(host):\(port) (OpenAPI at /openapi.json)")
         }
+    }
+
+    /// The OneTimeCodes service with its key file and the configured senders.
+    func oneTimeCodes(store: Storage.Database, databasePath: String) throws -> OneTimeCodesService {
+        let environment = ProcessInfo.processInfo.environment
+        let keyPath = otpKeyFile ?? environment["SLEUTEL_OTP_KEY_FILE"] ?? databasePath + ".otp-keys"
+        if !FileManager.default.fileExists(atPath: keyPath) { try SecretKeyring.generateKey(path: keyPath) }
+        let keyring = try SecretKeyring.load(path: keyPath)
+        let senders = try OTPOptions.senders(emailConfig: emailConfig ?? environment["SLEUTEL_OTP_EMAIL_CONFIG"],
+                                             smsGateway: smsGateway ?? environment["SLEUTEL_OTP_SMS_GATEWAY"])
+        return OneTimeCodesService(database: store, keyring: keyring, senders: senders)
     }
 
     /// pcscd and reader state for /health.

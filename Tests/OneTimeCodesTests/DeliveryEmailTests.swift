@@ -1,5 +1,6 @@
 import Foundation
 import OneTimeCodes
+import SleutelTestSupport
 import Testing
 import Transport
 
@@ -11,7 +12,7 @@ struct DeliveryEmailTests {
 
     static func code() -> String { String(format: "%06d", Int.random(in: 0...999_999)) }
 
-    @Test("the code arrives at the SMTP server: bilingual UTF-8 text, encoded subject, auto-generated", .deliverySMTPSink)
+    @Test("the code arrives at the SMTP server: bilingual UTF-8 text, encoded subject, auto-generated", .smtpSink)
     func plain() async throws {
         let recipient = DeliverySinks.uniqueAddress()
         let code = Self.code()
@@ -35,7 +36,7 @@ struct DeliveryEmailTests {
         #expect(!(parsed["subject"] as? String ?? "").contains(code))
     }
 
-    @Test("STARTTLS required with AUTH and the test CA", .deliverySMTPSink, .enabled(if: DeliverySinks.caFile != nil))
+    @Test("STARTTLS required with AUTH and the test CA", .smtpSink, .enabled(if: DeliverySinks.caFile != nil))
     func startTLS() async throws {
         let recipient = DeliverySinks.uniqueAddress()
         let sender = try Self.sender(.init(
@@ -47,7 +48,7 @@ struct DeliveryEmailTests {
         #expect(mail.auth == DeliverySinks.user)
     }
 
-    @Test("a configured template in one language", .deliverySMTPSink)
+    @Test("a configured template in one language", .smtpSink)
     func customTemplate() async throws {
         let recipient = DeliverySinks.uniqueAddress()
         let code = Self.code()
@@ -65,7 +66,7 @@ struct DeliveryEmailTests {
         #expect((parsed["body"] as? String)?.replacingOccurrences(of: "\r\n", with: "\n") == "Code: \(code)\nGeldig: 10 minuten.\nLiteral { braces } stay.\n")
     }
 
-    @Test("a refused recipient is a delivery error without the address or the code", .deliverySMTPSink)
+    @Test("a refused recipient is a delivery error without the address or the code", .smtpSink)
     func refused() async throws {
         let recipient = DeliverySinks.uniqueAddress("refuse")
         let code = Self.code()

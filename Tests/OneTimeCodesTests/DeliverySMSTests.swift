@@ -1,5 +1,6 @@
 import Foundation
 import OneTimeCodes
+import SleutelTestSupport
 import Testing
 import Transport
 
@@ -10,7 +11,7 @@ struct DeliverySMSTests {
     static func path() -> String { "/sms/\(UUID().uuidString.lowercased())" }
     static func code() -> String { String(format: "%06d", Int.random(in: 0...999_999)) }
 
-    @Test("JSON template: body arrives exactly as configured, JSON-escaped, with the auth header", .deliveryHTTPSink)
+    @Test("JSON template: body arrives exactly as configured, JSON-escaped, with the auth header", .httpSink)
     func json() async throws {
         let path = Self.path()
         let code = Self.code()
@@ -34,7 +35,7 @@ struct DeliverySMSTests {
         #expect(object["to"] == Self.number)
     }
 
-    @Test("form template: percent-encoded body; URL placeholders percent-encoded; custom header; PUT", .deliveryHTTPSink)
+    @Test("form template: percent-encoded body; URL placeholders percent-encoded; custom header; PUT", .httpSink)
     func form() async throws {
         let path = Self.path()
         let code = Self.code()
@@ -81,7 +82,7 @@ struct DeliverySMSTests {
         return out
     }
 
-    @Test("a GET gateway with everything in the query string", .deliveryHTTPSink)
+    @Test("a GET gateway with everything in the query string", .httpSink)
     func getQuery() async throws {
         let path = Self.path()
         let code = Self.code()
@@ -96,7 +97,7 @@ struct DeliverySMSTests {
         #expect(items.first { $0.name == "text" }?.value == SMSGatewayConfiguration.defaultMessage.render(["code": code, "minutes": "5"]))
     }
 
-    @Test("HTTP 500 is a delivery error without the code or the number", .deliveryHTTPSink)
+    @Test("HTTP 500 is a delivery error without the code or the number", .httpSink)
     func serverError() async throws {
         let code = Self.code()
         let config = SMSGatewayConfiguration(url: DeliverySinks.httpBase + "/fail500?to={to}", bodyTemplate: MessageTemplate(#"{"to":"{to}","c":"{code}"}"#))
@@ -107,7 +108,7 @@ struct DeliverySMSTests {
         #expect(!text.contains(code) && !text.contains("32470123456"))
     }
 
-    @Test("a status outside successStatuses is a delivery error", .deliveryHTTPSink)
+    @Test("a status outside successStatuses is a delivery error", .httpSink)
     func unexpectedStatus() async throws {
         var config = SMSGatewayConfiguration(url: DeliverySinks.httpBase + "/status/202", bodyTemplate: MessageTemplate(#"{"to":"{to}","m":"{message}"}"#))
         config.successStatuses = [200]
@@ -117,7 +118,7 @@ struct DeliverySMSTests {
         try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "111111", validMinutes: 5))
     }
 
-    @Test("a gateway that does not answer in time is a delivery error without the code or the number", .deliveryHTTPSink)
+    @Test("a gateway that does not answer in time is a delivery error without the code or the number", .httpSink)
     func timeout() async throws {
         let code = Self.code()
         var config = SMSGatewayConfiguration(url: DeliverySinks.httpBase + "/slow?seconds=3&to={to}&code={code}")

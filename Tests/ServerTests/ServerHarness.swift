@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import OneTimeCodes
 import Rights
 import Server
 import Sessions
@@ -23,8 +24,9 @@ final class ServerHarness: Sendable {
     static let narrowClient = OIDCClient(clientId: "narrow-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket",
                                          claims: [.organisation])
 
-    init(configuration: ServerConfiguration = ServerHarness.defaultConfiguration, sessions: SessionsConfiguration = SessionsConfiguration()) async throws {
-        fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, configuration: sessions, at: Date())
+    init(configuration: ServerConfiguration = ServerHarness.defaultConfiguration, sessions: SessionsConfiguration = SessionsConfiguration(),
+         codeSenders: [OutgoingCode.Channel: any CodeSender] = [:]) async throws {
+        fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, configuration: sessions, codeSenders: codeSenders, at: Date())
         let oidcConfiguration = try OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
                                                       clients: [Self.client, Self.narrowClient], pairwiseKey: SecureRandom.bytes(32))
         oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: fixture.service, rights: fixture.rights)

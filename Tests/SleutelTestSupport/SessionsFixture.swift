@@ -1,5 +1,6 @@
 import CryptoCore
 import Foundation
+import OneTimeCodes
 import Rights
 import Storage
 import Testing
@@ -60,19 +61,33 @@ public struct SessionsFixture: Sendable {
     public let database: Storage.Database
     public let rights: RightsService
     public let service: SessionService
+    /// The OneTimeCodes service of the security-code login (on the same database and clock).
+    public let codes: OneTimeCodesService
 
     /// - Parameters:
     ///   - revocation: a checker, or nil to run without revocation (unit tests without responders).
+    ///   - codeSenders: how SMS and e-mail codes leave (none: sending fails with `delivery`).
     ///   - at: the start instant (default 2026-11-22 12:00 UTC, inside the test certificates' validity).
     public init(revocation: RevocationChecker? = nil, path: String? = nil, extraMigrations: [StorageMigration] = [], configuration: SessionsConfiguration = SessionsConfiguration(),
-         at start: Date = Date(timeIntervalSince1970: 1_795_348_800), production: Bool = false) throws {
-        clock = TestClock(start)
-        let registry = MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, extraMigrations)
+                codeSenders: [OutgoingCode.Channel: any CodeSender] = [:], codesConfiguration: OneTimeCodesConfiguration = .fastForTests,
+                at start: Date = Date(timeIntervalSince1970: 1_795_348_800), production: Bool = false) throws {
+        let clock = TestClock(start)
+        self.clock = clock
+        let registry = MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, OneTimeCodesSchema.migrations, extraMigrations)
         database = try path.map { try Storage.Database.open(path: $0, migrations: registry) } ?? Storage.Database.inMemory(migrations: registry)
         rights = RightsService(database: database, clock: clock.rightsClock)
         let trust = production ? try TrustConfiguration.production() : try TrustConfiguration.test(roots: TestCard.roots())
         let verifier = EIDProofVerifier(trust: TrustService(configuration: trust, revocation: revocation))
-        service = SessionService(database: database, trust: verifier, rights: rights, configuration: configuration, clock: clock.sessionsClock)
+        let keyring = try SecretKeyring(keys: [(id: "test1", bytes: Array(repeating: 7, count: 32))])
+        codes = OneTimeCodesService(database: database, keyring: keyring, configuration: codesConfiguration, senders: codeSenders,
+                                    clock: { clock.now })
+        service = SessionService(database: database, trust: verifier, rights: rights, codes: codes, configuration: configuration,
+                                 clock: clock.sessionsClock)
+    }
+
+    /// The activation authority of a fresh eID session of `session`'s person.
+    public func authority(_ session: Session) -> ActivationAuthority {
+        ActivationAuthority(person: session.person ?? "", fasLevel: session.level.fasLevel, authenticatedAt: session.authenticatedAt)
     }
 
     /// A full eID login with `card`.
@@ -105,3 +120,23 @@ public let respondersEnabled: Bool = {
     let probe = HTTPClient(configuration: .init(connectTimeout: 1, totalTimeout: 3))
     return (try? probe.get("http://127.0.0.1:8890/README.md"))?.status == 200
 }()
+
+extension OneTimeCodesConfiguration {
+    /// Defaults with a cheap scrypt cost (2^10), so password tests run fast.
+    public static var fastForTests: OneTimeCodesConfiguration {
+        var configuration = OneTimeCodesConfiguration()
+        configuration.scryptLogN = 10
+        return configuration
+    }
+}
+
+/// A code sender that keeps what it would send, for tests of the flows above delivery (the real
+/// SMTP and SMS gateway senders are tested against the loopback sinks).
+public final class RecordingCodeSender: CodeSender, @unchecked Sendable {
+    private let lock = NSLock()
+    private var sent: [OutgoingCode] = []
+    public init() {}
+    public func send(_ message: OutgoingCode) async throws(OneTimeCodesError) { lock.withLock { sent.append(message) } }
+    /// Everything sent so far, oldest first.
+    public var messages: [OutgoingCode] { lock.withLock { sent } }
+}

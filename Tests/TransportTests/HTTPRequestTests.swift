@@ -1,4 +1,5 @@
 import Foundation
+import SleutelTestSupport
 import Testing
 import Transport
 
@@ -13,13 +14,13 @@ struct HTTPRequestTests {
         let body = Array(#"{"to":"+32470000000","text":"héllo"}"#.utf8)
         let response = try client.send(HTTPRequest(
             method: "PUT",
-            url: Sinks.httpBase + path + "?a=1",
+            url: DeliverySinks.httpBase + path + "?a=1",
             headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Api-Key", "k-123"), HTTPHeader("X-Empty", "")],
             body: body
         ))
         #expect(response.status == 200)
         #expect(response.contentType == "application/json")
-        let recorded = try #require(try Sinks.requests(path: path).first)
+        let recorded = try #require(try DeliverySinks.requests(path: path).first)
         #expect(recorded.method == "PUT")
         #expect(recorded.query == "a=1")
         #expect(recorded.body == body)
@@ -34,31 +35,31 @@ struct HTTPRequestTests {
         let client = HTTPClient()
         for method in ["GET", "DELETE", "HEAD", "PATCH"] {
             let path = Self.path()
-            let response = try await client.send(HTTPRequest(method: method, url: Sinks.httpBase + path))
+            let response = try await client.send(HTTPRequest(method: method, url: DeliverySinks.httpBase + path))
             #expect(response.status == 200)
             #expect(method == "HEAD" ? response.body.isEmpty : !response.body.isEmpty)
-            let recorded = try #require(try Sinks.requests(path: path).first)
+            let recorded = try #require(try DeliverySinks.requests(path: path).first)
             #expect(recorded.method == method)
             #expect(recorded.body.isEmpty)
         }
         let path = Self.path()
-        let response = try await client.post(Sinks.httpBase + path, body: [1, 2, 3], contentType: "application/octet-stream")
+        let response = try await client.post(DeliverySinks.httpBase + path, body: [1, 2, 3], contentType: "application/octet-stream")
         #expect(response.status == 200)
-        #expect(try Sinks.requests(path: path).first?.body == [1, 2, 3])
+        #expect(try DeliverySinks.requests(path: path).first?.body == [1, 2, 3])
     }
 
     @Test("error statuses come back as statuses", .httpSink)
     func statuses() throws {
         let client = HTTPClient()
-        #expect(try client.send(HTTPRequest(method: "POST", url: Sinks.httpBase + "/fail500", body: [])).status == 500)
-        #expect(try client.send(HTTPRequest(method: "GET", url: Sinks.httpBase + "/status/429")).status == 429)
+        #expect(try client.send(HTTPRequest(method: "POST", url: DeliverySinks.httpBase + "/fail500", body: [])).status == 500)
+        #expect(try client.send(HTTPRequest(method: "GET", url: DeliverySinks.httpBase + "/status/429")).status == 429)
     }
 
     @Test("a slow server hits the total timeout", .httpSink)
     func timeout() {
         let client = HTTPClient(configuration: .init(connectTimeout: 1, totalTimeout: 1))
         let start = Date()
-        let error = expectTransportError { _ = try client.send(HTTPRequest(method: "GET", url: Sinks.httpBase + "/slow?seconds=3")) }
+        let error = expectTransportError { _ = try client.send(HTTPRequest(method: "GET", url: DeliverySinks.httpBase + "/slow?seconds=3")) }
         #expect(error?.code == .http)
         #expect(error?.reason.contains("CURLE_OPERATION_TIMEDOUT (28)") == true, "\(String(describing: error))")
         #expect(Date().timeIntervalSince(start) < 2.5)

@@ -1,4 +1,5 @@
 import Foundation
+import SleutelTestSupport
 import Testing
 import Transport
 
@@ -14,13 +15,13 @@ struct SMTPClientTests {
 
     @Test("plain SMTP: the server stores the message as sent; Python reads headers and UTF-8 body")
     func plain() throws {
-        let recipient = Sinks.uniqueAddress()
+        let recipient = DeliverySinks.uniqueAddress()
         let message = try Self.message(to: recipient)
-        let client = SMTPClient(configuration: .init(url: Sinks.plainURL, clientName: "client.sleutel.test"))
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.plainURL, clientName: "client.sleutel.test"))
         let receipt = try client.send(message)
         #expect(receipt.messageID == message.messageID)
         #expect(receipt.reply.hasPrefix("250 "))
-        let stored = try Sinks.mails(to: recipient)
+        let stored = try DeliverySinks.mails(to: recipient)
         try #require(stored.count == 1)
         let mail = stored[0]
         #expect(mail.tls == false)
@@ -28,7 +29,7 @@ struct SMTPClientTests {
         #expect(mail.recipients == [recipient])
         #expect(mail.meta["helo"] as? String == "client.sleutel.test")
         #expect(mail.raw == (try message.rendered()))
-        let parsed = try Sinks.parse(mail)
+        let parsed = try DeliverySinks.parse(mail)
         #expect(parsed["subject"] as? String == "Test – één")
         #expect(parsed["from_name"] as? String == "Sleutel")
         #expect(parsed["from_address"] as? String == "noreply@sleutel.test")
@@ -45,98 +46,98 @@ struct SMTPClientTests {
 
     @Test("lines that start with a dot survive (curl dot-stuffs, the server unstuffs)")
     func dotStuffing() throws {
-        let recipient = Sinks.uniqueAddress()
+        let recipient = DeliverySinks.uniqueAddress()
         let text = ".\n..\n.hidden\nend"
         let message = try Self.message(to: recipient, text: text)
-        _ = try SMTPClient(configuration: .init(url: Sinks.plainURL)).send(message)
-        let mail = try #require(try Sinks.mails(to: recipient).first)
+        _ = try SMTPClient(configuration: .init(url: DeliverySinks.plainURL)).send(message)
+        let mail = try #require(try DeliverySinks.mails(to: recipient).first)
         #expect(mail.raw == (try message.rendered()))
-        #expect((try Sinks.parse(mail)["body"] as? String)?.replacingOccurrences(of: "\r\n", with: "\n") == text + "\n")
+        #expect((try DeliverySinks.parse(mail)["body"] as? String)?.replacingOccurrences(of: "\r\n", with: "\n") == text + "\n")
     }
 
-    @Test("STARTTLS with the test CA and AUTH: the server saw TLS and the user", .enabled(if: Sinks.caFile != nil))
+    @Test("STARTTLS with the test CA and AUTH: the server saw TLS and the user", .enabled(if: DeliverySinks.caFile != nil))
     func startTLS() throws {
-        let recipient = Sinks.uniqueAddress()
+        let recipient = DeliverySinks.uniqueAddress()
         let client = SMTPClient(configuration: .init(
-            url: Sinks.startTLSURL, tls: .required, username: Sinks.user, password: Sinks.password, caFile: Sinks.caFile
+            url: DeliverySinks.startTLSURL, tls: .required, username: DeliverySinks.user, password: DeliverySinks.password, caFile: DeliverySinks.caFile
         ))
         _ = try client.send(try Self.message(to: recipient))
-        let mail = try #require(try Sinks.mails(to: recipient).first)
+        let mail = try #require(try DeliverySinks.mails(to: recipient).first)
         #expect(mail.tls)
         #expect(mail.mode == "starttls")
-        #expect(mail.auth == Sinks.user)
+        #expect(mail.auth == DeliverySinks.user)
     }
 
-    @Test("opportunistic STARTTLS uses TLS when offered (the server refuses MAIL without it)", .enabled(if: Sinks.caFile != nil))
+    @Test("opportunistic STARTTLS uses TLS when offered (the server refuses MAIL without it)", .enabled(if: DeliverySinks.caFile != nil))
     func opportunistic() async throws {
-        let recipient = Sinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: Sinks.startTLSURL, caFile: Sinks.caFile))
+        let recipient = DeliverySinks.uniqueAddress()
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.startTLSURL, caFile: DeliverySinks.caFile))
         _ = try await client.send(try Self.message(to: recipient))
-        #expect(try Sinks.mails(to: recipient).first?.tls == true)
+        #expect(try DeliverySinks.mails(to: recipient).first?.tls == true)
     }
 
-    @Test("SMTPS: TLS from the first byte", .enabled(if: Sinks.caFile != nil))
+    @Test("SMTPS: TLS from the first byte", .enabled(if: DeliverySinks.caFile != nil))
     func smtps() throws {
-        let recipient = Sinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: Sinks.smtpsURL, username: Sinks.user, password: Sinks.password, caFile: Sinks.caFile))
+        let recipient = DeliverySinks.uniqueAddress()
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.smtpsURL, username: DeliverySinks.user, password: DeliverySinks.password, caFile: DeliverySinks.caFile))
         _ = try client.send(try Self.message(to: recipient))
-        let mail = try #require(try Sinks.mails(to: recipient).first)
+        let mail = try #require(try DeliverySinks.mails(to: recipient).first)
         #expect(mail.tls)
         #expect(mail.mode == "smtps")
-        #expect(mail.auth == Sinks.user)
+        #expect(mail.auth == DeliverySinks.user)
     }
 
     @Test("an untrusted server certificate fails; there is no fall-back to plain text")
     func untrustedCertificate() throws {
-        let recipient = Sinks.uniqueAddress()
+        let recipient = DeliverySinks.uniqueAddress()
         // A real CA file, but not the one that issued the sink's certificate.
-        let otherCA = Sinks.root.appendingPathComponent("Hardware/test-pki/rsa/root.crt").path
-        let client = SMTPClient(configuration: .init(url: Sinks.startTLSURL, caFile: otherCA))
+        let otherCA = DeliverySinks.root.appendingPathComponent("Hardware/test-pki/rsa/root.crt").path
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.startTLSURL, caFile: otherCA))
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_PEER_FAILED_VERIFICATION (60)") == true, "\(String(describing: error))")
-        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+        #expect(try DeliverySinks.mails(to: recipient, wait: false).isEmpty)
     }
 
     @Test("tls: required against a server without STARTTLS fails before MAIL")
     func requiredWithoutOffer() throws {
-        let recipient = Sinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: Sinks.plainURL, tls: .required))
+        let recipient = DeliverySinks.uniqueAddress()
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.plainURL, tls: .required))
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_USE_SSL_FAILED (64)") == true, "\(String(describing: error))")
-        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+        #expect(try DeliverySinks.mails(to: recipient, wait: false).isEmpty)
     }
 
     @Test("with a user name, STARTTLS is required: no password in clear to a server without it")
     func authNeedsTLS() throws {
-        let recipient = Sinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: Sinks.plainURL, tls: .opportunistic, username: Sinks.user, password: "cleartext-pw-1"))
+        let recipient = DeliverySinks.uniqueAddress()
+        let client = SMTPClient(configuration: .init(url: DeliverySinks.plainURL, tls: .opportunistic, username: DeliverySinks.user, password: "cleartext-pw-1"))
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_USE_SSL_FAILED (64)") == true, "\(String(describing: error))")
         #expect(error?.reason.contains("cleartext-pw-1") == false)
-        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+        #expect(try DeliverySinks.mails(to: recipient, wait: false).isEmpty)
     }
 
-    @Test("a wrong password is CURLE_LOGIN_DENIED and never shows up in the error", .enabled(if: Sinks.caFile != nil))
+    @Test("a wrong password is CURLE_LOGIN_DENIED and never shows up in the error", .enabled(if: DeliverySinks.caFile != nil))
     func wrongPassword() throws {
-        let recipient = Sinks.uniqueAddress()
+        let recipient = DeliverySinks.uniqueAddress()
         let client = SMTPClient(configuration: .init(
-            url: Sinks.startTLSURL, tls: .required, username: Sinks.user, password: "wrong-password-77", caFile: Sinks.caFile
+            url: DeliverySinks.startTLSURL, tls: .required, username: DeliverySinks.user, password: "wrong-password-77", caFile: DeliverySinks.caFile
         ))
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_LOGIN_DENIED (67)") == true, "\(String(describing: error))")
         #expect(error?.reason.contains("wrong-password-77") == false)
-        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+        #expect(try DeliverySinks.mails(to: recipient, wait: false).isEmpty)
     }
 
     @Test("a refused recipient is a typed error with the server's reply, the address blanked out")
     func refusedRecipient() throws {
-        let recipient = Sinks.uniqueAddress("refuse")
+        let recipient = DeliverySinks.uniqueAddress("refuse")
         let message = try Self.message(to: recipient, text: "secret body 987654")
-        let error = expectTransportError { _ = try SMTPClient(configuration: .init(url: Sinks.plainURL)).send(message) }
+        let error = expectTransportError { _ = try SMTPClient(configuration: .init(url: DeliverySinks.plainURL)).send(message) }
         #expect(error?.code == .smtp)
         let reason = error?.reason ?? ""
         #expect(reason.contains("550"), "\(reason)")
@@ -145,14 +146,14 @@ struct SMTPClientTests {
         #expect(!reason.contains(String(recipient.split(separator: "@")[0])))
         #expect(!reason.contains("987654"))
         #expect(!reason.contains("Test"))
-        #expect(try Sinks.mails(to: recipient, wait: false).isEmpty)
+        #expect(try DeliverySinks.mails(to: recipient, wait: false).isEmpty)
     }
 
     @Test("server down: CURLE_COULDNT_CONNECT, quickly")
     func serverDown() throws {
-        let client = SMTPClient(configuration: .init(url: "smtp://127.0.0.1:\(Sinks.downPort)", connectTimeout: 2, totalTimeout: 3))
+        let client = SMTPClient(configuration: .init(url: "smtp://127.0.0.1:\(DeliverySinks.downPort)", connectTimeout: 2, totalTimeout: 3))
         let start = Date()
-        let error = expectTransportError { _ = try client.send(try Self.message(to: Sinks.uniqueAddress())) }
+        let error = expectTransportError { _ = try client.send(try Self.message(to: DeliverySinks.uniqueAddress())) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_COULDNT_CONNECT (7)") == true, "\(String(describing: error))")
         #expect(Date().timeIntervalSince(start) < 3)
@@ -160,11 +161,11 @@ struct SMTPClientTests {
 
     @Test("several recipients get one message")
     func severalRecipients() throws {
-        let a = Sinks.uniqueAddress(), b = Sinks.uniqueAddress()
+        let a = DeliverySinks.uniqueAddress(), b = DeliverySinks.uniqueAddress()
         let message = MailMessage(from: Self.from, to: [try MailAddress(a), try MailAddress(b)], subject: "Both", text: "x")
-        _ = try SMTPClient(configuration: .init(url: Sinks.plainURL)).send(message)
-        let mail = try #require(try Sinks.mails(to: a).first)
+        _ = try SMTPClient(configuration: .init(url: DeliverySinks.plainURL)).send(message)
+        let mail = try #require(try DeliverySinks.mails(to: a).first)
         #expect(mail.recipients == [a, b])
-        #expect(try Sinks.parse(mail)["to"] as? [String] == [a, b])
+        #expect(try DeliverySinks.parse(mail)["to"] as? [String] == [a, b])
     }
 }

@@ -14,6 +14,7 @@ template and the "accepted" pattern are options, so the same tool drives other s
 Usage:
   otp-load.py --url URL --tokens FILE --requests N --concurrency C [--ahead 1]
               [--body 'serial={serial}&pass={code}'] [--content-type application/x-www-form-urlencoded]
+              [--header 'Authorization: Bearer KEY']
               [--accept-pattern '"value": ?true'] [--processes P] [--state FILE] [--json]
 Tokens FILE: one token a line, "serial, hexkey[, ...]" (the OATH CSV import format).
 Prints a JSON object: requests, seconds, per_second, p50_ms, p90_ms, p99_ms, max_ms, accepted,
@@ -86,6 +87,9 @@ async def run(args, tokens, last):
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
     headers = {"Content-Type": args.content_type}
+    for header in args.header or []:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # Warm-up: open the connections and let the server's workers load their code (not counted).
@@ -157,6 +161,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--body", default="serial={serial}&pass={code}")
     parser.add_argument("--content-type", default="application/x-www-form-urlencoded")
+    parser.add_argument("--header", action="append", help="extra request header 'Name: value' (repeatable)")
     parser.add_argument("--accept-pattern", default=r'"value":\s*true')
     parser.add_argument("--processes", type=int, default=1,
                         help="split tokens and requests over P client processes (for servers faster than one client core)")
