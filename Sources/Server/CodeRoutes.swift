@@ -72,10 +72,14 @@ extension SleutelServer {
             guard let algorithm = OTPAlgorithm(rawValue: (body.algorithm ?? "SHA1").uppercased()) else {
                 throw APIError.badRequest("algorithm must be SHA1, SHA256 or SHA512")
             }
+            let account = body.account ?? "sleutel"
+            guard (1...128).contains(account.count), account.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw APIError.badRequest("account must be 1 to 128 printable characters")
+            }
             let parameters = TOTPParameters(algorithm: algorithm, digits: body.digits ?? 6, period: body.period ?? 30)
             let enrollment = try await Blocking.run {
                 let authority = try Self.authority(sessions.authenticate(token: token))
-                return try codes.enrollTOTP(authority: authority, parameters: parameters, account: body.account ?? "sleutel")
+                return try codes.enrollTOTP(authority: authority, parameters: parameters, account: account)
             }
             return JSONReply(TOTPEnrollReply(enrollment), status: .created)
         }
@@ -129,11 +133,13 @@ extension SleutelServer {
         // MARK: service validation (username or serial + TOTP code, for relying services; privacyIDEA's /validate/check)
 
         v1.post("otp/validate") { request, context in
+            guard let key = try Self.bearer(request, required: false) else {
+                throw APIError(.unauthorized, code: "otp.serviceKeyInvalid", message: "a valid service key is needed")
+            }
             guard let expected = configuration.validateKeySHA256 else {
                 throw APIError(.notFound, code: "otp.validateDisabled", message: "this server has no validation key configured")
             }
-            guard let key = try Self.bearer(request, required: false),
-                  constantTimeEquals(DigestAlgorithm.sha256.hash(Array(key.utf8)), expected) else {
+            guard constantTimeEquals(DigestAlgorithm.sha256.hash(Array(key.utf8)), expected) else {
                 throw APIError(.unauthorized, code: "otp.serviceKeyInvalid", message: "a valid service key is needed")
             }
             let body = try await JSON.decode(ValidateRequest.self, from: request, limit: limit)

@@ -11,6 +11,10 @@ struct UnmatchedRouteMiddleware: RouterMiddleware {
         ("/v1/eid/challenge", ["POST"]), ("/v1/eid/login", ["POST"]),
         ("/v1/session", ["GET", "DELETE"]), ("/v1/session/organisation", ["POST"]), ("/v1/session/access/*", ["GET"]),
         ("/v1/rights", ["GET"]), ("/v1/profile", ["GET"]), ("/v1/keys/check", ["POST"]),
+        ("/v1/code/login", ["POST"]), ("/v1/code/login/send", ["POST"]), ("/v1/code/login/complete", ["POST"]),
+        ("/v1/keys", ["GET"]), ("/v1/keys/totp", ["POST"]), ("/v1/keys/totp/confirm", ["POST"]),
+        ("/v1/keys/destination", ["POST"]), ("/v1/keys/destination/confirm", ["POST"]), ("/v1/keys/password", ["PUT"]),
+        ("/v1/keys/*", ["DELETE"]), ("/v1/otp/validate", ["POST"]),
         ("/.well-known/openid-configuration", ["GET"]), ("/oidc/jwks", ["GET"]), ("/oidc/authorize", ["GET"]),
         ("/oidc/token", ["POST"]), ("/oidc/userinfo", ["GET", "POST"]),
     ]

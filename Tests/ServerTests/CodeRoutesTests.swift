@@ -87,6 +87,9 @@ struct CodeRoutesTests {
         #expect(replay.errorCode == "session.challengeInvalid")
         let noSender = try await server.send("POST", "/v1/code/login/send", json: ["transactionId": transaction, "factor": "totp"])
         #expect(noSender.status == 400)
+        let wrongMethod = try await server.send("GET", "/v1/code/login")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "POST")
     }
 
     @Test("SMS key: enrolment confirmed by the sent code, then login by SMS code; the reply masks the number")

@@ -21,7 +21,10 @@ struct ServerAPITests {
         #expect(document.status == 200)
         let paths = document.json["paths"] as? [String: Any] ?? [:]
         for path in ["/health", "/v1/eid/challenge", "/v1/eid/login", "/v1/session", "/v1/session/organisation",
-                     "/v1/session/access/{application}", "/v1/rights", "/v1/profile", "/v1/keys/check"] {
+                     "/v1/session/access/{application}", "/v1/rights", "/v1/profile", "/v1/keys/check",
+                     "/v1/code/login", "/v1/code/login/send", "/v1/code/login/complete", "/v1/keys", "/v1/keys/totp",
+                     "/v1/keys/totp/confirm", "/v1/keys/destination", "/v1/keys/destination/confirm", "/v1/keys/password",
+                     "/v1/keys/{id}", "/v1/otp/validate"] {
             #expect(paths[path] != nil, "openapi.json lacks \(path)")
         }
     }
