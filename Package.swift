@@ -137,3 +137,21 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/, built by Tools/fuzz.sh into .build-fuzz with -sanitize=fuzzer,address).
+// Only present when SLEUTEL_FUZZ=1, so the normal build and test run never see them.
+if Context.environment["SLEUTEL_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzEIDFiles", ["BelgianEID"]),
+        ("FuzzAPDU", ["PCSC"]),
+        ("FuzzCertificates", ["CryptoCore"]),
+        ("FuzzPublicKeys", ["CryptoCore", "Trust"]),
+        ("FuzzKBOCSV", ["Rights"]),
+        ("FuzzVPCDFrames", ["VirtualCard", "CryptoCore"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: name, dependencies: dependencies, path: "Fuzz/Targets/\(name)", swiftSettings: swiftSettings)
+        )
+    }
+}

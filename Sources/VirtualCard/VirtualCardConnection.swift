@@ -223,7 +223,7 @@ public final class VirtualCardConnection: Sendable {
     }
 
     /// One inserted period: frames until EOF, error or fault.
-    private func session(_ fd: Int32) -> Outcome {
+    func session(_ fd: Int32) -> Outcome {  // internal for the vpcd frame fuzz target
         let atr = emulator.withLock { $0.atr }
         while true {
             guard let header = readExactly(fd, 2) else { return .readerClosed }

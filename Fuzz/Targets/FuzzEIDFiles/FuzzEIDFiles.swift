@@ -1,0 +1,20 @@
+import BelgianEID
+
+/// libFuzzer entry: the card's files as read from an untrusted card (identity, address, card data,
+/// PKCS#15 directory files). Every parser must return or throw, never crash.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEIDFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    _ = try? EIDTLV.parse(bytes)
+    _ = EIDTLV.trimmingTrailingZeros(bytes)
+    if let identity = try? Identity(tlv: bytes) { _ = try? identity.tlvBytes() }
+    if let address = try? Address(tlv: bytes) { _ = try? address.tlvBytes() }
+    _ = try? CardData(bytes: bytes)
+    _ = try? PKCS15.parseODF(bytes)
+    _ = try? PKCS15.parseAODF(bytes)
+    _ = try? PKCS15.parsePrKDF(bytes)
+    _ = try? PKCS15.parseCDF(bytes)
+    _ = try? PKCS15.DirectoryRecord(der: bytes)
+    _ = try? PKCS15.TokenInfo(der: bytes)
+    return 0
+}
