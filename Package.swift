@@ -138,20 +138,29 @@ let package = Package(
     ]
 )
 
-// libFuzzer targets (Fuzz/, built by Tools/fuzz.sh into .build-fuzz with -sanitize=fuzzer,address).
-// Only present when SLEUTEL_FUZZ=1, so the normal build and test run never see them.
+// libFuzzer targets (Fuzz/, built and run by Tools/fuzz.sh into .build-fuzz with -sanitize=fuzzer,address).
+// Only present when SLEUTEL_FUZZ=1, so the normal build and test run never see them. Each target's
+// @main hands its one-input function to libFuzzer's LLVMFuzzerRunDriver (Fuzz/FuzzSupport), since
+// SwiftPM gives every executable its own renamed main.
 if Context.environment["SLEUTEL_FUZZ"] == "1" {
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzEIDFiles", ["BelgianEID"]),
-        ("FuzzAPDU", ["PCSC"]),
+        ("FuzzAPDU", ["BelgianEID", "PCSC"]),
         ("FuzzCertificates", ["CryptoCore"]),
         ("FuzzPublicKeys", ["CryptoCore", "Trust"]),
         ("FuzzKBOCSV", ["Rights"]),
         ("FuzzVPCDFrames", ["VirtualCard", "CryptoCore"]),
+        ("FuzzHTTPBodies", ["Server"]),
     ]
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    package.targets.append(
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings)
+    )
     for (name, dependencies) in fuzzTargets {
         package.targets.append(
-            .executableTarget(name: name, dependencies: dependencies, path: "Fuzz/Targets/\(name)", swiftSettings: swiftSettings)
+            .executableTarget(
+                name: name, dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/Targets/\(name)", swiftSettings: swiftSettings
+            )
         )
     }
 }

@@ -32,7 +32,7 @@ if ((smoke)) && [[ -z "$seconds" ]]; then seconds=25; fi
 
 NICE=(nice -n 15)
 SCRATCH="$ROOT/.build-fuzz"
-FLAGS=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+FLAGS=(-Xswiftc -sanitize=fuzzer,address)
 export SLEUTEL_FUZZ=1
 for target in "${targets[@]}"; do
     echo "== building $target"

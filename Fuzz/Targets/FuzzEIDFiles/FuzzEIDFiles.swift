@@ -1,10 +1,18 @@
 import BelgianEID
+import FuzzSupport
 
-/// libFuzzer entry: the card's files as read from an untrusted card (identity, address, card data,
-/// PKCS#15 directory files). Every parser must return or throw, never crash.
+/// libFuzzer target: the card's files as read from an untrusted card (identity, address, card
+/// data, PKCS#15 directory files, DigestInfo). Every parser must return or throw, never crash.
+@main
+enum FuzzEIDFiles {
+    static func main() {
+        FuzzDriver.run(fuzzOneInput)
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzEIDFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = FuzzDriver.bytes(data, size)
     _ = try? EIDTLV.parse(bytes)
     _ = EIDTLV.trimmingTrailingZeros(bytes)
     if let identity = try? Identity(tlv: bytes) { _ = try? identity.tlvBytes() }
@@ -16,5 +24,6 @@ public func fuzzEIDFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = try? PKCS15.parseCDF(bytes)
     _ = try? PKCS15.DirectoryRecord(der: bytes)
     _ = try? PKCS15.TokenInfo(der: bytes)
+    _ = try? parseDigestInfo(bytes)
     return 0
 }

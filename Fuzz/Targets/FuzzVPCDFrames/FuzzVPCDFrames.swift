@@ -1,8 +1,9 @@
 import CryptoCore
 import Foundation
+import FuzzSupport
 @testable import VirtualCard
 
-/// libFuzzer entry: what pcscd's vpcd driver sends to the virtual card (2-byte length frames,
+/// libFuzzer target: what pcscd's vpcd driver sends to the virtual card (2-byte length frames,
 /// control bytes, APDUs), fed through the connection's real frame reader over a socket pair.
 private let emulator: EIDCardEmulator = {
     let key = try! PrivateKey.generateEC(curve: .p384)
@@ -22,8 +23,17 @@ private let emulator: EIDCardEmulator = {
     return EIDCardEmulator(image: try! CardImage(profile: profile, material: material))
 }()
 
+@main
+enum FuzzVPCDFrames {
+    static func main() {
+        _ = emulator
+        FuzzDriver.run(fuzzOneInput)
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzVPCDFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data else { return 0 }
     var fds: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { return 0 }
     defer { close(fds[0]); close(fds[1]) }
