@@ -144,17 +144,23 @@ let package = Package(
 // SwiftPM gives every executable its own renamed main.
 if Context.environment["SLEUTEL_FUZZ"] == "1" {
     let fuzzTargets: [(String, [Target.Dependency])] = [
-        ("FuzzEIDFiles", ["BelgianEID"]),
-        ("FuzzAPDU", ["BelgianEID", "PCSC"]),
+        ("FuzzEIDFiles", ["BelgianEID", "FuzzCardSupport"]),
+        ("FuzzAPDU", ["BelgianEID", "PCSC", "FuzzCardSupport"]),
         ("FuzzCertificates", ["CryptoCore"]),
         ("FuzzPublicKeys", ["CryptoCore", "Trust"]),
         ("FuzzKBOCSV", ["Rights"]),
-        ("FuzzVPCDFrames", ["VirtualCard", "CryptoCore"]),
+        ("FuzzVPCDFrames", ["VirtualCard", "FuzzCardSupport"]),
         ("FuzzHTTPBodies", ["Server"]),
     ]
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
     package.targets.append(
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings)
+    )
+    package.targets.append(
+        .target(
+            name: "FuzzCardSupport", dependencies: ["FuzzSupport", "BelgianEID", "PCSC", "VirtualCard"], path: "Fuzz/FuzzCardSupport",
+            swiftSettings: swiftSettings
+        )
     )
     for (name, dependencies) in fuzzTargets {
         package.targets.append(

@@ -1,12 +1,24 @@
 import BelgianEID
+import FuzzCardSupport
 import FuzzSupport
 
 /// libFuzzer target: the card's files as read from an untrusted card (identity, address, card
 /// data, PKCS#15 directory files, DigestInfo). Every parser must return or throw, never crash.
+/// Seeds: the files of the virtual specimen cards (applets 1.7 and 1.8).
 @main
 enum FuzzEIDFiles {
     static func main() {
-        FuzzDriver.run(fuzzOneInput)
+        FuzzDriver.run(fuzzOneInput) {
+            var seeds: [String: [UInt8]] = [:]
+            for profile in ["specimen-1.7", "specimen-1.8"] {
+                let card = try EIDCard(channel: RecordingChannel(emulator: try ReaderSession.emulator(profile)))
+                seeds["\(profile)-carddata"] = card.cardData.bytes
+                for file in [EIDFile.dir, .odf, .tokenInfo, .aodf, .prkdf, .cdf, .identity, .address] {
+                    seeds["\(profile)-\(file)"] = try card.read(file)
+                }
+            }
+            return seeds
+        }
     }
 }
 

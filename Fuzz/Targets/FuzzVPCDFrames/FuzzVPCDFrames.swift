@@ -1,33 +1,33 @@
-import CryptoCore
 import Foundation
+import FuzzCardSupport
 import FuzzSupport
 @testable import VirtualCard
 
 /// libFuzzer target: what pcscd's vpcd driver sends to the virtual card (2-byte length frames,
-/// control bytes, APDUs), fed through the connection's real frame reader over a socket pair.
-private let emulator: EIDCardEmulator = {
-    let key = try! PrivateKey.generateEC(curve: .p384)
-    let profile = CardProfile(
-        name: "fuzz", applet: .v18, pin: "1234", pinTriesLeft: 3, chipSerial: "534C494E33660013930D29C77F032F16",
-        photoHash: nil, nonRepudiationWindow: nil,
-        identity: CardProfile.Identity(
-            cardNumber: "592000000170", validityBegin: "01.01.2025", validityEnd: "01.01.2035",
-            deliveryMunicipality: "Antwerpen", nationalNumber: "71715100070", surname: "Specimen",
-            givenNames: "Fuzz", thirdInitial: "A", nationality: "BELG", birthLocation: "Hamont-Achel",
-            birthDate: "01 JAN 1971", sex: "F", nobleCondition: "", documentType: "1", specialStatus: "0",
-            extraTags: [:]
-        ),
-        address: CardProfile.Address(streetAndNumber: "Meirbrug 1", zip: "2000", municipality: "Antwerpen")
-    )
-    let material = CardMaterial(photo: [0xFF, 0xD8, 0xFF, 0xD9], authKey: key, signKey: key, rrnKey: key, basicKey: key)
-    return EIDCardEmulator(image: try! CardImage(profile: profile, material: material))
+/// control bytes, APDUs), fed through the connection's real frame reader over a socket pair to
+/// the virtual specimen 1.8 card. Seeds: a power-on, the ATR request and the APDUs of a whole
+/// reader session (``ReaderSession``) with each specimen card, as vpcd frames them.
+let emulator: EIDCardEmulator = {
+    do {
+        return try ReaderSession.emulator("specimen-1.8")
+    } catch {
+        fatalError("cannot load the virtual specimen card: \(error)")
+    }
 }()
 
 @main
 enum FuzzVPCDFrames {
     static func main() {
         _ = emulator
-        FuzzDriver.run(fuzzOneInput)
+        FuzzDriver.run(fuzzOneInput) {
+            var seeds: [String: [UInt8]] = [:]
+            for profile in ["specimen-1.7", "specimen-1.8"] {
+                let session = try ReaderSession.record(profile, photo: false)
+                seeds["\(profile)-session"] = FrameStreams.lengthPrefixed([[0x01], [0x04]] + session.commands)
+            }
+            seeds["power-cycle"] = FrameStreams.lengthPrefixed([[0x01], [0x04], [0x02], [0x00], [0x04]])
+            return seeds
+        }
     }
 }
 
