@@ -6,7 +6,9 @@ import FuzzSupport
 /// streaming reader, and the identifiers and dates the import takes from each field.
 @main
 enum FuzzKBOCSV {
-    static let path = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-fuzz-kbo-\(getpid()).csv").path
+    /// The reader takes a path, so each input is written to one file (in memory where /dev/shm exists).
+    static let path = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+        + "/sleutel-fuzz-kbo-\(getpid()).csv"
 
     static func main() {
         _ = path
@@ -16,8 +18,11 @@ enum FuzzKBOCSV {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = Data(FuzzDriver.bytes(data, size))
-    guard FileManager.default.createFile(atPath: FuzzKBOCSV.path, contents: bytes) else { return 0 }
+    let fd = open(FuzzKBOCSV.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { return 0 }
+    let written = size == 0 ? 0 : write(fd, data, size)
+    close(fd)
+    guard written == size else { return 0 }
     guard let reader = try? CSVReader(path: FuzzKBOCSV.path) else { return 0 }
     _ = try? reader.header(requiring: ["EnterpriseNumber"])
     var rows = 0
