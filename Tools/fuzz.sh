@@ -3,11 +3,11 @@
 #
 #   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--corpus] [target...]
 #
-# Builds each target with `swift build -c release -Xswiftc -sanitize=fuzzer,address` into .build-fuzz (the
+# Builds each target with `swift build -Xswiftc -sanitize=fuzzer,address` into .build-fuzz (the
 # targets exist only when SLEUTEL_FUZZ=1, so the normal .build is untouched), then runs it on a
 # copy of its seed corpus (Fuzz/Corpus/<target>) with its dictionary (Fuzz/Dictionaries), one
 # target at a time under nice. Long mode: -runs=10000000 per target (or --time S); the figures
-# go to Benchmarks/fuzz.md. --smoke: 15 s per target, for CI (no report file). --corpus:
+# go to Benchmarks/fuzz.md. --smoke: debug build, 10 s per target, for CI (no report file). --corpus:
 # regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
 # A crash leaves its input in .build-fuzz/artifacts/<target>/ and makes the script exit 1.
 # (otpauth URIs get a target when the OneTimeCodes enrollment parser lands.)
@@ -35,7 +35,7 @@ while (($#)); do
 done
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
 ((corpus)) && targets=("${ALL_TARGETS[@]}")
-if ((smoke)) && [[ -z "$seconds" ]]; then seconds=15; fi
+if ((smoke)) && [[ -z "$seconds" ]]; then seconds=10; fi
 
 dictionary() {
     case "$1" in
@@ -48,8 +48,13 @@ dictionary() {
 
 NICE=(nice -n 15)
 SCRATCH="$ROOT/.build-fuzz"
-# Release (-O) with -enable-testing (targets use @testable imports): debug builds run 5-10x slower.
-FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+# Long runs: release (-O) with -enable-testing (targets use @testable imports), as debug code
+# runs 2-5x slower. Smoke runs: debug, which builds much faster.
+if ((smoke)); then
+    FLAGS=(-Xswiftc -sanitize=fuzzer,address)
+else
+    FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+fi
 export SLEUTEL_FUZZ=1
 build_start=$(date +%s)
 for target in "${targets[@]}"; do
@@ -81,7 +86,7 @@ for target in "${targets[@]}"; do
     dict=$(dictionary "$target")
     [[ -n "$dict" ]] && args+=(-dict="$dict")
     if [[ -n "$seconds" ]]; then args+=(-max_total_time="$seconds"); else args+=(-runs="$runs"); fi
-    echo "== running $target (${seconds:+${seconds} s}${seconds:-$runs runs})"
+    if [[ -n "$seconds" ]]; then echo "== running $target ($seconds s)"; else echo "== running $target ($runs runs)"; fi
     start=$(date +%s)
     set +e
     "${NICE[@]}" "$BIN/$target" "${args[@]}" "$work/corpus" >"$work/log" 2>&1
