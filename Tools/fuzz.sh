@@ -9,7 +9,7 @@
 # target at a time under nice. Long mode: -runs=10000000 per target (or --time S); the figures
 # go to Benchmarks/fuzz.md. --smoke: debug build, 10 s per target, for CI (no report file). --corpus:
 # regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
-# A crash leaves its input in .build-fuzz/artifacts/<target>/ and makes the script exit 1.
+# A crash leaves its input in .build-fuzz/crashes/<target>/ and makes the script exit 1.
 # (otpauth URIs get a target when the OneTimeCodes enrollment parser lands.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,7 +79,7 @@ results=()
 failed=0
 for target in "${targets[@]}"; do
     work="$SCRATCH/runs/$target"
-    artifacts="$SCRATCH/artifacts/$target"
+    artifacts="$SCRATCH/crashes/$target"   # not artifacts/: SwiftPM owns that folder
     rm -rf "$work"; mkdir -p "$work/corpus" "$artifacts"
     [[ -d "Fuzz/Corpus/$target" ]] && cp -r "Fuzz/Corpus/$target/." "$work/corpus/"
     args=(-max_len=16384 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts/")
@@ -97,7 +97,7 @@ for target in "${targets[@]}"; do
     speed=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$work/log" | grep -Eo '[0-9]+$' | tail -n1 || true)
     cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -n1 || true)
     units=$(find "$work/corpus" -type f | wc -l)
-    crashes=$(find "$artifacts" -type f | wc -l)
+    crashes=$(find "$artifacts" -type f 2>/dev/null | wc -l)
     if ((status != 0)); then
         failed=1
         echo "fuzz: $target FAILED (exit $status); log $work/log" >&2
@@ -105,6 +105,7 @@ for target in "${targets[@]}"; do
     fi
     line="| $target | ${execs:-?} | ${speed:-?} | ${elapsed} s | ${cov:-?} | $units | $crashes |"
     echo "$line"
+    echo "$line" >>"$SCRATCH/fuzz-results.log"   # every run's line, kept across partial runs
     results+=("$line")
 done
 
