@@ -105,7 +105,7 @@ for target in "${targets[@]}"; do
     fi
     line="| $target | ${execs:-?} | ${speed:-?} | ${elapsed} s | ${cov:-?} | $units | $crashes |"
     echo "$line"
-    echo "$line" >>"$SCRATCH/fuzz-results.log"   # every run's line, kept across partial runs
+    ((smoke)) || echo "$line" >>"$SCRATCH/fuzz-results.log"   # every long run's line, kept across partial runs
     results+=("$line")
 done
 
