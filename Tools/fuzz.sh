@@ -79,6 +79,7 @@ results=()
 failed=0
 for target in "${targets[@]}"; do
     work="$SCRATCH/runs/$target"
+    ((smoke)) && work="$SCRATCH/smoke-runs/$target"   # a smoke run never clobbers a long run's log
     artifacts="$SCRATCH/crashes/$target"   # not artifacts/: SwiftPM owns that folder
     rm -rf "$work"; mkdir -p "$work/corpus" "$artifacts"
     [[ -d "Fuzz/Corpus/$target" ]] && cp -r "Fuzz/Corpus/$target/." "$work/corpus/"
