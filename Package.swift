@@ -155,3 +155,36 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Fuzz/, built and run by Tools/fuzz.sh into .build-fuzz with -sanitize=fuzzer,address).
+// Only present when SLEUTEL_FUZZ=1, so the normal build and test run never see them. Each target's
+// @main hands its one-input function to libFuzzer's LLVMFuzzerRunDriver (Fuzz/FuzzSupport), since
+// SwiftPM gives every executable its own renamed main.
+if Context.environment["SLEUTEL_FUZZ"] == "1" {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzEIDFiles", ["BelgianEID", "FuzzCardSupport"]),
+        ("FuzzAPDU", ["BelgianEID", "PCSC", "FuzzCardSupport"]),
+        ("FuzzCertificates", ["CryptoCore"]),
+        ("FuzzPublicKeys", ["CryptoCore", "Trust"]),
+        ("FuzzKBOCSV", ["Rights"]),
+        ("FuzzVPCDFrames", ["VirtualCard", "FuzzCardSupport"]),
+        ("FuzzHTTPBodies", ["Server"]),
+    ]
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    package.targets.append(
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings)
+    )
+    package.targets.append(
+        .target(
+            name: "FuzzCardSupport", dependencies: ["FuzzSupport", "BelgianEID", "PCSC", "VirtualCard"], path: "Fuzz/FuzzCardSupport",
+            swiftSettings: swiftSettings
+        )
+    )
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/Targets/\(name)", swiftSettings: swiftSettings
+            )
+        )
+    }
+}

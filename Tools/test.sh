@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts pcscd with the vpcd driver, the test
 # PKI's OCSP/CRL servers and the delivery sinks (SMTP + HTTP, Tools/mail-servers.sh), runs `swift test`
-# (unit, integration through the real pcscd, OpenSC interop, e-mail/SMS delivery) and stops
-# everything it started.
+# (unit, integration through the real pcscd, OpenSC interop, e-mail/SMS delivery), then a fuzz
+# smoke run of every libFuzzer target (Tools/fuzz.sh --smoke), and stops everything it started.
+# Exits non-zero when the tests or the fuzz smoke fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -21,6 +22,21 @@ mail_start  # SMTP sink (plain/STARTTLS/SMTPS) + HTTP sink; exports SLEUTEL_SMTP
 export SLEUTEL_RIG=1
 export SLEUTEL_ROOT="$ROOT"
 export SLEUTEL_BIN="$(swift build --show-bin-path)/sleutel"
+set +e
 swift test --skip-build --no-parallel 2>&1 | tee "$RIG_DIR/swift-test.log"
 status=${PIPESTATUS[0]}
-exit "$status"
+set -e
+
+# Fuzz smoke: every libFuzzer target (Tools/fuzz.sh) for a short while, after a sanitizer build
+# into .build-fuzz. SLEUTEL_FUZZ_SMOKE=0 skips it; SLEUTEL_FUZZ_SECONDS sets the time per target.
+fuzz_status=0
+if [[ "${SLEUTEL_FUZZ_SMOKE:-1}" != 0 ]]; then
+    echo "== fuzz smoke (${SLEUTEL_FUZZ_SECONDS:-10} s per target; SLEUTEL_FUZZ_SMOKE=0 skips it)"
+    Tools/fuzz.sh --smoke --time "${SLEUTEL_FUZZ_SECONDS:-10}" || fuzz_status=$?
+else
+    echo "== fuzz smoke skipped (SLEUTEL_FUZZ_SMOKE=0)"
+fi
+# End with the test runner's own summary, then the combined status (tests first, then fuzz).
+grep -E "Test run with [0-9]+ test|Executed [0-9]+ test" "$RIG_DIR/swift-test.log" | tail -n 2 || true
+((status != 0)) && exit "$status"
+exit "$fuzz_status"

@@ -67,7 +67,7 @@ final class CSVReader {
                 if row == 1, let first = fields.first, first.hasPrefix("\u{FEFF}") { fields[0] = String(first.dropFirst()) }
                 return fields
             }
-            field.append(0x0A)
+            // Inside quotes: the line break was kept above as part of the field; read on.
         }
     }
 

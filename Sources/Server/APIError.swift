@@ -71,8 +71,14 @@ enum JSON {
         } catch {
             throw APIError(.contentTooLarge, code: "request.tooLarge", message: "the request body exceeds \(limit) bytes")
         }
+        return try decode(type, body: Data(buffer.readableBytesView))
+    }
+
+    /// Decodes a request body already read.
+    /// - Throws: ``APIError`` 400 `request.invalidBody` naming the field at fault.
+    static func decode<T: Decodable>(_ type: T.Type, body: Data) throws -> T {
         do {
-            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            return try decoder.decode(T.self, from: body)
         } catch let DecodingError.keyNotFound(key, _) {
             throw APIError.badRequest("missing field \(key.stringValue)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {

@@ -222,8 +222,9 @@ public final class VirtualCardConnection: Sendable {
         }
     }
 
-    /// One inserted period: frames until EOF, error or fault.
-    private func session(_ fd: Int32) -> Outcome {
+    /// One inserted period: frames until EOF, error or fault. Internal, not private: the vpcd
+    /// frame fuzz target (`Fuzz/Targets/FuzzVPCDFrames`) drives it over a socket pair.
+    func session(_ fd: Int32) -> Outcome {
         let atr = emulator.withLock { $0.atr }
         while true {
             guard let header = readExactly(fd, 2) else { return .readerClosed }

@@ -43,7 +43,12 @@ extension SleutelServer {
     }
 
     static func basicCredentials(_ request: Request) -> (String, String)? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+        basicCredentials(authorization: request.headers[.authorization])
+    }
+
+    /// Client id and secret of an `Authorization: Basic` header (RFC 6749 §2.3.1).
+    static func basicCredentials(authorization header: String?) -> (String, String)? {
+        guard let header, header.lowercased().hasPrefix("basic "),
               let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)) else { return nil }
         let text = String(decoding: data, as: UTF8.self)
         guard let colon = text.firstIndex(of: ":") else { return nil }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# libFuzzer runs of the parsers of outside data (Fuzz/Targets/*).
+#
+#   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--corpus] [target...]
+#
+# Builds each target with `swift build -Xswiftc -sanitize=fuzzer,address` into .build-fuzz (the
+# targets exist only when SLEUTEL_FUZZ=1, so the normal .build is untouched), then runs it on a
+# copy of its seed corpus (Fuzz/Corpus/<target>) with its dictionary (Fuzz/Dictionaries), one
+# target at a time under nice. Long mode: -runs=10000000 per target (or --time S); the figures
+# go to Benchmarks/fuzz.md. --smoke: debug build, 10 s per target, for CI (no report file). --corpus:
+# regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
+# A crash leaves its input in .build-fuzz/crashes/<target>/ and makes the script exit 1.
+# (otpauth URIs get a target when the OneTimeCodes enrollment parser lands.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+ALL_TARGETS=(FuzzEIDFiles FuzzAPDU FuzzCertificates FuzzPublicKeys FuzzKBOCSV FuzzVPCDFrames FuzzHTTPBodies)
+smoke=0
+corpus=0
+runs=10000000
+seconds=""
+targets=()
+while (($#)); do
+    case "$1" in
+        --smoke) smoke=1 ;;
+        --corpus) corpus=1 ;;
+        --runs) runs="$2"; shift ;;
+        --time) seconds="$2"; shift ;;
+        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+        Fuzz*) targets+=("$1") ;;
+        *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
+((corpus)) && targets=("${ALL_TARGETS[@]}")
+if ((smoke)) && [[ -z "$seconds" ]]; then seconds=10; fi
+
+dictionary() {
+    case "$1" in
+        FuzzEIDFiles|FuzzAPDU|FuzzVPCDFrames) echo Fuzz/Dictionaries/eid.dict ;;
+        FuzzCertificates|FuzzPublicKeys) echo Fuzz/Dictionaries/der.dict ;;
+        FuzzKBOCSV) echo Fuzz/Dictionaries/csv.dict ;;
+        FuzzHTTPBodies) echo Fuzz/Dictionaries/http.dict ;;
+    esac
+}
+
+NICE=(nice -n 15)
+SCRATCH="$ROOT/.build-fuzz"
+# Long runs: release (-O) with -enable-testing (targets use @testable imports), as debug code
+# runs 2-5x slower. Smoke runs: debug, which builds much faster.
+if ((smoke)); then
+    FLAGS=(-Xswiftc -sanitize=fuzzer,address)
+else
+    FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+fi
+export SLEUTEL_FUZZ=1
+build_start=$(date +%s)
+for target in "${targets[@]}"; do
+    echo "== building $target"
+    log="$SCRATCH/build-$target.log"
+    mkdir -p "$SCRATCH"
+    if ! "${NICE[@]}" swift build --scratch-path "$SCRATCH" "${FLAGS[@]}" --product "$target" >"$log" 2>&1; then
+        grep -E "error:" "$log" | head -n 20 >&2 || true
+        echo "fuzz: $target did not build (log $log)" >&2
+        exit 1
+    fi
+done
+BIN="$(SLEUTEL_FUZZ=1 swift build --scratch-path "$SCRATCH" "${FLAGS[@]}" --show-bin-path)"
+echo "== built in $(( $(date +%s) - build_start )) s"
+if ((corpus)); then
+    Fuzz/make-corpus.sh "$BIN"
+    exit 0
+fi
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}"
+results=()
+failed=0
+for target in "${targets[@]}"; do
+    work="$SCRATCH/runs/$target"
+    ((smoke)) && work="$SCRATCH/smoke-runs/$target"   # a smoke run never clobbers a long run's log
+    artifacts="$SCRATCH/crashes/$target"   # not artifacts/: SwiftPM owns that folder
+    rm -rf "$work"; mkdir -p "$work/corpus" "$artifacts"
+    [[ -d "Fuzz/Corpus/$target" ]] && cp -r "Fuzz/Corpus/$target/." "$work/corpus/"
+    args=(-max_len=16384 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts/")
+    dict=$(dictionary "$target")
+    [[ -n "$dict" ]] && args+=(-dict="$dict")
+    if [[ -n "$seconds" ]]; then args+=(-max_total_time="$seconds"); else args+=(-runs="$runs"); fi
+    if [[ -n "$seconds" ]]; then echo "== running $target ($seconds s)"; else echo "== running $target ($runs runs)"; fi
+    start=$(date +%s)
+    set +e
+    "${NICE[@]}" "$BIN/$target" "${args[@]}" "$work/corpus" >"$work/log" 2>&1
+    status=$?
+    set -e
+    elapsed=$(( $(date +%s) - start ))
+    execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/log" | grep -Eo '[0-9]+$' | tail -n1 || true)
+    speed=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$work/log" | grep -Eo '[0-9]+$' | tail -n1 || true)
+    cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -n1 || true)
+    units=$(find "$work/corpus" -type f | wc -l)
+    crashes=$(find "$artifacts" -type f 2>/dev/null | wc -l)
+    if ((status != 0)); then
+        failed=1
+        echo "fuzz: $target FAILED (exit $status); log $work/log" >&2
+        grep -E "ERROR: |SUMMARY: |Fatal error|Test unit written|#0 |#1 |#2 |#3 " "$work/log" | head -n 12 >&2 || true
+    fi
+    line="| $target | ${execs:-?} | ${speed:-?} | ${elapsed} s | ${cov:-?} | $units | $crashes |"
+    echo "$line"
+    ((smoke)) || echo "$line" >>"$SCRATCH/fuzz-results.log"   # every long run's line, kept across partial runs
+    results+=("$line")
+done
+
+table=$(printf '%s\n' "| target | executions | exec/s | time | coverage | corpus | crash inputs |" \
+    "| --- | --- | --- | --- | --- | --- | --- |" "${results[@]}")
+if ((smoke)); then
+    echo "$table"
+else
+    report=Benchmarks/fuzz.md
+    [[ ${#targets[@]} -lt ${#ALL_TARGETS[@]} ]] && report="$SCRATCH/fuzz-$(date -u +%Y%m%dT%H%M%S).md"
+    {
+        echo "# Fuzzing (libFuzzer + AddressSanitizer)"
+        echo
+        mode="--runs $runs"
+        [[ -n "$seconds" ]] && mode="--time $seconds"
+        echo "Run by \`Tools/fuzz.sh $mode\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other builds, under nice -n 15, one target at a time."
+        echo
+        echo "$table"
+    } >"$report"
+    cat "$report"
+fi
+if ((failed)); then echo "fuzz: FAILED"; exit 1; fi
+echo "fuzz: ${#targets[@]} targets, 0 crashes"
