@@ -18,6 +18,29 @@ struct OTPCommand: AsyncParsableCommand {
     )
 }
 
+/// How SMS and e-mail codes leave: shared by `sleutel otp` and `sleutel serve`.
+struct CodeDeliveryOptions: ParsableArguments {
+    @Option(help: "E-mail sender configuration, JSON {smtp:{host,port,security,…}, from, fromName?, subject?, body?} (default: $SLEUTEL_OTP_EMAIL_CONFIG).")
+    var emailConfig: String?
+
+    @Option(help: "SMS gateway configuration, JSON {url, method, bodyTemplate, …} (default: $SLEUTEL_OTP_SMS_GATEWAY).")
+    var smsGateway: String?
+
+    /// The senders that are configured.
+    func senders() throws -> [OutgoingCode.Channel: any CodeSender] {
+        let environment = ProcessInfo.processInfo.environment
+        var senders: [OutgoingCode.Channel: any CodeSender] = [:]
+        if let path = emailConfig ?? environment["SLEUTEL_OTP_EMAIL_CONFIG"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            senders[.email] = try EmailCodeSender(configuration: JSONDecoder().decode(EmailCodeSender.Configuration.self, from: data))
+        }
+        if let path = smsGateway ?? environment["SLEUTEL_OTP_SMS_GATEWAY"] {
+            senders[.sms] = try SMSGatewaySender(configuration: SMSGatewayConfiguration.load(contentsOf: URL(fileURLWithPath: path)))
+        }
+        return senders
+    }
+}
+
 /// Where the database, the key file and the senders are.
 struct OTPOptions: ParsableArguments {
     @Option(help: "SQLite database file (default: $SLEUTEL_DATABASE or ./sleutel.sqlite).")
@@ -26,11 +49,7 @@ struct OTPOptions: ParsableArguments {
     @Option(help: "Key file for secrets at rest, keyid:base64key lines (default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys).")
     var keyFile: String?
 
-    @Option(help: "E-mail sender configuration, JSON (default: $SLEUTEL_OTP_EMAIL_CONFIG).")
-    var emailConfig: String?
-
-    @Option(help: "SMS gateway configuration, JSON (default: $SLEUTEL_OTP_SMS_GATEWAY).")
-    var smsGateway: String?
+    @OptionGroup var delivery: CodeDeliveryOptions
 
     private var environment: [String: String] { ProcessInfo.processInfo.environment }
 
@@ -41,22 +60,7 @@ struct OTPOptions: ParsableArguments {
     func open() throws -> OneTimeCodesService {
         let keyring = try SecretKeyring.load(path: keyFilePath)
         let store = try Storage.Database.open(path: databasePath, migrations: MigrationRegistry(OneTimeCodesSchema.migrations))
-        let senders = try Self.senders(emailConfig: emailConfig ?? environment["SLEUTEL_OTP_EMAIL_CONFIG"],
-                                       smsGateway: smsGateway ?? environment["SLEUTEL_OTP_SMS_GATEWAY"])
-        return OneTimeCodesService(database: store, keyring: keyring, senders: senders)
-    }
-
-    /// The code senders of the given JSON configuration files (`sleutel otp` and `sleutel serve`).
-    static func senders(emailConfig: String?, smsGateway: String?) throws -> [OutgoingCode.Channel: any CodeSender] {
-        var senders: [OutgoingCode.Channel: any CodeSender] = [:]
-        if let emailConfig {
-            let data = try Data(contentsOf: URL(fileURLWithPath: emailConfig))
-            senders[.email] = try EmailCodeSender(configuration: JSONDecoder().decode(EmailCodeSender.Configuration.self, from: data))
-        }
-        if let smsGateway {
-            senders[.sms] = try SMSGatewaySender(configuration: SMSGatewayConfiguration.load(contentsOf: URL(fileURLWithPath: smsGateway)))
-        }
-        return senders
+        return OneTimeCodesService(database: store, keyring: keyring, senders: try delivery.senders())
     }
 }
 

@@ -41,10 +41,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when missing. Default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys")
     var otpKeyFile: String?
-    @Option(help: "E-mail code delivery: JSON {smtp:{host,port,security,username?,passwordEnvironment?}, from, fromName?, subject?, body?}.")
-    var emailConfig: String?
-    @Option(help: "SMS code delivery: JSON HTTP gateway configuration {url, method, bodyTemplate, contentType, authHeader?, …}.")
-    var smsGateway: String?
+    @OptionGroup var delivery: CodeDeliveryOptions
     @Option(help: "File holding the bearer key services present to POST /v1/otp/validate (absent: endpoint disabled).")
     var validateKeyFile: String?
     @Flag(help: "Offer no password and security-code login (eID only).") var noCodes = false
@@ -113,8 +110,7 @@ struct Serve: AsyncParsableCommand {
         let keyPath = otpKeyFile ?? environment["SLEUTEL_OTP_KEY_FILE"] ?? databasePath + ".otp-keys"
         if !FileManager.default.fileExists(atPath: keyPath) { try SecretKeyring.generateKey(path: keyPath) }
         let keyring = try SecretKeyring.load(path: keyPath)
-        let senders = try OTPOptions.senders(emailConfig: emailConfig ?? environment["SLEUTEL_OTP_EMAIL_CONFIG"],
-                                             smsGateway: smsGateway ?? environment["SLEUTEL_OTP_SMS_GATEWAY"])
+        let senders = try delivery.senders()
         return OneTimeCodesService(database: store, keyring: keyring, senders: senders)
     }
 
