@@ -8,8 +8,9 @@
 #   LATENCY_REQUESTS (a second, unqueued run at concurrency 1 per database, default 200; 0 skips it),
 #   PI_PORT (default 8830), SLEUTEL_BUILD (1: build .build/release/sleutel first when Sources/sleutel has an
 #   `otp` command, the default; 0: use what is there).
-# TOKENS x 2 must exceed what privacyIDEA validates in 30 s (each token gives the current and the next code once);
-# the load generator reports waited_for_fresh_steps_s > 0 when it ran short.
+# TOKENS x 2 must exceed what either side validates in 30 s (each token gives the current and the next code once);
+# the load generator reports waited_for_fresh_steps_s > 0 when it ran short: for the HTTP run of `sleutel serve`
+# use TOKENS >= REQUESTS (e.g. Tools/bench-otp.sh 2000 4 3000).
 # Needs python3-venv and pip access to PyPI; the venv lives in .build-bench/pi-venv (versions pinned by
 # Tools/bench/pi-constraints.txt). Raw results: Benchmarks/results/otp-<stamp>.json; figures: Benchmarks/otp.md.
 # Everything started here (gunicorn) is stopped by PID; the tmpfs database is removed at exit.
@@ -43,7 +44,11 @@ stop_gunicorn() {
     GUNICORN_PID=""
 }
 SERVE_PID=""
-cleanup() { stop_gunicorn; [ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null; rm -rf "$SHM"; }
+cleanup() {
+    stop_gunicorn
+    if [ -n "$SERVE_PID" ]; then kill -TERM "$SERVE_PID" 2>/dev/null || true; fi
+    rm -rf "$SHM"
+}
 trap cleanup EXIT
 
 port_listening() {
@@ -168,6 +173,7 @@ if [ -x "$SLEUTEL" ] && timeout 60 "$SLEUTEL" otp bench --help >/dev/null 2>&1; 
     fi
     kill -TERM "$SERVE_PID" 2>/dev/null || true
     wait "$SERVE_PID" 2>/dev/null || true
+    SERVE_PID=""
 else
     echo "sleutel side: not built yet"
 fi
