@@ -90,14 +90,23 @@ public final class SessionService: Sendable {
     public func completeEIDLogin(transactionID: String, signature: [UInt8], certificate: [UInt8], intermediates: [[UInt8]] = [],
                                  stepUpToken: String? = nil) throws(SessionsError) -> IssuedSession {
         let now = clock.now()
-        let transaction = try consumeTransaction(transactionID, kind: "eid", at: now)
+        let transaction = try pendingTransaction(transactionID, kind: "eid", at: now)
         let message = EIDChallenge.message(transactionID: transactionID, application: transaction.application, challenge: transaction.challenge)
-        let proof = try verifier.verify(signature: signature, over: message, certificate: certificate, intermediates: intermediates, at: now)
+        let proof: EIDProof
+        do {
+            proof = try verifier.verify(signature: signature, over: message, certificate: certificate, intermediates: intermediates, at: now)
+        } catch {
+            _ = try? spendTransaction(transactionID, kind: "eid", at: now)  // a failed answer spends the challenge too
+            throw error
+        }
         if let stepUpToken {
+            guard try spendTransaction(transactionID, kind: "eid", at: now) else {
+                throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used")
+            }
             return try stepUp(token: stepUpToken, person: proof.nationalNumber, method: .eidPin, at: now)
         }
         return try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now,
-                        givenName: proof.givenName, familyName: proof.familyName)
+                        givenName: proof.givenName, familyName: proof.familyName, consuming: (transactionID, "eid"))
     }
 
     // MARK: - Sessions
@@ -106,9 +115,24 @@ public final class SessionService: Sendable {
     /// - Throws: ``SessionsError`` `sessionInvalid` for an unknown, expired, idle, ended or malformed token.
     public func authenticate(token: String) throws(SessionsError) -> Session {
         let now = clock.now()
-        let hash = try Self.tokenHash(token)
+        let hash = Data(try Self.tokenHash(token))
+        // Most requests find a live session used less than `touchInterval` ago: a read, no write.
+        let seen: Session?
+        do {
+            seen = try database.read { db in
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE token_hash = ? AND ended_at IS NULL"),
+                                 arguments: [hash]).map(Self.session)
+            }
+        } catch {
+            throw SessionsError(.storage, "session store: \(error)")
+        }
+        guard let seen else { throw SessionsError(.sessionInvalid, "no live session for this token") }
+        if now < seen.expiresAt, now.timeIntervalSince(seen.lastUsedAt) <= seen.idleTimeout,
+           now.timeIntervalSince(seen.lastUsedAt) < Self.touchInterval {
+            return seen
+        }
         let live = try store { db -> Session? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE token_hash = ?", arguments: [Data(hash)]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE token_hash = ?"), arguments: [hash]) else {
                 return nil
             }
             let session = try Self.session(row)
@@ -121,12 +145,16 @@ public final class SessionService: Sendable {
                 try Self.end(db, id: session.id, reason: "idle", at: now)
                 return nil
             }
-            try db.execute(sql: "UPDATE session SET last_used_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, session.id])
-            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [session.id])!)
+            try db.cachedStatement(sql: "UPDATE session SET last_used_at = ? WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, session.id])
+            return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [session.id])!)
         }
         guard let live else { throw SessionsError(.sessionInvalid, "no live session for this token") }
         return live
     }
+
+    /// How stale `last_used_at` may be before ``authenticate(token:)`` writes it again: the idle
+    /// timer is exact to this interval, and a burst of requests on one session costs one write.
+    static let touchInterval: TimeInterval = 1
 
     /// Whether the session with public identifier `sessionID` is still live (not ended, not
     /// expired, not idle too long), without marking it used. Tokens derived from a session (OIDC
@@ -183,8 +211,8 @@ public final class SessionService: Sendable {
         }
         if case .allowed(let chosen, _) = decision {
             try store { db in
-                try db.execute(sql: "UPDATE session SET organisation = ?, application = ? WHERE id = ? AND ended_at IS NULL",
-                               arguments: [chosen.digits, application, session.id])
+                try db.cachedStatement(sql: "UPDATE session SET organisation = ?, application = ? WHERE id = ? AND ended_at IS NULL")
+                    .execute(arguments: [chosen.digits, application, session.id])
             }
         }
         return decision
@@ -261,22 +289,27 @@ public final class SessionService: Sendable {
 
     /// Opens a session for a person proven by `method` (the security-code login calls this after
     /// OneTimeCodes accepted the password and code).
+    /// - Parameter consuming: a login transaction (id, kind) to mark used in the same write, so the
+    ///   session exists exactly when the challenge is spent; `challengeInvalid` when it was already used.
     func open(person: String?, method: AuthMethod, level: AssuranceLevel? = nil, cardBinding: String?, at now: Date,
-              givenName: String? = nil, familyName: String? = nil) throws(SessionsError) -> IssuedSession {
+              givenName: String? = nil, familyName: String? = nil, consuming: (id: String, kind: String)? = nil) throws(SessionsError) -> IssuedSession {
         let level = level ?? configuration.level(of: method)
         let token = Self.newToken()
         let id = Self.hex(SecureRandom.bytes(16))
         let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
         let stamp = now.timeIntervalSince1970
-        let session = try store { db in
-            try db.execute(sql: """
+        let tokenHash = Data(try Self.tokenHash(token))
+        let session = try store { db -> Session? in
+            if let consuming, try !Self.spend(db, consuming.id, kind: consuming.kind, at: now) { return nil }
+            try db.cachedStatement(sql: """
                 INSERT INTO session (id, token_hash, person, given_name, family_name, method, level, authenticated_at, created_at,
                                      last_used_at, expires_at, idle_timeout, card_binding)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, Data(try Self.tokenHash(token)), person, givenName, familyName, method.rawValue, level.fasLevel,
-                                 stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
-            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [id])!)
+                """).execute(arguments: [id, tokenHash, person, givenName, familyName, method.rawValue, level.fasLevel,
+                                         stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
+            return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [id])!)
         }
+        guard let session else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
         return IssuedSession(session: session, token: token)
     }
 
@@ -310,25 +343,45 @@ public final class SessionService: Sendable {
         let cardBinding: String?
     }
 
-    /// Marks the transaction used in the same statement that checks it is unused and unexpired,
-    /// so two answers to one challenge cannot both pass.
-    private func consumeTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Transaction {
-        guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            throw SessionsError(.challengeInvalid, "the transaction id is not 32 lowercase hex characters")
-        }
-        let found = try store { db -> Transaction? in
-            try db.execute(sql: """
-                UPDATE login_transaction SET used_at = ?
-                WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
-                """, arguments: [now.timeIntervalSince1970, id, kind, now.timeIntervalSince1970])
-            guard db.changesCount == 1,
-                  let row = try Row.fetchOne(db, sql: "SELECT application, challenge, card_binding FROM login_transaction WHERE id = ?", arguments: [id])
-            else { return nil }
-            let challenge: Data = row["challenge"]
-            return Transaction(application: row["application"], challenge: Array(challenge), cardBinding: row["card_binding"])
+    /// The unused, unexpired transaction `id` of `kind`, read without spending it.
+    private func pendingTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Transaction {
+        try Self.checkTransactionID(id)
+        let found: Transaction?
+        do {
+            found = try database.read { db in
+                try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT application, challenge, card_binding FROM login_transaction
+                    WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
+                    """), arguments: [id, kind, now.timeIntervalSince1970]).map { row in
+                    Transaction(application: row["application"], challenge: Array(row["challenge"] as Data), cardBinding: row["card_binding"])
+                }
+            }
+        } catch {
+            throw SessionsError(.storage, "session store: \(error)")
         }
         guard let found else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
         return found
+    }
+
+    /// Marks the transaction used in its own write; false when it was already used, expired or unknown.
+    private func spendTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Bool {
+        try store { db in try Self.spend(db, id, kind: kind, at: now) }
+    }
+
+    /// Marks the transaction used in the same statement that checks it is unused and unexpired,
+    /// so two answers to one challenge cannot both pass; false when it was used, expired or unknown.
+    private static func spend(_ db: GRDB.Database, _ id: String, kind: String, at now: Date) throws -> Bool {
+        try db.cachedStatement(sql: """
+            UPDATE login_transaction SET used_at = ?
+            WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
+            """).execute(arguments: [now.timeIntervalSince1970, id, kind, now.timeIntervalSince1970])
+        return db.changesCount == 1
+    }
+
+    private static func checkTransactionID(_ id: String) throws(SessionsError) {
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw SessionsError(.challengeInvalid, "the transaction id is not 32 lowercase hex characters")
+        }
     }
 
     // MARK: - Helpers

@@ -76,6 +76,8 @@ public struct TrustService: Sendable {
     public let keyChecker: KeyStrengthChecker
     /// The revocation checker; nil when revocation is not checked (offline tools only).
     public let revocationChecker: RevocationChecker?
+    /// Verdicts already reached by ``keyChecker``, per key and year.
+    private let keyVerdicts = KeyVerdictCache(capacity: 65_536)
 
     /// - Parameters:
     ///   - configuration: the trusted roots (production or test).
@@ -166,21 +168,37 @@ public struct TrustService: Sendable {
 
     // MARK: - Internals
 
+    /// The key-strength verdict on the certificate's key for the UTC year of `time`. A verdict is
+    /// a pure function of the key, the policy and the year, so it is remembered per key and year
+    /// (``KeyVerdictCache``): a returning card's key is judged once, not on every login.
     private func keyVerdict(_ certificate: Certificate, at time: Date) -> Result<KeyVerdict, TrustError> {
         Result {
-            let components: KeyComponents
-            do { components = try KeyReader.spki(try certificate.publicKey().spkiDER()) } catch {
+            let spki: [UInt8]
+            do { spki = try certificate.publicKey().spkiDER() } catch {
                 throw TrustError(.unreadableKey, "certificate key: \(error)")
             }
-            return keyChecker.verdict(for: components, year: Self.year(of: time))
+            let year = Self.year(of: time)
+            let cacheKey = DigestAlgorithm.sha256.hash(spki)
+            if let known = keyVerdicts.verdict(for: cacheKey, year: year) { return known }
+            let components: KeyComponents
+            do { components = try KeyReader.spki(spki) } catch {
+                throw TrustError(.unreadableKey, "certificate key: \(error)")
+            }
+            let verdict = keyChecker.verdict(for: components, year: year)
+            keyVerdicts.remember(verdict, for: cacheKey)
+            return verdict
         }.mapError(Self.trustError)
     }
 
     static func year(of time: Date) -> Int {
+        utcCalendar.component(.year, from: time)
+    }
+
+    private static let utcCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.component(.year, from: time)
-    }
+        return calendar
+    }()
 
     static func trustError(_ error: any Error) -> TrustError {
         error as? TrustError ?? TrustError(.malformedCertificate, "\(error)")
@@ -203,6 +221,27 @@ public struct TrustService: Sendable {
             )
         case .unknown(let evidence):
             return TrustError(.revocationUnknown, "OCSP responder \(evidence.url) does not know certificate\(serial)")
+        }
+    }
+}
+
+/// Key-strength verdicts by SHA-256 of the SubjectPublicKeyInfo and policy year, bounded: when
+/// full it starts over (a verdict costs at most one more judgement).
+final class KeyVerdictCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var verdicts: [[UInt8]: KeyVerdict] = [:]
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func verdict(for key: [UInt8], year: Int) -> KeyVerdict? {
+        lock.withLock { verdicts[key].flatMap { $0.year == year ? $0 : nil } }
+    }
+
+    func remember(_ verdict: KeyVerdict, for key: [UInt8]) {
+        lock.withLock {
+            if verdicts.count >= capacity { verdicts.removeAll(keepingCapacity: true) }
+            verdicts[key] = verdict
         }
     }
 }

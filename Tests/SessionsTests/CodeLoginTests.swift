@@ -178,7 +178,12 @@ import Trust
     }
 
     @Test func parallelCompletionsOpenOneSession() async throws {
-        let fixture = try SessionsFixture()
+        // The 15 losers are replays, each counted as a wrong code; with the default budget of 3 they
+        // may spend the transaction before the winner's completion lands (then none succeeds, which
+        // is safe). A budget above the parallelism makes "exactly one" the property under test.
+        var configuration = SessionsConfiguration()
+        configuration.codeAttempts = 32
+        let fixture = try SessionsFixture(configuration: configuration)
         let (_, seed) = try enrolTOTP(fixture)
         let start = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "")
         let code = OTP.totp(secret: seed, date: fixture.clock.now)

@@ -37,6 +37,37 @@ struct SessionLifecycleTests {
         expectSessionsError(.sessionInvalid) { try fixture.service.authenticate(token: issued.token) }
     }
 
+    @Test("use within the touch interval reads only; later use moves last_used_at and keeps the idle timer exact to it")
+    func touchInterval() throws {
+        let fixture = try SessionsFixture()
+        let issued = try fixture.login(TestCard("specimen-1.7"))
+        func lastUsed() throws -> Double {
+            try fixture.database.read { db in try Double.fetchOne(db, sql: "SELECT last_used_at FROM session")! }
+        }
+        let opened = try lastUsed()
+        fixture.clock.advance(SessionService.touchInterval / 2)
+        _ = try fixture.service.authenticate(token: issued.token)
+        #expect(try lastUsed() == opened)
+        fixture.clock.advance(SessionService.touchInterval)
+        let seen = try fixture.service.authenticate(token: issued.token)
+        #expect(try lastUsed() == opened + SessionService.touchInterval * 1.5)
+        #expect(seen.lastUsedAt.timeIntervalSince1970 == opened + SessionService.touchInterval * 1.5)
+        // Idle is judged from the stored time, so it ends at most one touch interval early, never late.
+        fixture.clock.advance(fixture.service.configuration.idleTimeout + 0.001)
+        expectSessionsError(.sessionInvalid) { try fixture.service.authenticate(token: issued.token) }
+        let reason = try fixture.database.read { db in try String.fetchOne(db, sql: "SELECT end_reason FROM session") }
+        #expect(reason == "idle")
+    }
+
+    @Test("an ended session is refused even within the touch interval")
+    func endedWithinTouchInterval() throws {
+        let fixture = try SessionsFixture()
+        let issued = try fixture.login(TestCard("specimen-1.7"))
+        _ = try fixture.service.authenticate(token: issued.token)
+        try fixture.service.revoke(token: issued.token)
+        expectSessionsError(.sessionInvalid) { try fixture.service.authenticate(token: issued.token) }
+    }
+
     @Test("the absolute lifetime ends even an active session")
     func absolute() throws {
         var configuration = SessionsConfiguration()

@@ -78,11 +78,11 @@ public struct PathValidator: Sendable {
         throw TrustError(.pathLength, "no trusted root within 4 certificates")
     }
 
-    /// Whether `child` verifies with `issuer`'s key. Verified CA-to-issuer pairs are remembered
-    /// (by SHA-256 of both encodings), so the Citizen CA's signature by the root is checked once,
-    /// not on every login; leaf signatures are always checked.
+    /// Whether `child` verifies with `issuer`'s key. Verified pairs are remembered by SHA-256 of
+    /// both encodings — a pure function of the bytes — so the Citizen CA's signature by the root
+    /// is checked once per process, and a returning card's certificate once per ``verifiedCapacity``
+    /// distinct certificates. Failures are never remembered.
     static func isSigned(_ child: Certificate, by issuer: Certificate) -> Bool {
-        guard child.isCA else { return child.isSignedBy(issuer) }
         let key = DigestAlgorithm.sha256.hash(child.derEncoded + issuer.derEncoded)
         if verifiedIssuers.contains(key) { return true }
         let valid = child.isSignedBy(issuer)
@@ -90,7 +90,9 @@ public struct PathValidator: Sendable {
         return valid
     }
 
-    private static let verifiedIssuers = VerifiedPairs(capacity: 1024)
+    /// How many verified pairs are kept (in two generations of half this size: 32-byte keys, ~4 MiB).
+    static let verifiedCapacity = 65_536
+    private static let verifiedIssuers = VerifiedPairs(capacity: verifiedCapacity)
 
     // MARK: Rules
 
@@ -205,20 +207,33 @@ public struct PathValidator: Sendable {
     }
 }
 
-/// A bounded set of verified (certificate, issuer) pairs, shared by all validators.
+/// A bounded set of verified (certificate, issuer) pairs, shared by all validators: two
+/// generations; when the young one is full it becomes the old one and the previous old one is
+/// dropped, so recently used pairs survive and memory stays bounded.
 final class VerifiedPairs: @unchecked Sendable {
     private let lock = NSLock()
-    private var pairs = Set<[UInt8]>()
-    private let capacity: Int
+    private var young = Set<[UInt8]>()
+    private var old = Set<[UInt8]>()
+    private let generation: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) { generation = max(1, capacity / 2) }
 
-    func contains(_ key: [UInt8]) -> Bool { lock.withLock { pairs.contains(key) } }
-
-    func insert(_ key: [UInt8]) {
+    func contains(_ key: [UInt8]) -> Bool {
         lock.withLock {
-            if pairs.count >= capacity { pairs.removeAll(keepingCapacity: true) }
-            pairs.insert(key)
+            if young.contains(key) { return true }
+            guard old.contains(key) else { return false }
+            promote(key)
+            return true
         }
+    }
+
+    func insert(_ key: [UInt8]) { lock.withLock { promote(key) } }
+
+    private func promote(_ key: [UInt8]) {
+        if young.count >= generation {
+            old = young
+            young = Set(minimumCapacity: generation)
+        }
+        young.insert(key)
     }
 }
