@@ -7,7 +7,9 @@
 # Environment: WORKERS (gunicorn sync workers, default: number of cores), PI_DB (disk|tmpfs|both, default both),
 #   LATENCY_REQUESTS (a second, unqueued run at concurrency 1 per database, default 200; 0 skips it),
 #   PI_PORT (default 8830), SLEUTEL_BUILD (1: build .build/release/sleutel first when Sources/sleutel has an
-#   `otp` command, the default; 0: use what is there).
+#   `otp` command, the default; 0: use what is there), LOAD_TOOL (wrk, the default: the request bodies are prepared by
+#   otp-load.py --emit and sent by wrk with Tools/bench/otp-wrk.lua, a C client that leaves the cores to the servers;
+#   python: otp-load.py sends them itself with aiohttp).
 # TOKENS x 2 must exceed what either side validates in 30 s (each token gives the current and the next code once);
 # the load generator reports waited_for_fresh_steps_s > 0 when it ran short: for the HTTP run of `sleutel serve`
 # use TOKENS >= REQUESTS (e.g. Tools/bench-otp.sh 2000 4 3000).
@@ -25,6 +27,7 @@ PI_DB=${PI_DB:-both}
 PI_PORT=${PI_PORT:-8830}
 SLEUTEL_BUILD=${SLEUTEL_BUILD:-1}
 LATENCY_REQUESTS=${LATENCY_REQUESTS:-200}
+LOAD_TOOL=${LOAD_TOOL:-wrk}
 VENV="$ROOT/.build-bench/pi-venv"
 DISK="$ROOT/.build-bench/pi-run"
 SHM="/dev/shm/sleutel-pi-bench.$$"
@@ -55,6 +58,36 @@ port_listening() {
     local hex; hex="$(printf ':%04X ' "$1")"
     awk -v p="$hex" 'index($2 " ", p) && $4 == "0A" { found = 1 } END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
+
+# load URL STATE REQUESTS CONCURRENCY WARMUP BODY CONTENT_TYPE PY_ACCEPT LUA_ACCEPT [AUTHORIZATION]: one closed-loop run
+# of fresh valid codes against URL with LOAD_TOOL; prints otp-load.py's JSON line.
+load() {
+    local url=$1 state=$2 requests=$3 concurrency=$4 warmup=$5 body=$6 ctype=$7 py_accept=$8 lua_accept=$9 auth=${10:-}
+    local headers=()
+    [ -n "$auth" ] && headers=(--header "Authorization: $auth")
+    if [ "$LOAD_TOOL" = python ]; then
+        timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "$url" --tokens "$DISK/tokens.csv" --state "$state" \
+            --requests "$requests" --concurrency "$concurrency" --warmup "$warmup" --body "$body" --content-type "$ctype" \
+            --accept-pattern "$py_accept" "${headers[@]}" --json
+        return
+    fi
+    local threads=$(( concurrency < $(nproc) ? concurrency : $(nproc) )) bodies="$SHM/bodies.txt"
+    if [ "$warmup" -gt 0 ]; then   # open the connections and warm the server up (not counted)
+        "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$warmup" \
+            --body "$body" --emit "$bodies"
+        timeout 1200 wrk -t "$threads" -c "$concurrency" -d 600s -s Tools/bench/otp-wrk.lua "$url" -- "$bodies" "$threads" "$ctype" \
+            "$lua_accept" "$auth" >/dev/null
+    fi
+    "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$requests" \
+        --body "$body" --emit "$bodies"
+    timeout 1200 wrk -t "$threads" -c "$concurrency" -d 600s -s Tools/bench/otp-wrk.lua "$url" -- "$bodies" "$threads" "$ctype" \
+        "$lua_accept" "$auth" | grep '^{'
+}
+PI_LOAD=('serial={serial}&pass={code}' application/x-www-form-urlencoded '"value":\s*true' '"value":%s*true')
+if [ "$LOAD_TOOL" = wrk ] && ! command -v wrk >/dev/null; then
+    echo "bench-otp: installing wrk"
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
 
 # 1. privacyIDEA in a venv, pinned.
 if [ ! -x "$VENV/bin/pi-manage" ] || ! "$VENV/bin/python" -c 'import aiohttp, gunicorn' 2>/dev/null; then
@@ -113,13 +146,11 @@ run_pi() {   # run_pi disk|tmpfs
     for _ in $(seq 300); do port_listening "$PI_PORT" && break; alive "$GUNICORN_PID" || break; sleep 0.1; done
     port_listening "$PI_PORT" || { echo "bench-otp: gunicorn did not come up"; cat "$SHM/gunicorn-$mode.log"; exit 1; }
     echo "bench-otp: privacyIDEA ($mode SQLite, gunicorn $WORKERS sync workers): $REQUESTS requests, concurrency $CONCURRENCY"
-    PI_RESULT[$mode]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
-        --tokens "$DISK/tokens.csv" --state "$SHM/steps-$mode.json" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
+    PI_RESULT[$mode]=$(load "http://127.0.0.1:$PI_PORT/validate/check" "$SHM/steps-$mode.json" "$REQUESTS" "$CONCURRENCY" 20 "${PI_LOAD[@]}")
     echo "  ${PI_RESULT[$mode]}"
     if [ "$LATENCY_REQUESTS" -gt 0 ]; then
         echo "bench-otp: privacyIDEA ($mode SQLite): $LATENCY_REQUESTS requests, concurrency 1 (unqueued latency)"
-        PI_RESULT[$mode-c1]=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py --url "http://127.0.0.1:$PI_PORT/validate/check" \
-            --tokens "$DISK/tokens.csv" --state "$SHM/steps-$mode.json" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
+        PI_RESULT[$mode-c1]=$(load "http://127.0.0.1:$PI_PORT/validate/check" "$SHM/steps-$mode.json" "$LATENCY_REQUESTS" 1 0 "${PI_LOAD[@]}")
         echo "  ${PI_RESULT[$mode-c1]}"
     fi
     stop_gunicorn
@@ -159,13 +190,12 @@ if [ -x "$SLEUTEL" ] && timeout 60 "$SLEUTEL" otp bench --help >/dev/null 2>&1; 
     for _ in $(seq 300); do port_listening "$SL_PORT" && break; alive "$SERVE_PID" || break; sleep 0.1; done
     if port_listening "$SL_PORT"; then
         echo "bench-otp: sleutel serve (SQLite on disk) POST /v1/otp/validate: $REQUESTS requests, concurrency $CONCURRENCY"
-        SL_ARGS=(--url "http://127.0.0.1:$SL_PORT/v1/otp/validate" --tokens "$DISK/tokens.csv" --state "$SL_DIR/steps.json"
-                 --body '{"serial":"{serial}","code":"{code}"}' --content-type application/json --accept-pattern '"accepted":\s*true'
-                 --header "Authorization: Bearer $VALIDATE_KEY")
-        SLEUTEL_HTTP=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py "${SL_ARGS[@]}" --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json)
+        SL_URL="http://127.0.0.1:$SL_PORT/v1/otp/validate"
+        SL_LOAD=('{"serial":"{serial}","code":"{code}"}' application/json '"accepted":\s*true' '"accepted":%s*true' "Bearer $VALIDATE_KEY")
+        SLEUTEL_HTTP=$(load "$SL_URL" "$SL_DIR/steps.json" "$REQUESTS" "$CONCURRENCY" 20 "${SL_LOAD[@]}")
         echo "  $SLEUTEL_HTTP"
         if [ "$LATENCY_REQUESTS" -gt 0 ]; then
-            SLEUTEL_HTTP_C1=$(timeout 1200 "$VENV/bin/python" Tools/bench/otp-load.py "${SL_ARGS[@]}" --requests "$LATENCY_REQUESTS" --concurrency 1 --warmup 0 --json)
+            SLEUTEL_HTTP_C1=$(load "$SL_URL" "$SL_DIR/steps.json" "$LATENCY_REQUESTS" 1 0 "${SL_LOAD[@]}")
             echo "  concurrency 1: $SLEUTEL_HTTP_C1"
         fi
     else
@@ -194,7 +224,7 @@ out = {
     "load_before": "$LOAD_BEFORE", "load_after": "$LOAD_AFTER",
     "privacyidea": {"version": "$PI_VERSION", "gunicorn": "$GUNICORN_VERSION", "workers": $WORKERS, "worker_class": "sync",
                     "tokens": $TOKENS, "runs": pi},
-    "load_tool": "Tools/bench/otp-load.py (aiohttp, closed loop)", "requests": $REQUESTS, "concurrency": $CONCURRENCY,
+    "load_tool": "$( [ "$LOAD_TOOL" = wrk ] && echo "wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}') with Tools/bench/otp-wrk.lua (bodies from otp-load.py --emit), closed loop" || echo "Tools/bench/otp-load.py (aiohttp, closed loop)")", "requests": $REQUESTS, "concurrency": $CONCURRENCY,
     "sleutel": sl, "sleutel_http": slh, "sleutel_http_c1": slh1,
 }
 json.dump(out, open(sys.argv[1], "w"), indent=2)

@@ -32,8 +32,8 @@ public struct EIDProofVerifier: Sendable {
         let chain: [Certificate]
         let key: PublicKey
         do {
-            leaf = try Certificate(der: der)
-            chain = try intermediates.map { try Certificate(der: $0) }
+            leaf = try Certificate.remembered(der: der)
+            chain = try intermediates.map { try Certificate.remembered(der: $0) }
             key = try leaf.publicKey()
         } catch {
             throw SessionsError(.invalidInput, "the certificates are not readable DER X.509")

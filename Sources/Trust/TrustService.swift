@@ -77,7 +77,7 @@ public struct TrustService: Sendable {
     /// The revocation checker; nil when revocation is not checked (offline tools only).
     public let revocationChecker: RevocationChecker?
     /// Verdicts already reached by ``keyChecker``, per key and year.
-    private let keyVerdicts = KeyVerdictCache(capacity: 65_536)
+    private let keyVerdicts = BoundedCache<KeyVerdictKey, KeyVerdict>(capacity: 16_384)
 
     /// - Parameters:
     ///   - configuration: the trusted roots (production or test).
@@ -170,7 +170,7 @@ public struct TrustService: Sendable {
 
     /// The key-strength verdict on the certificate's key for the UTC year of `time`. A verdict is
     /// a pure function of the key, the policy and the year, so it is remembered per key and year
-    /// (``KeyVerdictCache``): a returning card's key is judged once, not on every login.
+    /// (a ``BoundedCache``): a returning card's key is judged once, not on every login.
     private func keyVerdict(_ certificate: Certificate, at time: Date) -> Result<KeyVerdict, TrustError> {
         Result {
             let spki: [UInt8]
@@ -178,8 +178,8 @@ public struct TrustService: Sendable {
                 throw TrustError(.unreadableKey, "certificate key: \(error)")
             }
             let year = Self.year(of: time)
-            let cacheKey = DigestAlgorithm.sha256.hash(spki)
-            if let known = keyVerdicts.verdict(for: cacheKey, year: year) { return known }
+            let cacheKey = KeyVerdictKey(spkiHash: DigestAlgorithm.sha256.hash(spki), year: year)
+            if let known = keyVerdicts[cacheKey] { return known }
             let components: KeyComponents
             do { components = try KeyReader.spki(spki) } catch {
                 throw TrustError(.unreadableKey, "certificate key: \(error)")
@@ -225,23 +225,8 @@ public struct TrustService: Sendable {
     }
 }
 
-/// Key-strength verdicts by SHA-256 of the SubjectPublicKeyInfo and policy year, bounded: when
-/// full it starts over (a verdict costs at most one more judgement).
-final class KeyVerdictCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var verdicts: [[UInt8]: KeyVerdict] = [:]
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func verdict(for key: [UInt8], year: Int) -> KeyVerdict? {
-        lock.withLock { verdicts[key].flatMap { $0.year == year ? $0 : nil } }
-    }
-
-    func remember(_ verdict: KeyVerdict, for key: [UInt8]) {
-        lock.withLock {
-            if verdicts.count >= capacity { verdicts.removeAll(keepingCapacity: true) }
-            verdicts[key] = verdict
-        }
-    }
+/// A key-strength verdict's identity: the key (SHA-256 of its SubjectPublicKeyInfo) and the policy year.
+struct KeyVerdictKey: Hashable, Sendable {
+    let spkiHash: [UInt8]
+    let year: Int
 }

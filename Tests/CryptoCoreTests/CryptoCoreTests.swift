@@ -157,3 +157,40 @@ struct CertificateExtensionTests {
         #expect(try auth.publicKeyFingerprint().count == 32)
     }
 }
+
+@Suite("BoundedCache")
+struct BoundedCacheTests {
+    @Test("keeps at most its capacity, and what is in use survives a generation change")
+    func bounded() {
+        let cache = BoundedCache<Int, String>(capacity: 4)
+        cache.remember("a", for: 1)
+        cache.remember("b", for: 2)
+        cache.remember("c", for: 3)   // young {1,2} becomes old; young {3}
+        #expect(cache[1] == "a")       // promoted back to young {3,1}
+        cache.remember("d", for: 4)   // young full: old {3,1}, young {4}
+        #expect(cache.count <= 4)
+        #expect(cache[2] == nil)       // dropped with the first old generation
+        #expect(cache[1] == "a" && cache[3] == "c" && cache[4] == "d")
+    }
+
+    @Test("value(for:) computes once and does not remember failures")
+    func memo() throws {
+        let cache = BoundedCache<String, Int>(capacity: 8)
+        var calls = 0
+        struct Failure: Error {}
+        #expect(throws: Failure.self) { try cache.value(for: "x") { () throws(Failure) -> Int in calls += 1; throw Failure() } }
+        #expect(try cache.value(for: "x") { () throws(Failure) -> Int in calls += 1; return 7 } == 7)
+        #expect(try cache.value(for: "x") { () throws(Failure) -> Int in calls += 1; return 8 } == 7)
+        #expect(calls == 2)
+    }
+
+    @Test("a remembered certificate is the same certificate; garbage still fails every time")
+    func certificates() throws {
+        let pem = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Hardware/test-pki/ec/citizen-ca.crt"), encoding: .utf8)
+        let der = try Certificate(pem: pem).derEncoded
+        let first = try Certificate.remembered(der: der), second = try Certificate.remembered(der: der)
+        #expect(first.derEncoded == der && second.derEncoded == der && first.subject == second.subject)
+        for _ in 0..<2 { #expect(throws: (any Error).self) { try Certificate.remembered(der: Array(der.dropLast())) } }
+    }
+}

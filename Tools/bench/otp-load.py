@@ -168,6 +168,8 @@ def main():
     parser.add_argument("--state", help="JSON file of the last step used per token, read at start and written at the end, "
                                         "so consecutive runs against one server never replay a code")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--emit", help="send nothing: write the next REQUESTS request bodies, one a line, to this file (for "
+                                       "Tools/bench/otp-wrk.lua) and record their steps in --state; fails when the tokens run short")
     args = parser.parse_args()
 
     tokens = []
@@ -182,6 +184,25 @@ def main():
     if args.state and os.path.exists(args.state):
         with open(args.state) as f:
             last = json.load(f)
+    if args.emit:
+        scheduler = Scheduler(tokens, args.ahead, last=last)
+        now = int(time.time()) // scheduler.period
+        with open(args.emit, "w") as f:
+            for _ in range(args.requests):
+                for _ in range(len(tokens)):
+                    serial, key = tokens[scheduler.index]
+                    scheduler.index = (scheduler.index + 1) % len(tokens)
+                    step = max(now, scheduler.last[serial] + 1)
+                    if step <= now + args.ahead:
+                        scheduler.last[serial] = step
+                        f.write(args.body.replace("{serial}", serial).replace("{code}", totp(key, step)) + "\n")
+                        break
+                else:
+                    sys.exit("otp-load: %d tokens give fewer than %d fresh codes now: use more tokens" % (len(tokens), args.requests))
+        if args.state:
+            with open(args.state, "w") as f:
+                json.dump({**last, **{k: v for k, v in scheduler.last.items() if v >= 0}}, f)
+        return
     processes = max(1, min(args.processes, len(tokens)))
     args.processes = processes
     if processes == 1:

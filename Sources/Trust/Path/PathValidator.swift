@@ -84,15 +84,15 @@ public struct PathValidator: Sendable {
     /// distinct certificates. Failures are never remembered.
     static func isSigned(_ child: Certificate, by issuer: Certificate) -> Bool {
         let key = DigestAlgorithm.sha256.hash(child.derEncoded + issuer.derEncoded)
-        if verifiedIssuers.contains(key) { return true }
+        if verifiedIssuers[key] == true { return true }
         let valid = child.isSignedBy(issuer)
-        if valid { verifiedIssuers.insert(key) }
+        if valid { verifiedIssuers.remember(true, for: key) }
         return valid
     }
 
-    /// How many verified pairs are kept (in two generations of half this size: 32-byte keys, ~4 MiB).
+    /// How many verified pairs are kept (32-byte keys, a few MiB at most).
     static let verifiedCapacity = 65_536
-    private static let verifiedIssuers = VerifiedPairs(capacity: verifiedCapacity)
+    private static let verifiedIssuers = BoundedCache<[UInt8], Bool>(capacity: verifiedCapacity)
 
     // MARK: Rules
 
@@ -204,36 +204,5 @@ public struct PathValidator: Sendable {
 
     private static func format(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
-    }
-}
-
-/// A bounded set of verified (certificate, issuer) pairs, shared by all validators: two
-/// generations; when the young one is full it becomes the old one and the previous old one is
-/// dropped, so recently used pairs survive and memory stays bounded.
-final class VerifiedPairs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var young = Set<[UInt8]>()
-    private var old = Set<[UInt8]>()
-    private let generation: Int
-
-    init(capacity: Int) { generation = max(1, capacity / 2) }
-
-    func contains(_ key: [UInt8]) -> Bool {
-        lock.withLock {
-            if young.contains(key) { return true }
-            guard old.contains(key) else { return false }
-            promote(key)
-            return true
-        }
-    }
-
-    func insert(_ key: [UInt8]) { lock.withLock { promote(key) } }
-
-    private func promote(_ key: [UInt8]) {
-        if young.count >= generation {
-            old = young
-            young = Set(minimumCapacity: generation)
-        }
-        young.insert(key)
     }
 }
