@@ -99,6 +99,12 @@ struct BenchLogin: ParsableCommand {
             let validator = PathValidator(configuration: trust)
             parts["path_known_card_ms"] = try time { _ = try validator.validate(leaf, kind: .authentication, intermediates: [issuer]) }
             parts["parse_ms"] = try time { _ = try Certificate(der: leaf.derEncoded); _ = try Certificate(der: issuer.derEncoded) }
+            let probe = try sessions.beginEIDLogin(application: "eloket")
+            let opened = try sessions.completeEIDLogin(transactionID: probe.transactionID, signature: key.sign(data: probe.toBeSigned, algorithm: ec ? .sha384 : .sha256),
+                                                       certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
+            parts["organisation_choice_ms"] = try time {
+                _ = try sessions.chooseOrganisation(token: opened.token, application: "eloket", organisation: DemoData.organisations[0].0)
+            }
         }
 
         let run = Self.measure(count: count, concurrency: concurrency) { index in
