@@ -75,13 +75,25 @@ load() {
     if [ "$warmup" -gt 0 ]; then   # open the connections and warm the server up (not counted)
         "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$warmup" \
             --body "$body" --emit "$bodies"
-        timeout 1200 wrk -t "$threads" -c "$concurrency" -d 600s -s Tools/bench/otp-wrk.lua "$url" -- "$bodies" "$threads" "$ctype" \
-            "$lua_accept" "$auth" >/dev/null
+        run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth" >/dev/null
     fi
     "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$requests" \
         --body "$body" --emit "$bodies"
-    timeout 1200 wrk -t "$threads" -c "$concurrency" -d 600s -s Tools/bench/otp-wrk.lua "$url" -- "$bodies" "$threads" "$ctype" \
-        "$lua_accept" "$auth" | grep '^{'
+    run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth"
+}
+# run_wrk URL BODIES THREADS CONNECTIONS CONTENT_TYPE LUA_ACCEPT AUTHORIZATION: wrk runs until every thread has
+# its answers (Tools/bench/otp-wrk.lua writes a line per finished thread), then SIGINT makes it report.
+run_wrk() {
+    local done_file="$SHM/wrk-done" out="$SHM/wrk-out" pid waited=0
+    rm -f "$done_file"
+    wrk -t "$3" -c "$4" -d 3600s -s Tools/bench/otp-wrk.lua "$1" -- "$2" "$3" "$5" "$6" "$7" "$done_file" >"$out" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null && [ "$(cat "$done_file" 2>/dev/null | wc -l)" -lt "$3" ] && [ "$waited" -lt 24000 ]; do
+        sleep 0.05; waited=$((waited + 1))
+    done
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    grep '^{' "$out" || { echo "bench-otp: wrk gave no result:" >&2; cat "$out" >&2; return 1; }
 }
 PI_LOAD=('serial={serial}&pass={code}' application/x-www-form-urlencoded '"value":\s*true' '"value":%s*true')
 if [ "$LOAD_TOOL" = wrk ] && ! command -v wrk >/dev/null; then
