@@ -29,6 +29,7 @@ export SLEUTEL_LOG_DIR="$RIG_DIR/logs"
 export SLEUTEL_SECRETS_FILE="$RIG_DIR/test-secrets.tsv"
 rm -rf "$SLEUTEL_LOG_DIR"; mkdir -p "$SLEUTEL_LOG_DIR"
 (umask 077; : >"$SLEUTEL_SECRETS_FILE")
+printf 'password\t%s\n' "${SLEUTEL_SMTP_PASSWORD:-}" >>"$SLEUTEL_SECRETS_FILE"   # the sinks' SMTP AUTH password
 set +e
 swift test --skip-build --no-parallel 2>&1 | tee "$RIG_DIR/swift-test.log"
 status=${PIPESTATUS[0]}

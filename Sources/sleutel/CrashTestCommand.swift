@@ -63,7 +63,7 @@ struct CrashTest: ParsableCommand {
         let secrets = SecretsManifest(path: environment["SLEUTEL_SECRETS_FILE"])
         let ledger = CrashLedger()
         let server = CrashServer(binary: program, database: work + "/crash.sqlite", pki: pki, logs: logs)
-        let grants = noGrants ? nil : GrantRunner(binary: program, database: server.database, logs: logs)
+        let grants = noGrants ? nil : GrantRunner(binary: program, database: server.database, logs: logs, secrets: secrets)
         defer { server.stop(signal: SIGTERM) }
 
         Terminal.printLine(json(["event": "start", "seed": seed, "rounds": rounds, "workers": workers, "database": server.database,
@@ -78,8 +78,9 @@ struct CrashTest: ParsableCommand {
             load.start()
             let seconds = minSeconds + (maxSeconds - minSeconds) * Double(random.next() % 10_000) / 10_000
             Thread.sleep(forTimeInterval: seconds)
+            let inFlight = load.inFlight
             server.kill()          // SIGKILL, mid-write
-            load.grants?.killInFlight()
+            let grantInFlight = load.grants?.killInFlight() ?? false
             load.stop()
             let acknowledged = ledger.counts().subtracting(before)
 
@@ -97,6 +98,7 @@ struct CrashTest: ParsableCommand {
             if lostCount > 0 || !problems.isEmpty || !afterStop.isEmpty || acknowledgedCount == 0 { failed = true }
             Terminal.printLine(json([
                 "event": "round", "round": round, "loadSeconds": (seconds * 100).rounded() / 100,
+                "httpWritesInFlightAtKill": inFlight, "grantKilledInFlight": grantInFlight,
                 "acknowledged": acknowledged.dictionary, "acknowledgedTotal": acknowledgedCount,
                 "checked": ledger.counts().total, "lost": lost.dictionary, "lostTotal": lostCount,
                 "integrity": problems.isEmpty && afterStop.isEmpty ? "ok" : "failed",
@@ -345,6 +347,11 @@ final class CrashLoad: @unchecked Sendable {
     let grants: GrantRunner?
     private let http = HTTPClient(configuration: .init(connectTimeout: 2, totalTimeout: 15))
     private let stopFlag = LatencyBox(count: 0)
+    private let flightLock = NSLock()
+    private var flying = 0
+
+    /// HTTP writes sent and not yet answered.
+    var inFlight: Int { flightLock.withLock { flying } }
     private let group = DispatchGroup()
 
     init(base: String, people: CrashPeople, ledger: CrashLedger, secrets: SecretsManifest, workers: Int, seed: UInt64, grants: GrantRunner?) {
@@ -544,6 +551,9 @@ final class CrashLoad: @unchecked Sendable {
             headers.append(HTTPHeader("Content-Type", "application/json"))
         }
         if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        let write = method != "GET"
+        if write { flightLock.withLock { flying += 1 } }
+        defer { if write { flightLock.withLock { flying -= 1 } } }
         let reply = try http.send(HTTPRequest(method: method, url: base + path, headers: headers, body: bytes))
         let object = reply.body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(reply.body))
         return Reply(status: reply.status, json: object as? [String: Any] ?? [:])
@@ -573,9 +583,12 @@ final class GrantRunner: @unchecked Sendable {
     private var serial = 0
     private let firstDay: Int
 
-    init(binary: String, database: String, logs: String) {
+    private let secrets: SecretsManifest
+
+    init(binary: String, database: String, logs: String, secrets: SecretsManifest) {
         self.binary = binary
         self.database = database
+        self.secrets = secrets
         let path = logs + "/grants.log"
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         errors = FileHandle(forWritingAtPath: path)
@@ -591,7 +604,9 @@ final class GrantRunner: @unchecked Sendable {
             let date = (50 + day / (12 * 28)) * 10_000 + (day / 28 % 12 + 1) * 100 + day % 28 + 1
             let base = date * 1000 + serial % 997 + 1
             serial += 1
-            return String(format: "%09d%02d", base, 97 - base % 97)
+            let number = String(format: "%09d%02d", base, 97 - base % 97)
+            secrets.record("nrn", number)
+            return number
         }
     }
 
@@ -619,10 +634,13 @@ final class GrantRunner: @unchecked Sendable {
         ledger.addGrant(id)
     }
 
-    /// SIGKILL to the grant process in flight (killed with the server).
-    func killInFlight() {
+    /// SIGKILL to the grant process in flight (killed with the server); whether there was one.
+    @discardableResult
+    func killInFlight() -> Bool {
         lock.withLock {
-            if let process = inFlight, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            guard let process = inFlight, process.isRunning else { return false }
+            kill(process.processIdentifier, SIGKILL)
+            return true
         }
     }
 
