@@ -2,8 +2,9 @@
 # Runs the whole test suite: installs what is missing, starts pcscd with the vpcd driver, the test
 # PKI's OCSP/CRL servers and the delivery sinks (SMTP + HTTP, Tools/mail-servers.sh), runs `swift test`
 # (unit, integration through the real pcscd, OpenSC interop, e-mail/SMS delivery), then a fuzz
-# smoke run of every libFuzzer target (Tools/fuzz.sh --smoke), and stops everything it started.
-# Exits non-zero when the tests or the fuzz smoke fail.
+# smoke run of every libFuzzer target (Tools/fuzz.sh --smoke), then the privacy check of every log
+# the run produced (Tools/privacy-check.sh), and stops everything it started.
+# Exits non-zero when the tests, the fuzz smoke or the privacy check fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -22,6 +23,13 @@ mail_start  # SMTP sink (plain/STARTTLS/SMTPS) + HTTP sink; exports SLEUTEL_SMTP
 export SLEUTEL_RIG=1
 export SLEUTEL_ROOT="$ROOT"
 export SLEUTEL_BIN="$(swift build --show-bin-path)/sleutel"
+# Logs of the processes the tests start (serve, kiosk, virtual cards, CLI stderr, crash test) are
+# kept here, and the secrets the tests use are listed in the manifest, for Tools/privacy-check.sh.
+export SLEUTEL_LOG_DIR="$RIG_DIR/logs"
+export SLEUTEL_SECRETS_FILE="$RIG_DIR/test-secrets.tsv"
+rm -rf "$SLEUTEL_LOG_DIR"; mkdir -p "$SLEUTEL_LOG_DIR"
+(umask 077; : >"$SLEUTEL_SECRETS_FILE")
+printf 'password\t%s\n' "${SLEUTEL_SMTP_PASSWORD:-}" >>"$SLEUTEL_SECRETS_FILE"   # the sinks' SMTP AUTH password
 set +e
 swift test --skip-build --no-parallel 2>&1 | tee "$RIG_DIR/swift-test.log"
 status=${PIPESTATUS[0]}
@@ -36,7 +44,12 @@ if [[ "${SLEUTEL_FUZZ_SMOKE:-1}" != 0 ]]; then
 else
     echo "== fuzz smoke skipped (SLEUTEL_FUZZ_SMOKE=0)"
 fi
-# End with the test runner's own summary, then the combined status (tests first, then fuzz).
+# Privacy check: no national register number, PIN, code, seed or password in any log of this run.
+echo "== privacy check of the logs (Tools/privacy-check.sh)"
+privacy_status=0
+Tools/privacy-check.sh || privacy_status=$?
+# End with the test runner's own summary, then the combined status (tests, then fuzz, then privacy).
 grep -E "Test run with [0-9]+ test|Executed [0-9]+ test" "$RIG_DIR/swift-test.log" | tail -n 2 || true
 ((status != 0)) && exit "$status"
-exit "$fuzz_status"
+((fuzz_status != 0)) && exit "$fuzz_status"
+exit "$privacy_status"

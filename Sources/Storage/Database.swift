@@ -148,6 +148,25 @@ public final class Database: Sendable {
         (try? writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 
+    /// What SQLite finds wrong with the file: the lines of `PRAGMA integrity_check` other than
+    /// "ok", then one line per row of `PRAGMA foreign_key_check` (table, rowid, parent table).
+    /// Empty when the database is sound. Row contents are never included.
+    public func integrityProblems() throws -> [String] {
+        do {
+            return try writer.read { db in
+                let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+                let foreignKeys = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map { row -> String in
+                    let table: String = row[0], parent: String = row[2]
+                    let rowid: Int64? = row[1]
+                    return "foreign key: \(table) row \(rowid.map(String.init) ?? "?") refers to a missing \(parent) row"
+                }
+                return integrity + foreignKeys
+            }
+        } catch let error as DatabaseError {
+            throw StorageError.from(error)
+        }
+    }
+
     /// Truncates the WAL file (after a bulk import).
     public func checkpoint() throws {
         do { _ = try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } } catch let error as DatabaseError {

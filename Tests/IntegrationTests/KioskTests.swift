@@ -14,7 +14,7 @@ final class KioskProcess {
         process.executableURL = Rig.binary
         process.arguments = ["kiosk", "--server", server.url, "--port", "0", "--reader", reader]
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = TestLogs.file("kiosk")
         try process.run()
         var buffer = ""
         var found: Int?

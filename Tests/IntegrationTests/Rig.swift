@@ -35,6 +35,36 @@ enum Rig {
     }
 }
 
+/// Where the tests keep the logs of the processes they start: `$SLEUTEL_LOG_DIR` (Tools/test.sh
+/// sets it), read afterwards by Tools/privacy-check.sh. Without it, logs are discarded.
+enum TestLogs {
+    static var directory: URL? {
+        guard let path = ProcessInfo.processInfo.environment["SLEUTEL_LOG_DIR"], !path.isEmpty else { return nil }
+        let url = URL(fileURLWithPath: path)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A new file `NAME-UUID.log` open for writing, or the null device.
+    static func file(_ name: String) -> FileHandle {
+        guard let directory else { return FileHandle.nullDevice }
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" })
+        let url = directory.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8)).log")
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = try? FileHandle(forWritingTo: url) else {
+            return FileHandle.nullDevice
+        }
+        return handle
+    }
+
+    /// Keeps text a test captured from a process's standard error.
+    static func keep(_ name: String, _ text: String) {
+        guard !text.isEmpty, directory != nil else { return }
+        let handle = file(name)
+        handle.write(Data(text.utf8))
+        try? handle.close()
+    }
+}
+
 /// The result of a finished process.
 struct ProcessResult {
     let status: Int32
@@ -72,7 +102,9 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil, 
     }
     process.waitUntilExit()
     group.wait()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: String(decoding: errData.data, as: UTF8.self))
+    let stderr = String(decoding: errData.data, as: UTF8.self)
+    TestLogs.keep("\(executable.lastPathComponent)-\(arguments.prefix(2).joined(separator: "-"))", stderr)
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: stderr)
 }
 
 /// A card process (`sleutel virtual-card run`) in one vpcd slot; `remove()` pulls it.
@@ -84,8 +116,9 @@ final class CardProcess {
         self.slot = slot
         process.executableURL = Rig.binary
         process.arguments = ["virtual-card", "run", "--profile", Rig.profile(profile).path, "--port", String(Rig.ports[slot])]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let log = TestLogs.file("virtual-card-\(profile)")
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
         try Rig.waitFor(Rig.readers[slot], present: true)
     }

@@ -22,7 +22,7 @@ final class ServeProcess {
                              "--test", "--roots", pki.appendingPathComponent("rsa/root.crt").path,
                              "--roots", pki.appendingPathComponent("ec/root.crt").path, "--demo", "--revocation", revocation] + extra
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = TestLogs.file("serve")
         try process.run()
         var buffer = ""
         let deadline = Date().addingTimeInterval(20)

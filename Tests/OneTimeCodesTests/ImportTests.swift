@@ -1,6 +1,7 @@
 import Foundation
 import OneTimeCodes
 import Storage
+import SleutelTestSupport
 import Testing
 
 /// Importing TOTP tokens from another system, and validating one token by its serial.
@@ -18,14 +19,14 @@ import Testing
         let codes = try service()
         let seed = Array("12345678901234567890".utf8)
         #expect(try codes.importTOTP([ImportedTOTP(person: "p1", serial: "TOTP0001", seed: seed)]) == 1)
-        let code = OTP.totp(secret: seed, date: now)
+        let code = TestSecrets.totp(secret: seed, date: now)
         let verified = try codes.verifyTOTP(credentialID: "TOTP0001", code: code, source: "t")
         #expect(verified.person == "p1" && verified.enrolledAtLevel == 400 && verified.kind == .totp)
         #expect(throws: OneTimeCodesError(.rejected, "")) { try codes.verifyTOTP(credentialID: "TOTP0001", code: code, source: "t") }
         #expect(throws: OneTimeCodesError(.rejected, "")) { try codes.verifyTOTP(credentialID: "nope", code: code, source: "t") }
         // The person's own check finds the imported key too (the step is spent now).
         #expect(throws: OneTimeCodesError(.rejected, "")) { try codes.verifyTOTP(person: "p1", code: code, source: "t") }
-        let next = OTP.totp(secret: seed, date: now.addingTimeInterval(30))
+        let next = TestSecrets.totp(secret: seed, date: now.addingTimeInterval(30))
         #expect(try codes.verifyTOTP(person: "p1", code: next, source: "t").credentialID == "TOTP0001")
     }
 

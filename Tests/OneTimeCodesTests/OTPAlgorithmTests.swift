@@ -1,5 +1,6 @@
 import Foundation
 import OneTimeCodes
+import SleutelTestSupport
 import Testing
 
 @Suite("HOTP/TOTP, Base32 and otpauth URIs")
@@ -19,7 +20,7 @@ struct OTPAlgorithmTests {
     @Test("RFC 4226 appendix D", arguments: Array(zip(0..<10, ["755224", "287082", "359152", "969429", "338314",
                                                            "254676", "287922", "162583", "399871", "520489"])))
     func hotp(counter: Int, expected: String) {
-        #expect(OTP.hotp(secret: Self.sha1Seed, counter: UInt64(counter), digits: 6) == expected)
+        #expect(TestSecrets.hotp(secret: Self.sha1Seed, counter: UInt64(counter), digits: 6) == expected)
     }
 
     @Test("RFC 6238 appendix B, 8 digits", arguments: [
@@ -32,9 +33,9 @@ struct OTPAlgorithmTests {
     ])
     func totp(time: Double, sha1: String, sha256: String, sha512: String) {
         let date = Date(timeIntervalSince1970: time)
-        #expect(OTP.totp(secret: Self.sha1Seed, date: date, parameters: .init(algorithm: .sha1, digits: 8)) == sha1)
-        #expect(OTP.totp(secret: Self.sha256Seed, date: date, parameters: .init(algorithm: .sha256, digits: 8)) == sha256)
-        #expect(OTP.totp(secret: Self.sha512Seed, date: date, parameters: .init(algorithm: .sha512, digits: 8)) == sha512)
+        #expect(TestSecrets.totp(secret: Self.sha1Seed, date: date, parameters: .init(algorithm: .sha1, digits: 8)) == sha1)
+        #expect(TestSecrets.totp(secret: Self.sha256Seed, date: date, parameters: .init(algorithm: .sha256, digits: 8)) == sha256)
+        #expect(TestSecrets.totp(secret: Self.sha512Seed, date: date, parameters: .init(algorithm: .sha512, digits: 8)) == sha512)
     }
 
     @Test("same codes as oathtool, an independent generator", arguments: OTPAlgorithm.allCases)
@@ -51,7 +52,7 @@ struct OTPAlgorithmTests {
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            let ours = OTP.totp(secret: seed, date: Date(timeIntervalSince1970: Double(time)),
+            let ours = TestSecrets.totp(secret: seed, date: Date(timeIntervalSince1970: Double(time)),
                                 parameters: .init(algorithm: algorithm, digits: digits, period: period))
             #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == ours, "\(algorithm) \(digits) digits \(period) s at \(time)")
         }

@@ -53,13 +53,13 @@ struct OTPFixture {
     func activeTOTP(_ person: String = OTPFixture.person, parameters: TOTPParameters = .init()) throws -> (id: String, seed: [UInt8]) {
         let enrollment = try service.enrollTOTP(authority: authority(person), parameters: parameters, account: "jan")
         let seed = try #require(Base32.decode(enrollment.secret))
-        try service.confirmTOTP(person: person, credentialID: enrollment.credentialID, code: OTP.totp(secret: seed, date: clock.now, parameters: parameters))
+        try service.confirmTOTP(person: person, credentialID: enrollment.credentialID, code: TestSecrets.totp(secret: seed, date: clock.now, parameters: parameters))
         return (enrollment.credentialID, seed)
     }
 
     /// The code `steps` time steps from now.
     func code(_ seed: [UInt8], steps: Int = 0, parameters: TOTPParameters = .init()) -> String {
-        OTP.totp(secret: seed, date: clock.now.addingTimeInterval(Double(steps * parameters.period)), parameters: parameters)
+        TestSecrets.totp(secret: seed, date: clock.now.addingTimeInterval(Double(steps * parameters.period)), parameters: parameters)
     }
 
     /// Audit events, oldest first.

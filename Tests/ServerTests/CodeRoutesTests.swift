@@ -26,7 +26,7 @@ struct CodeRoutesTests {
         let credential = try #require(enrol.json["credentialId"] as? String)
         let confirm = try await server.send("POST", "/v1/keys/totp/confirm", json: [
             "credentialId": credential,
-            "code": OTP.totp(secret: seed, date: server.fixture.clock.now),
+            "code": TestSecrets.totp(secret: seed, date: server.fixture.clock.now),
         ], token: token)
         #expect(confirm.status == 204, "\(String(decoding: confirm.body, as: UTF8.self))")
         server.fixture.clock.advance(30)
@@ -48,7 +48,7 @@ struct CodeRoutesTests {
         #expect(factors.compactMap { $0["factor"] as? String } == ["totp", "password"])
         let transaction = try #require(start.json["transactionId"] as? String)
         let done = try await server.send("POST", "/v1/code/login/complete", json: [
-            "transactionId": transaction, "factor": "totp", "code": OTP.totp(secret: seed, date: server.fixture.clock.now),
+            "transactionId": transaction, "factor": "totp", "code": TestSecrets.totp(secret: seed, date: server.fixture.clock.now),
         ])
         #expect(done.status == 201, "\(String(decoding: done.body, as: UTF8.self))")
         let session = try #require(done.json["session"] as? [String: Any])
@@ -74,7 +74,7 @@ struct CodeRoutesTests {
         let transaction = try #require(start.json["transactionId"] as? String)
         let badFactor = try await server.send("POST", "/v1/code/login/complete", json: ["transactionId": transaction, "factor": "fax", "code": "1"])
         #expect(badFactor.status == 400)
-        let code = OTP.totp(secret: seed, date: server.fixture.clock.now)
+        let code = TestSecrets.totp(secret: seed, date: server.fixture.clock.now)
         let badCode = try await server.send("POST", "/v1/code/login/complete", json: [
             "transactionId": transaction, "factor": "totp", "code": code == "000000" ? "999999" : "000000",
         ])
@@ -134,7 +134,7 @@ struct CodeRoutesTests {
         #expect((start.json["factors"] as? [[String: Any]])?.compactMap { $0["factor"] as? String } == ["password"])
         let transaction = try #require(start.json["transactionId"] as? String)
         let done = try await server.send("POST", "/v1/code/login/complete", json: [
-            "transactionId": transaction, "factor": "totp", "code": OTP.totp(secret: seed, date: server.fixture.clock.now),
+            "transactionId": transaction, "factor": "totp", "code": TestSecrets.totp(secret: seed, date: server.fixture.clock.now),
         ])
         #expect(done.status == 401)
     }
@@ -146,7 +146,7 @@ struct CodeRoutesTests {
         configuration.validateKeySHA256 = DigestAlgorithm.sha256.hash(Array(key.utf8))
         let server = try await ServerHarness(configuration: configuration)
         let (_, seed) = try await enrol(server)
-        let code = OTP.totp(secret: seed, date: server.fixture.clock.now)
+        let code = TestSecrets.totp(secret: seed, date: server.fixture.clock.now)
         #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code]).status == 401)
         #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code], token: key + "y").status == 401)
         let ok = try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code], token: key)
@@ -160,7 +160,7 @@ struct CodeRoutesTests {
         // By serial, as privacyIDEA's /validate/check: an imported token.
         let imported = Array("12345678901234567890".utf8)
         try server.fixture.codes.importTOTP([ImportedTOTP(person: "p-import", serial: "PI0001", seed: imported)])
-        let byImportedSerial = OTP.totp(secret: imported, date: server.fixture.clock.now)
+        let byImportedSerial = TestSecrets.totp(secret: imported, date: server.fixture.clock.now)
         let serialOK = try await server.send("POST", "/v1/otp/validate", json: ["serial": "PI0001", "code": byImportedSerial], token: key)
         #expect(serialOK.json["accepted"] as? Bool == true)
         let both = try await server.send("POST", "/v1/otp/validate", json: ["serial": "PI0001", "username": "bert", "code": code], token: key)

@@ -17,7 +17,7 @@ import Trust
         let enrolment = try fixture.codes.enrollTOTP(authority: fixture.authority(eid.session), parameters: parameters, account: "bert")
         let seed = try #require(Base32.decode(enrolment.secret))
         try fixture.codes.confirmTOTP(person: specimenRRN, credentialID: enrolment.credentialID,
-                                      code: OTP.totp(secret: seed, date: fixture.clock.now, parameters: parameters))
+                                      code: TestSecrets.totp(secret: seed, date: fixture.clock.now, parameters: parameters))
         fixture.clock.advance(30)  // the confirming code's step is spent
         return (eid, seed)
     }
@@ -29,7 +29,7 @@ import Trust
         #expect(start.factors.map(\.factor) == [.totp, .password])
         #expect(start.factors.map(\.level.fasLevel) == [400, 200])
         let issued = try fixture.service.completeCodeLogin(transactionID: start.transactionID, factor: .totp,
-                                                           code: OTP.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
+                                                           code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
         #expect(issued.session.method == .totpApp)
         #expect(issued.session.level.fasLevel == 400)
         #expect(issued.session.person == specimenRRN)
@@ -37,12 +37,12 @@ import Trust
         // The transaction is spent, and the same code cannot open a second session.
         expectSessionsError(.challengeInvalid) {
             try fixture.service.completeCodeLogin(transactionID: start.transactionID, factor: .totp,
-                                                  code: OTP.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
+                                                  code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
         }
         let again = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "10.0.0.1")
         expectSessionsError(.credentialsRejected) {
             try fixture.service.completeCodeLogin(transactionID: again.transactionID, factor: .totp,
-                                                  code: OTP.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
+                                                  code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "10.0.0.1")
         }
     }
 
@@ -74,7 +74,7 @@ import Trust
         let fixture = try SessionsFixture()
         let (_, seed) = try enrolTOTP(fixture)
         let start = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "")
-        let good = OTP.totp(secret: seed, date: fixture.clock.now)
+        let good = TestSecrets.totp(secret: seed, date: fixture.clock.now)
         let bad = good == "000000" ? "111111" : "000000"
         for _ in 0..<3 {
             expectSessionsError(.credentialsRejected) {
@@ -93,7 +93,7 @@ import Trust
         fixture.clock.advance(301)
         expectSessionsError(.challengeInvalid) {
             try fixture.service.completeCodeLogin(transactionID: start.transactionID, factor: .totp,
-                                                  code: OTP.totp(secret: seed, date: fixture.clock.now), source: "")
+                                                  code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "")
         }
     }
 
@@ -160,7 +160,7 @@ import Trust
         let weak = try fixture.service.completeCodeLogin(transactionID: low.transactionID, factor: .password, code: nil, source: "")
         let start = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "")
         let raised = try fixture.service.completeCodeLogin(transactionID: start.transactionID, factor: .totp,
-                                                           code: OTP.totp(secret: seed, date: fixture.clock.now), source: "", stepUpToken: weak.token)
+                                                           code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "", stepUpToken: weak.token)
         #expect(raised.session.id == weak.session.id)
         #expect(raised.session.level.fasLevel == 400)
         expectSessionsError(.sessionInvalid) { try fixture.service.authenticate(token: weak.token) }
@@ -173,7 +173,7 @@ import Trust
         let start = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "")
         expectSessionsError(.personMismatch) {
             try fixture.service.completeCodeLogin(transactionID: start.transactionID, factor: .totp,
-                                                  code: OTP.totp(secret: seed, date: fixture.clock.now), source: "", stepUpToken: other.token)
+                                                  code: TestSecrets.totp(secret: seed, date: fixture.clock.now), source: "", stepUpToken: other.token)
         }
     }
 
@@ -186,7 +186,7 @@ import Trust
         let fixture = try SessionsFixture(configuration: configuration)
         let (_, seed) = try enrolTOTP(fixture)
         let start = try fixture.service.beginCodeLogin(application: "eloket", username: "bert", password: password, source: "")
-        let code = OTP.totp(secret: seed, date: fixture.clock.now)
+        let code = TestSecrets.totp(secret: seed, date: fixture.clock.now)
         let service = fixture.service
         let id = start.transactionID
         let successes = await withTaskGroup(of: Bool.self) { group in
