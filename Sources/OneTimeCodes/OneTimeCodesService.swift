@@ -256,12 +256,8 @@ public final class OneTimeCodesService: Sendable {
     /// Checks a TOTP code of one credential (a relying service that knows the token's serial, as
     /// privacyIDEA's `serial` parameter). Same window, replay guard, lockout and rate limits.
     public func verifyTOTP(credentialID: String, code: String, source: String) throws(OneTimeCodesError) -> VerifiedCode {
-        let person = try read { db in
-            try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE id = ? AND kind = 'totp' AND state = 'active'",
-                                arguments: [credentialID])
-        }
-        guard let person, let verified = try totpCheck(person: person, credentialID: credentialID, code: code, source: source,
-                                                       confirming: false) else {
+        // The person comes from the credential row, inside the one write transaction of the check.
+        guard let verified = try totpCheck(person: nil, credentialID: credentialID, code: code, source: source, confirming: false) else {
             throw OneTimeCodesError(.rejected, "code rejected")
         }
         return verified
@@ -346,17 +342,29 @@ public final class OneTimeCodesService: Sendable {
         return (seed, parameters)
     }
 
-    private func totpCheck(person: String, credentialID: String?, code: String, source: String,
+    /// - Parameter person: the credential's owner; nil with a `credentialID` to take it from the
+    ///   credential (an unknown credential is then rejected without an audit row: there is no person).
+    private func totpCheck(person: String?, credentialID: String?, code: String, source: String,
                            confirming: Bool) throws(OneTimeCodesError) -> VerifiedCode? {
         let now = clock()
         let nowSeconds = now.timeIntervalSince1970
         let wellFormed = code.count <= 8 && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        let given = person
         return try write { db -> VerifiedCode? in
             let rows: [Row]
-            if let credentialID {
+            let person: String
+            if let credentialID, given == nil {
+                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE id = ? AND kind = 'totp' AND state = 'active'"),
+                                        arguments: [credentialID])
+                guard let owner = rows.first?["person"] as String? else { return nil }
+                person = owner
+            } else if let credentialID, let owner = given {
+                person = owner
                 rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE id = ? AND person = ? AND kind = 'totp' AND state = ?"),
                                         arguments: [credentialID, person, confirming ? "pending" : "active"])
             } else {
+                guard let owner = given else { return nil }
+                person = owner
                 rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE person = ? AND kind = 'totp' AND state = 'active'"),
                                         arguments: [person])
             }
