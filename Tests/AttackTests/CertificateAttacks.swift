@@ -147,7 +147,7 @@ extension AttackSuite {
             // The Citizen CA's own certificate and key as if it were a card.
             let ca = AttackerCard(certificate: try Certificate(pem: pem("ec/citizen-ca.crt")).derEncoded, intermediates: [],
                                   key: try PrivateKey(pem: pem("ec/citizen-ca.key")))
-            attempts.refused(.certificateRefused, "CA certificate as a card") { try ca.login(fixture.service) }
+            attempts.refused(.certificateRefused, trust: "trust.basicConstraints", "CA certificate as a card") { try ca.login(fixture.service) }
             #expect(try rows("session", in: fixture.database) == 0)
         }
 

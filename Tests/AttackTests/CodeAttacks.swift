@@ -11,6 +11,8 @@ import Testing
 struct CodeVictim {
     static let password = "correct horse battery staple"
     static let attacker = "203.0.113.7"
+    /// A botnet: every guess of the brute force from another address, so no per-address limit helps.
+    static func source(_ guess: Int) -> String { "198.18.\(guess / 250).\(guess % 250 + 1)" }
     let fixture: SessionsFixture
     let sender: RecordingCodeSender
     let seed: [UInt8]
@@ -166,13 +168,15 @@ extension AttackSuite {
                                               source: CodeVictim.attacker)
             }
 
-            // An hour of random guesses, one every 6 s, re-entering the password whenever a transaction is spent.
+            // An hour of random guesses, one every 6 s from a different address each, re-entering the
+            // password whenever a transaction is spent.
+            victim.fixture.clock.advance(1)  // the guesses above lie before `start`
             let start = victim.now
             let guesses = 600, interval = 6.0
             var hits = 0
             transaction = try victim.begin()
             wrongInTransaction = 0
-            for _ in 0..<guesses {
+            for guess in 0..<guesses {
                 victim.fixture.clock.advance(interval)
                 if wrongInTransaction >= service.configuration.codeAttempts {
                     guard let next = try? victim.begin() else { attempts.record(accepted: false); continue }
@@ -180,7 +184,7 @@ extension AttackSuite {
                     wrongInTransaction = 0
                 }
                 do throws(SessionsError) {
-                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: .totp, code: randomCode(), source: CodeVictim.attacker)
+                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: .totp, code: randomCode(), source: CodeVictim.source(guess))
                     hits += 1
                     attempts.record(accepted: true, "lucky TOTP guess")
                     transaction = try victim.begin()
@@ -243,12 +247,14 @@ extension AttackSuite {
                 try service.completeCodeLogin(transactionID: locked.transactionID, factor: factor, code: sent, source: CodeVictim.attacker)
             }
 
-            // An hour of random guesses, one every 6 s; a new transaction (and a code sent) whenever one is spent.
+            // An hour of random guesses, one every 6 s from a different address each; a new transaction
+            // (and a code sent) whenever one is spent.
+            victim.fixture.clock.advance(1)  // the guesses above lie before `start`
             let start = victim.now
             let guesses = 600, interval = 6.0
             var hits = 0, unsent = 0
             wrongInTransaction = service.configuration.codeAttempts
-            for _ in 0..<guesses {
+            for guess in 0..<guesses {
                 victim.fixture.clock.advance(interval)
                 if wrongInTransaction >= service.configuration.codeAttempts {
                     if let next = try? victim.begin() {
@@ -261,7 +267,7 @@ extension AttackSuite {
                     }
                 }
                 do throws(SessionsError) {
-                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: factor, code: randomCode(), source: CodeVictim.attacker)
+                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: factor, code: randomCode(), source: CodeVictim.source(guess))
                     hits += 1
                     attempts.record(accepted: true, "lucky \(factor.rawValue) guess")
                     wrongInTransaction = service.configuration.codeAttempts

@@ -1,7 +1,11 @@
 import CryptoCore
 import Foundation
+import GRDB
+import OneTimeCodes
 import Rights
+import Sessions
 import SleutelTestSupport
+import Storage
 import Testing
 
 func base64url(_ bytes: [UInt8]) -> String {
@@ -53,6 +57,16 @@ extension AttackSuite {
                 attempts.record(accepted: reply.status < 300, "userinfo answered \(reply.status)")
                 #expect(reply.status == 401)
             }
+            // The OIDC authorization endpoint with guessed `sleutel_session` cookies.
+            for _ in 0..<20 {
+                let reply = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=attack-client"
+                                                  + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid&code_challenge="
+                                                  + base64url(SecureRandom.bytes(32)) + "&code_challenge_method=S256",
+                                                  cookie: "sleutel_session=\(base64url(SecureRandom.bytes(32)))")
+                let query = URLComponents(string: reply.location ?? "")?.queryItems ?? []
+                attempts.record(accepted: query.contains { $0.name == "code" }, "authorize with a guessed cookie")
+                #expect(query.first { $0.name == "error" }?.value == "login_required")
+            }
             #expect(try rows("session", in: server.fixture.database) == sessions)
             // Control: the live token still works.
             #expect(try await server.send("GET", "/v1/session", token: token).status == 200)
@@ -73,11 +87,74 @@ extension AttackSuite {
             for (status, _) in statuses { attempts.record(accepted: status < 300, "rate-limited guess answered \(status)") }
             let unauthorized = statuses.filter { $0.0 == 401 }.count
             let throttled = statuses.filter { $0.0 == 429 && $0.1 == "request.rateLimited" }.count
-            print("attack suite: token guessing: \(guesses.count + 26) guesses → 401; a burst of 200 → \(unauthorized) checked, "
+            print("attack suite: token guessing: \(guesses.count + 46) guesses → 401; a burst of 200 → \(unauthorized) checked, "
                   + "\(throttled) answered 429 in \(String(format: "%.1f", elapsed)) s")
             #expect(unauthorized + throttled == statuses.count)
             #expect(throttled > 0)
             #expect(Double(unauthorized) <= 20 + 5 * elapsed + 1)
+        }
+
+        @Test("code brute force over HTTP: a relying service's POST /v1/otp/validate; guessed service keys")
+        func validateBruteForce() async throws {
+            let attempts = Attempts(.codeBruteForce)
+            let serviceKey = base64url(SecureRandom.bytes(32))
+            let server = try await LoopbackServer(validateKey: serviceKey)
+            let fixture = server.fixture
+            let eid = try fixture.login(TestCard("specimen-1.7"))
+            let enrolment = try fixture.codes.enrollTOTP(authority: fixture.authority(eid.session), account: "bert")
+            let seed = try #require(Base32.decode(enrolment.secret))
+            try fixture.codes.confirmTOTP(person: specimenRRN, credentialID: enrolment.credentialID, code: OTP.totp(secret: seed, date: fixture.clock.now))
+            fixture.clock.advance(30)
+            func validate(_ code: String, key: String = serviceKey) async throws -> LoopbackServer.Reply {
+                try await server.send("POST", "/v1/otp/validate", json: ["serial": enrolment.credentialID, "code": code], token: key)
+            }
+            func wrongCode() -> String {
+                var guess = randomCode()
+                while (-1...1).contains(where: { OTP.totp(secret: seed, date: fixture.clock.now.addingTimeInterval(Double($0) * 30)) == guess }) {
+                    guess = randomCode()
+                }
+                return guess
+            }
+            // Guessed service keys never reach the code check.
+            var keys = (0..<50).map { _ in base64url(SecureRandom.bytes(32)) }
+            let characters = Array(serviceKey)
+            keys += [0, 10, 42].map { index in var changed = characters; changed[index] = changed[index] == "A" ? "B" : "A"; return String(changed) }
+            keys += [String(characters.dropLast()), serviceKey + "A", serviceKey.uppercased()]
+            for key in keys where key != serviceKey {
+                let reply = try await validate(OTP.totp(secret: seed, date: fixture.clock.now), key: key)
+                AttackLedger.shared.record(.tokenGuessing, accepted: reply.status < 300)
+                #expect(reply.status == 401)
+                #expect(reply.errorCode == "otp.serviceKeyInvalid")
+            }
+            // Five wrong codes lock the key; the right code is then refused.
+            for _ in 0..<5 { #expect(try await validate(wrongCode()).json["accepted"] as? Bool == false) }
+            let whileLocked = try await validate(OTP.totp(secret: seed, date: fixture.clock.now))
+            attempts.record(accepted: whileLocked.json["accepted"] as? Bool != false, "the right code while locked")
+            #expect(whileLocked.status == 200 && whileLocked.json["accepted"] as? Bool == false)
+
+            // An hour of random guesses, one every 12 s.
+            fixture.clock.advance(1)
+            let start = fixture.clock.now
+            var hits = 0
+            for _ in 0..<300 {
+                fixture.clock.advance(12)
+                let reply = try await validate(randomCode())
+                #expect(reply.status == 200)
+                let accepted = reply.json["accepted"] as? Bool == true
+                if accepted { hits += 1 }
+                attempts.record(accepted: accepted, "lucky guess over HTTP")
+            }
+            let evaluated = try fixture.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
+                                 arguments: [enrolment.credentialID, start.timeIntervalSince1970])
+            } ?? 0
+            let configuration = OneTimeCodesConfiguration.fastForTests
+            let allowed = lockoutBound(seconds: fixture.clock.now.timeIntervalSince(start), configuration: configuration)
+            let chance = chanceBound(guesses: evaluated + hits, p: Double(2 * configuration.totpWindow + 1) / 1e6)
+            print("attack suite: TOTP brute force over POST /v1/otp/validate: 300 guesses in 3600 s, \(evaluated + hits) checked "
+                  + "(lockout allows \(allowed)), \(hits) accepted (chance bound \(chance)); \(keys.count) service keys guessed → 401")
+            if hits == 0 { #expect(evaluated <= allowed) }
+            #expect(hits <= chance)
         }
 
         @Test("escalation across organisations over HTTP: choosing Y, an OIDC login hint for Y, switching after choosing X")

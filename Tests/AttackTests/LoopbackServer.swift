@@ -23,7 +23,8 @@ final class LoopbackServer: Sendable {
 
     /// - Parameters:
     ///   - rateLimit: requests per second and burst per client address (default: high enough not to interfere).
-    init(rateLimit: (perSecond: Double, burst: Double) = (10_000, 10_000), at start: Date = Date()) async throws {
+    ///   - validateKey: the bearer key of `POST /v1/otp/validate` (nil: the endpoint is off).
+    init(rateLimit: (perSecond: Double, burst: Double) = (10_000, 10_000), validateKey: String? = nil, at start: Date = Date()) async throws {
         fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, at: start)
         let oidc = try OIDCProvider(
             configuration: OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
@@ -33,6 +34,7 @@ final class LoopbackServer: Sendable {
         configuration.port = 0
         configuration.rateLimitPerSecond = rateLimit.perSecond
         configuration.rateLimitBurst = rateLimit.burst
+        configuration.validateKeySHA256 = validateKey.map { DigestAlgorithm.sha256.hash(Array($0.utf8)) }
         let server = SleutelServer(configuration: configuration, sessions: fixture.service, rights: fixture.rights, oidc: oidc)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }
@@ -53,7 +55,7 @@ final class LoopbackServer: Sendable {
 
     /// Sends one request; redirects are not followed.
     func send(_ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil,
-              authorization: String? = nil) async throws -> Reply {
+              authorization: String? = nil, cookie: String? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let json {
@@ -62,6 +64,7 @@ final class LoopbackServer: Sendable {
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
         let (data, response) = try await Self.session.data(for: request)
         let http = response as! HTTPURLResponse
         return Reply(status: http.statusCode, body: data, location: http.value(forHTTPHeaderField: "Location"))
