@@ -98,6 +98,7 @@ struct Attempts: Sendable {
         } catch let error as SessionsError {
             record(accepted: false, what, sourceLocation)
             #expect(error.code == code, "\(what): \(error)", sourceLocation: sourceLocation)
+            #expect(!mentionsNationalNumber(error.description), "\(what): \(error)", sourceLocation: sourceLocation)
             if let trustCode { #expect(error.trustCode == trustCode, "\(what): \(error)", sourceLocation: sourceLocation) }
             return error
         } catch {
@@ -117,6 +118,10 @@ struct Attempts: Sendable {
         } catch let error as RightsError {
             record(accepted: false, what, sourceLocation)
             #expect(error.code == code, "\(what): \(error)", sourceLocation: sourceLocation)
+            if code == .notAManager {
+                #expect(error.reason == RightsError.refusalText, "\(what): the seeds' refusal text", sourceLocation: sourceLocation)
+            }
+            #expect(!mentionsNationalNumber(error.description), "\(what): \(error)", sourceLocation: sourceLocation)
             return error
         } catch {
             record(accepted: false, what, sourceLocation)
@@ -162,4 +167,10 @@ struct Attempts: Sendable {
             Issue.record("ATTACK ACCEPTED (\(attack.rawValue)): \(what)", sourceLocation: sourceLocation)
         }
     }
+}
+
+/// Whether `text` holds something shaped like a national register number (11 digits, with or
+/// without the usual dots and dash): refusals must never carry one.
+func mentionsNationalNumber(_ text: String) -> Bool {
+    text.range(of: #"\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}"#, options: .regularExpression) != nil
 }

@@ -25,6 +25,8 @@ struct Organisations {
     let employee = rrn(880101001), outsider = rrn(660303003)
     let hlbYAppointment: Int64
     let grantY: Int64
+    private(set) var coVteAppointment: Int64 = 0
+    private(set) var lmbAppointment: Int64 = 0
 
     init(fixture: SessionsFixture? = nil) throws {
         let fixture = try fixture ?? SessionsFixture()
@@ -48,12 +50,13 @@ struct Organisations {
         // Federal: the WV names the VTE, who names a co-VTE and activates a Hoedanigheid; the co-VTE names
         // an LB-F for it, who names an LMB.
         try rights.appoint(.vte, person: vte, organisation: Self.x, validFrom: day("2026-01-01"), validUntil: nil, by: actor(wvX))
-        try rights.appoint(.coVte, person: coVte, organisation: Self.x, validFrom: day("2026-01-01"), validUntil: nil, by: actor(vte))
+        coVteAppointment = try rights.appoint(.coVte, person: coVte, organisation: Self.x, validFrom: day("2026-01-01"),
+                                              validUntil: day("2026-12-31"), by: actor(vte))
         try rights.activateCapacity("werkgever", organisation: Self.x, validFrom: day("2026-01-01"), by: actor(vte))
         try rights.appoint(.federalLocalAdministrator, person: lbf, organisation: Self.x, validFrom: day("2026-01-01"), validUntil: nil,
                            capacity: "werkgever", by: actor(coVte))
-        try rights.appoint(.lmb, person: lmb, organisation: Self.x, validFrom: day("2026-01-01"), validUntil: nil, capacity: "werkgever",
-                           by: actor(lbf))
+        lmbAppointment = try rights.appoint(.lmb, person: lmb, organisation: Self.x, validFrom: day("2026-01-01"), validUntil: day("2026-12-31"),
+                                            capacity: "werkgever", by: actor(lbf))
     }
 
     func actor(_ person: INSZ, level: Int = 500) -> Actor { Actor(person: person, sessionLevel: level) }
@@ -139,7 +142,18 @@ extension AttackSuite {
                 try rights.appoint(.coVte, person: world.outsider, organisation: Organisations.y, validFrom: day("2026-11-22"), validUntil: nil,
                                    by: world.actor(world.coVte))
             }
-            #expect(try world.footprint() == before)
+            // Naming by prolonging: the co-VTE extends his own term, and another co-VTE's term.
+            attempts.refused(.notAllowed, "prolong his own co-VTE term") {
+                try rights.endAppointment(world.coVteAppointment, lastDay: day("2030-12-31"), by: world.actor(world.coVte))
+            }
+            let second = try rights.appoint(.coVte, person: world.employee, organisation: Organisations.x, validFrom: day("2026-11-22"),
+                                            validUntil: day("2026-12-31"), by: world.actor(world.vte))
+            let afterSecond = try world.footprint()
+            attempts.refused(.notAllowed, "prolong another co-VTE's term") {
+                try rights.endAppointment(second, lastDay: day("2030-12-31"), by: world.actor(world.coVte))
+            }
+            #expect(try world.footprint() == afterSecond)
+            #expect(afterSecond["appointment"] == (before["appointment"] ?? 0) + 1, "only the VTE's appointment was added")
             // Control: the VTE names a co-VTE.
             try rights.appoint(.coVte, person: world.outsider, organisation: Organisations.x, validFrom: day("2026-11-22"), validUntil: nil,
                                by: world.actor(world.vte))
@@ -165,7 +179,16 @@ extension AttackSuite {
                 try rights.appoint(.lmb, person: world.outsider, organisation: Organisations.x, validFrom: day("2026-11-22"), validUntil: nil,
                                    capacity: "zelfstandige", by: world.actor(world.lmb))
             }
+            // Naming by prolonging: the LMB extends his own term, and another LMB's term.
+            attempts.refused(.notAllowed, "prolong his own LMB term") {
+                try rights.endAppointment(world.lmbAppointment, lastDay: day("2030-12-31"), by: world.actor(world.lmb))
+            }
             #expect(try world.footprint() == before)
+            let second = try rights.appoint(.lmb, person: world.employee, organisation: Organisations.x, validFrom: day("2026-11-22"),
+                                            validUntil: day("2026-12-31"), capacity: "werkgever", by: world.actor(world.lbf))
+            attempts.refused(.notAllowed, "prolong another LMB's term") {
+                try rights.endAppointment(second, lastDay: day("2030-12-31"), by: world.actor(world.lmb))
+            }
             // Control: the LB-F names an LMB.
             try rights.appoint(.lmb, person: world.outsider, organisation: Organisations.x, validFrom: day("2026-11-22"), validUntil: nil,
                                capacity: "werkgever", by: world.actor(world.lbf))
