@@ -179,19 +179,19 @@ extension AttackSuite {
             for guess in 0..<guesses {
                 victim.fixture.clock.advance(interval)
                 if wrongInTransaction >= service.configuration.codeAttempts {
-                    guard let next = try? victim.begin() else { attempts.record(accepted: false); continue }
+                    guard let next = try? victim.begin() else { attempts.guess(accepted: false); continue }
                     transaction = next
                     wrongInTransaction = 0
                 }
                 do throws(SessionsError) {
                     _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: .totp, code: randomCode(), source: CodeVictim.source(guess))
                     hits += 1
-                    attempts.record(accepted: true, "lucky TOTP guess")
+                    attempts.guess(accepted: true)
                     transaction = try victim.begin()
                     wrongInTransaction = 0
                 } catch {
                     #expect(error.code == .credentialsRejected || error.code == .challengeInvalid, "\(error)")
-                    attempts.record(accepted: false)
+                    attempts.guess(accepted: false)
                     wrongInTransaction += 1
                 }
             }
@@ -269,11 +269,11 @@ extension AttackSuite {
                 do throws(SessionsError) {
                     _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: factor, code: randomCode(), source: CodeVictim.source(guess))
                     hits += 1
-                    attempts.record(accepted: true, "lucky \(factor.rawValue) guess")
+                    attempts.guess(accepted: true)
                     wrongInTransaction = service.configuration.codeAttempts
                 } catch {
                     #expect([.credentialsRejected, .challengeInvalid].contains(error.code), "\(error)")
-                    attempts.record(accepted: false)
+                    attempts.guess(accepted: false)
                     wrongInTransaction += 1
                 }
             }

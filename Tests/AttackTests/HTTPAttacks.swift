@@ -142,7 +142,7 @@ extension AttackSuite {
                 #expect(reply.status == 200)
                 let accepted = reply.json["accepted"] as? Bool == true
                 if accepted { hits += 1 }
-                attempts.record(accepted: accepted, "lucky guess over HTTP")
+                attempts.guess(accepted: accepted)
             }
             let evaluated = try fixture.database.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
