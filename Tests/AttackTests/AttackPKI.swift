@@ -137,6 +137,17 @@ final class AttackPKI: @unchecked Sendable {
         return AttackerCard(certificate: leaf.certificate.derEncoded, intermediates: [caCertificate.derEncoded], key: leaf.key.key)
     }
 
+    /// A card under a new Citizen CA that the test PKI's EC root really signed (its key is in the
+    /// repository), with the CA's validity chosen: the leaf itself is valid now.
+    func leafUnderCitizenCA(caNotBefore: Date, caNotAfter: Date) throws -> AttackerCard {
+        let root = Self.testPKI.appendingPathComponent("ec/root")
+        let ca = try issue(subject: "/C=BE/serialNumber=202001/CN=Sleutel TEST Citizen CA", extensions: Self.caExtensions,
+                           caCertificate: root.path + ".crt", caKey: root.path + ".key", notBefore: caNotBefore, notAfter: caNotAfter)
+        let leaf = try issue(subject: "/C=BE/CN=Eve Attacker (Authentication)/SN=Attacker/GN=Eve/serialNumber=82020200126",
+                             extensions: Self.authExtensions, caCertificate: ca.path, caKey: ca.key.path)
+        return AttackerCard(certificate: leaf.certificate.derEncoded, intermediates: [ca.certificate.derEncoded], key: leaf.key.key)
+    }
+
     static func stamp(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

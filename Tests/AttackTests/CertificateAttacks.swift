@@ -77,6 +77,8 @@ extension AttackSuite {
             let pki = try AttackPKI()
             let lapsed = try pki.citizenLeaf(notBefore: Date().addingTimeInterval(-400 * 86_400), notAfter: Date().addingTimeInterval(-60))
             attempts.refused(.certificateRefused, trust: "trust.expired", "leaf expired a minute ago") { try lapsed.login(fixture.service) }
+            let lapsedCA = try pki.leafUnderCitizenCA(caNotBefore: Date().addingTimeInterval(-400 * 86_400), caNotAfter: Date().addingTimeInterval(-60))
+            attempts.refused(.certificateRefused, trust: "trust.expired", "valid leaf under a CA that expired") { try lapsedCA.login(fixture.service) }
             #expect(try rows("session", in: fixture.database) == 0)
             // Control: the same kind of leaf, still valid, is accepted.
             let valid = try pki.citizenLeaf()
@@ -90,12 +92,17 @@ extension AttackSuite {
             let pki = try AttackPKI()
             let early = try pki.citizenLeaf(notBefore: Date().addingTimeInterval(3600), notAfter: Date().addingTimeInterval(400 * 86_400))
             attempts.refused(.certificateRefused, trust: "trust.notYetValid", "leaf valid from next hour") { try early.login(fixture.service) }
+            let earlyCA = try pki.leafUnderCitizenCA(caNotBefore: Date().addingTimeInterval(3600), caNotAfter: Date().addingTimeInterval(400 * 86_400))
+            attempts.refused(.certificateRefused, trust: "trust.notYetValid", "valid leaf under a CA valid from next hour") { try earlyCA.login(fixture.service) }
             // A server whose clock stands before the card's validity (2025-01-01).
             let past = try SessionsFixture(at: ISO8601DateFormatter().date(from: "2024-12-31T12:00:00Z")!)
             let card = try AttackerCard(TestCard("specimen-1.8", ec: true))
             attempts.refused(.certificateRefused, trust: "trust.notYetValid", "card before its notBefore") { try card.login(past.service) }
             #expect(try rows("session", in: fixture.database) == 0)
             #expect(try rows("session", in: past.database) == 0)
+            // Control: a leaf under such a CA with the CA valid now is accepted.
+            let current = try pki.leafUnderCitizenCA(caNotBefore: Date().addingTimeInterval(-86_400), caNotAfter: Date().addingTimeInterval(400 * 86_400))
+            #expect(try current.login(fixture.service).session.level == AssuranceLevel(500))
         }
 
         @Test("revoked certificate whose revocation check the attacker blocks (hard-fail: no answer, no session)")
