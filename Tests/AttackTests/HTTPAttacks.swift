@@ -198,14 +198,8 @@ extension AttackSuite {
             #expect((strangerRights.json["organisations"] as? [Any])?.isEmpty == true)
 
             // OIDC: an authorization request with login_hint=Y.
-            let verifier = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ-._~"
-            let challenge = base64url(DigestAlgorithm.sha256.hash(Array(verifier.utf8)))
-            let authorize = "/oidc/authorize?response_type=code&client_id=attack-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
-                + "&scope=openid&state=s&code_challenge=\(challenge)&code_challenge_method=S256"
             for (hint, who) in [("0566988259", token), ("0441928931", stranger)] {
-                let reply = try await server.send("GET", authorize + "&login_hint=\(hint)", token: who)
-                let query = Dictionary((URLComponents(string: reply.location ?? "")?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
-                                       uniquingKeysWith: { $1 })
+                let (reply, query) = try await server.authorize(token: who, extra: "&login_hint=\(hint)")
                 attempts.record(accepted: query["code"] != nil, "OIDC login_hint \(hint) gave a code")
                 #expect(reply.status == 302)
                 #expect(query["error"] == "access_denied")
@@ -219,7 +213,7 @@ extension AttackSuite {
             #expect((try await server.send("GET", "/v1/session", token: token)).json["organisation"] as? String == "0441928931")
         }
 
-        @Test("a right after its end date over HTTP: the next day the organisation choice is refused with the seeds' text")
+        @Test("a right after its end date over HTTP: organisation choice and OIDC refused with the seeds' text; the last token dies with its lifetime")
         func rightAfterEndDate() async throws {
             let attempts = Attempts(.rightAfterEndDate)
             let server = try await LoopbackServer()
@@ -228,24 +222,47 @@ extension AttackSuite {
             let wv = rrn(850730033)
             let holder = try INSZ("82020200126", origin: .certificate)
             try rights.registerOrganisation(x, name: "FN HERSTAL")
-            try rights.registerApplication(ApplicationDefinition(id: "wex", name: "WEX eLoket"))
-            try rights.defineRight(RightDefinition(application: "wex", code: "gebruiker", label: "WEX eLoket Gebruiker"))
+            try rights.registerApplication(ApplicationDefinition(id: "eloket", name: "e-loket"))
+            try rights.defineRight(RightDefinition(application: "eloket", code: "gebruiker", label: "e-loket gebruiker"))
             try rights.recordLegalRepresentative(person: wv, organisation: x, validFrom: LocalDate(year: 2010, month: 1, day: 1)!, validUntil: nil)
             let today = LocalDate(server.fixture.clock.now)
             try rights.createWorkRelation(WorkRelationInput(person: holder, organisation: x, category: .permanentEmployee, phone: "+3212345678",
                                                             email: "medewerker@example.be", validFrom: today.adding(days: -30),
                                                             validUntil: today.adding(days: 365)),
                                           by: Actor(person: wv, sessionLevel: 500))
-            try rights.grant(GrantInput(person: holder, organisation: x, application: "wex", right: "gebruiker", validFrom: today.adding(days: -30),
-                                        validUntil: today), by: Actor(person: wv, sessionLevel: 500))
-            let body: [String: Any] = ["application": "wex", "organisation": "0441928931"]
-            // Control: on its end date the right holds.
-            let onTheDay = try await server.send("POST", "/v1/session/organisation", json: body, token: try await server.login(TestCard("specimen-1.8", ec: true)))
+            _ = try rights.grant(GrantInput(person: holder, organisation: x, application: "eloket", right: "gebruiker", validFrom: today.adding(days: -30),
+                                            validUntil: today), by: Actor(person: wv, sessionLevel: 500))
+            let body: [String: Any] = ["application": "eloket", "organisation": "0441928931"]
+
+            // Control: five minutes before midnight (Brussels) on the end date the right holds, and OIDC hands out a token with it.
+            let midnight = today.adding(days: 1).startInstant
+            server.fixture.clock.now = midnight.addingTimeInterval(-300)
+            let late = try await server.login(TestCard("specimen-1.8", ec: true))
+            let onTheDay = try await server.send("POST", "/v1/session/organisation", json: body, token: late)
             #expect(onTheDay.status == 200 && onTheDay.json["decision"] as? String == "allowed")
+            let granted = try await server.authorize(token: late, extra: "&login_hint=0441928931")
+            let exchanged = try await server.exchange(code: try #require(granted.query["code"]))
+            let accessToken = try #require(exchanged.json["access_token"] as? String)
+            #expect(try await server.send("GET", "/oidc/userinfo", token: accessToken).status == 200)
+
+            // Ten minutes later it is the next day: the same session is refused, and the access token
+            // (a snapshot of the right) has run out with its lifetime.
+            server.fixture.clock.advance(600)
+            let next = try await server.send("POST", "/v1/session/organisation", json: body, token: late)
+            attempts.record(accepted: next.status < 300, "same session after midnight: \(next.status)")
+            #expect(next.status == 403 && next.json["message"] as? String == RightsError.refusalText)
+            let again = try await server.authorize(token: late, extra: "&login_hint=0441928931")
+            attempts.record(accepted: again.query["code"] != nil, "OIDC after midnight gave a code")
+            #expect(again.query["error"] == "access_denied")
+            #expect(again.query["error_description"] == RightsError.refusalText)
+            let stale = try await server.send("GET", "/oidc/userinfo", token: accessToken)
+            attempts.record(accepted: stale.status < 300, "userinfo with the pre-midnight token: \(stale.status)")
+            #expect(stale.status == 401)
+
             for days in [1, 2, 30] {
-                server.fixture.clock.now = today.adding(days: days).startInstant.addingTimeInterval(60)
+                server.fixture.clock.now = today.adding(days: days).startInstant.addingTimeInterval(3600)
                 let token = try await server.login(TestCard("specimen-1.8", ec: true))
-                for request in [body, ["application": "wex"]] {
+                for request in [body, ["application": "eloket"]] {
                     let reply = try await server.send("POST", "/v1/session/organisation", json: request, token: token)
                     attempts.record(accepted: reply.status < 300, "\(days) day(s) after the end date: \(reply.status)")
                     #expect(reply.status == 403)

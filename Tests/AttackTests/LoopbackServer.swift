@@ -54,13 +54,17 @@ final class LoopbackServer: Sendable {
     }
 
     /// Sends one request; redirects are not followed.
-    func send(_ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil,
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil, form: String? = nil, token: String? = nil,
               authorization: String? = nil, cookie: String? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let json {
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let form {
+            request.httpBody = Data(form.utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
@@ -96,6 +100,24 @@ final class LoopbackServer: Sendable {
         guard reply.status == 201, let token = reply.json["token"] as? String else { throw AttackSetupError("login failed: \(reply.status)") }
         return token
     }
+
+    /// An OIDC authorization request of ``oidcClient`` (PKCE S256 over ``pkceVerifier``) with `extra` query items.
+    func authorize(token: String, extra: String = "") async throws -> (reply: Reply, query: [String: String]) {
+        let challenge = Data(DigestAlgorithm.sha256.hash(Array(Self.pkceVerifier.utf8))).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let reply = try await send("GET", "/oidc/authorize?response_type=code&client_id=attack-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+                                   + "&scope=openid&state=s&code_challenge=\(challenge)&code_challenge_method=S256" + extra, token: token)
+        let items = URLComponents(string: reply.location ?? "")?.queryItems ?? []
+        return (reply, Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 }))
+    }
+
+    /// Exchanges an authorization code at the token endpoint.
+    func exchange(code: String) async throws -> Reply {
+        try await send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(code)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+                       + "&client_id=attack-client&code_verifier=\(Self.pkceVerifier)")
+    }
+
+    static let pkceVerifier = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ-._~"
 
     static let session: URLSession = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
 

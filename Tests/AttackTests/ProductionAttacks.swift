@@ -26,7 +26,7 @@ func runSleutel(_ arguments: [String], timeout: TimeInterval = 30) throws -> (st
     process.executableURL = SleutelPackage.binary
     process.arguments = arguments
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-attack-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: output) }
     let handle = try FileHandle(forWritingTo: output)
     process.standardOutput = handle

@@ -202,8 +202,8 @@ extension AttackSuite {
             let x = Organisations.x
             let today = LocalDate(world.fixture.clock.now)
             try rights.createWorkRelation(world.relation(world.employee, x), by: world.actor(world.wvX))
-            let grant = try rights.grant(GrantInput(person: world.employee, organisation: x, application: "wex", right: "gebruiker",
-                                                    validFrom: day("2026-01-01"), validUntil: today), by: world.actor(world.wvX)).grantID
+            _ = try rights.grant(GrantInput(person: world.employee, organisation: x, application: "wex", right: "gebruiker",
+                                            validFrom: day("2026-01-01"), validUntil: today), by: world.actor(world.wvX)).grantID
             // Y's grant, its end moved to yesterday by Y's WV: gone today (so no organisation is left to fall back on).
             try rights.changeGrantEnd(world.grantY, validUntil: today.adding(days: -1), by: world.actor(world.wvY))
             attempts.refused(try rights.loginDecision(person: world.employee, application: "wex", organisation: Organisations.y, sessionLevel: 500),
@@ -222,9 +222,8 @@ extension AttackSuite {
             }
             // A manager whose appointment ended yesterday can no longer grant.
             let shortHLB = rrn(900101101)
-            let appointment = try rights.appoint(.headLocalAdministrator, person: shortHLB, organisation: x, validFrom: day("2026-01-01"),
-                                                 validUntil: today, by: world.actor(world.wvX))
-            _ = appointment
+            _ = try rights.appoint(.headLocalAdministrator, person: shortHLB, organisation: x, validFrom: day("2026-01-01"),
+                                   validUntil: today, by: world.actor(world.wvX))
             world.fixture.clock.now = today.adding(days: 1).startInstant.addingTimeInterval(3600)
             let before = try world.footprint()
             attempts.refused(.notAManager, "HLB grants the day after his appointment ended") {
@@ -234,7 +233,6 @@ extension AttackSuite {
             attempts.refused(try rights.loginDecision(person: shortHLB, application: "idm", organisation: x, sessionLevel: 500),
                              reason: .notAManager, "HLB opens the administration after his end date")
             #expect(try world.footprint() == before)
-            _ = grant
         }
     }
 }
