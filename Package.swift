@@ -144,6 +144,13 @@ let package = Package(
             dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "AttackTests",
+            dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
