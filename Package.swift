@@ -176,6 +176,7 @@ if Context.environment["SLEUTEL_FUZZ"] == "1" {
         ("FuzzKBOCSV", ["Rights"]),
         ("FuzzVPCDFrames", ["VirtualCard", "FuzzCardSupport"]),
         ("FuzzHTTPBodies", ["Server"]),
+        ("FuzzOTPAuthURI", ["OneTimeCodes"]),
     ]
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
     package.targets.append(

@@ -10,12 +10,11 @@
 # go to Benchmarks/fuzz.md. --smoke: debug build, 10 s per target, for CI (no report file). --corpus:
 # regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
 # A crash leaves its input in .build-fuzz/crashes/<target>/ and makes the script exit 1.
-# (otpauth URIs get a target when the OneTimeCodes enrollment parser lands.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-ALL_TARGETS=(FuzzEIDFiles FuzzAPDU FuzzCertificates FuzzPublicKeys FuzzKBOCSV FuzzVPCDFrames FuzzHTTPBodies)
+ALL_TARGETS=(FuzzEIDFiles FuzzAPDU FuzzCertificates FuzzPublicKeys FuzzKBOCSV FuzzVPCDFrames FuzzHTTPBodies FuzzOTPAuthURI)
 smoke=0
 corpus=0
 runs=10000000
@@ -43,6 +42,7 @@ dictionary() {
         FuzzCertificates|FuzzPublicKeys) echo Fuzz/Dictionaries/der.dict ;;
         FuzzKBOCSV) echo Fuzz/Dictionaries/csv.dict ;;
         FuzzHTTPBodies) echo Fuzz/Dictionaries/http.dict ;;
+        FuzzOTPAuthURI) echo Fuzz/Dictionaries/otpauth.dict ;;
     esac
 }
 

@@ -120,10 +120,11 @@ public struct OTPAuthURI: Sendable, Equatable {
         s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
     }
 
-    /// The URI text.
+    /// The URI text (without an issuer prefix and parameter when the issuer is empty).
     public var string: String {
-        "otpauth://totp/\(Self.escape(issuer)):\(Self.escape(account))?secret=\(Base32.encode(secret))"
-            + "&issuer=\(Self.escape(issuer))&algorithm=\(parameters.algorithm.rawValue)"
+        let label = issuer.isEmpty ? Self.escape(account) : "\(Self.escape(issuer)):\(Self.escape(account))"
+        return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))"
+            + (issuer.isEmpty ? "" : "&issuer=\(Self.escape(issuer))") + "&algorithm=\(parameters.algorithm.rawValue)"
             + "&digits=\(parameters.digits)&period=\(parameters.period)"
     }
 
@@ -135,12 +136,12 @@ public struct OTPAuthURI: Sendable, Equatable {
         var label = components.path
         if label.hasPrefix("/") { label.removeFirst() }
         guard !label.isEmpty else { throw OneTimeCodesError(.invalidInput, "missing label") }
-        var labelIssuer: String?
-        var account = label
-        if let colon = label.firstIndex(of: ":") {
-            labelIssuer = String(label[..<colon])
-            account = String(label[label.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-        }
+        // Key-URI format: "issuer:account" or "account"; neither part may contain a colon, and spaces
+        // may follow the colon.
+        let parts = label.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw OneTimeCodesError(.invalidInput, "the label has more than one colon") }
+        let labelIssuer = parts.count == 2 ? String(parts[0]) : nil
+        let account = String(parts[parts.count - 1]).trimmingCharacters(in: .whitespaces)
         guard !account.isEmpty else { throw OneTimeCodesError(.invalidInput, "missing account name") }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] {
@@ -155,6 +156,7 @@ public struct OTPAuthURI: Sendable, Equatable {
         if let labelIssuer, let q = query["issuer"], q != labelIssuer {
             throw OneTimeCodesError(.invalidInput, "issuer in label and parameter differ")
         }
+        guard !issuer.contains(":") else { throw OneTimeCodesError(.invalidInput, "the issuer contains a colon") }
         var algorithm = OTPAlgorithm.sha1
         if let a = query["algorithm"] {
             guard let parsed = OTPAlgorithm(rawValue: a.uppercased()) else { throw OneTimeCodesError(.invalidInput, "unknown algorithm") }

@@ -80,6 +80,13 @@ struct OTPAlgorithmTests {
         #expect(minimal.issuer == "Example")
         #expect(minimal.account == "alice")
         #expect(minimal.parameters == TOTPParameters())
+        // Found by FuzzOTPAuthURI: what parses must render to a URI that parses to the same key.
+        for text in ["otpauth://totp/%20alice?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=",
+                     "otpauth://totp/:alice?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/Ex:%20alice%20?secret=JBSWY3DPEHPK3PXP"] {
+            let parsed = try OTPAuthURI(parsing: text)
+            #expect(parsed.account == "alice")
+            #expect(try OTPAuthURI(parsing: parsed.string) == parsed)
+        }
     }
 
     @Test("bad otpauth URIs are invalidInput, never echoing the secret", arguments: [
@@ -94,6 +101,9 @@ struct OTPAlgorithmTests {
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Other",
         "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&secret=JBSWY3DPEHPK3PXP",
         "otpauth://totp/?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/a:b:alice?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=a:b",
+        "otpauth://totp/Example:%20?secret=JBSWY3DPEHPK3PXP",
     ])
     func badURI(text: String) {
         let error = expectOTP(.invalidInput) { try OTPAuthURI(parsing: text) }
