@@ -34,6 +34,25 @@ rig_start_pcscd() {
     echo "rig: pcscd did not come up"; cat "$RIG_DIR/pcscd.log"; return 1
 }
 
+rig_restart_pcscd() {   # fault injection: stop pcscd (cards see EOF) and start a fresh one
+    mkdir -p "$RIG_DIR"
+    if [ -f "$RIG_DIR/pcscd.pid" ]; then
+        rig_kill_pidfile "$RIG_DIR/pcscd.pid"
+    else
+        rig_stop_foreign_pcscd
+    fi
+    for _ in $(seq 100); do [ -e /run/pcscd/pcscd.comm ] || break; sleep 0.05; done
+    echo "rig: pcscd restart at $(date -u +%H:%M:%S.%N)" >>"$RIG_DIR/pcscd.log"
+    /usr/sbin/pcscd --foreground "$RIG_PCSCD_LEVEL" >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
+    echo $! >"$RIG_DIR/pcscd.pid"
+    for _ in $(seq 200); do
+        [ -S /run/pcscd/pcscd.comm ] && return 0
+        rig_alive "$(cat "$RIG_DIR/pcscd.pid")" || break
+        sleep 0.05
+    done
+    echo "rig: pcscd did not come back"; tail -n 20 "$RIG_DIR/pcscd.log"; return 1
+}
+
 rig_start_card() {   # rig_start_card NAME CMD...  (a card process in the background)
     local name="$1"; shift
     mkdir -p "$RIG_DIR"
@@ -66,7 +85,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case "${1:-}" in
         start) rig_start_pcscd; echo "rig: pcscd running (pid $(cat "$RIG_DIR/pcscd.pid")), log $RIG_DIR/pcscd.log" ;;
         stop) rig_stop; echo "rig: stopped" ;;
+        restart-pcscd) rig_restart_pcscd; echo "rig: pcscd restarted (pid $(cat "$RIG_DIR/pcscd.pid"))" ;;
         status) for f in "$RIG_DIR"/*.pid; do [ -e "$f" ] && echo "$(basename "$f" .pid): $(cat "$f") $(rig_alive "$(cat "$f")" && echo running || echo dead)"; done ;;
-        *) echo "usage: $0 start|stop|status"; exit 2 ;;
+        *) echo "usage: $0 start|stop|restart-pcscd|status"; exit 2 ;;
     esac
 fi
