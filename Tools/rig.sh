@@ -20,18 +20,48 @@ rig_stop_foreign_pcscd() {   # e.g. one started by a package's postinst
     fi
 }
 
+# Launches pcscd in the background (log appended to $RIG_DIR/pcscd.log, PID in pcscd.pid) and
+# waits until it serves its socket with both vpcd readers. vpcd cannot bind its port while some
+# other socket holds it (e.g. a client connection that got 35963/35964 as its ephemeral port):
+# pcscd then starts without readers. That start is retried (5 tries, 1 s apart).
+rig_launch_pcscd() {
+    local try size new
+    for try in 1 2 3 4 5; do
+        size=$(stat -c %s "$RIG_DIR/pcscd.log" 2>/dev/null || echo 0)
+        # Close every inherited descriptor but 0-2: the caller may be a test whose process library
+        # watches a descriptor (or pipe) for its child's exit, which a long-lived pcscd would keep open.
+        (
+            for fd in /proc/$BASHPID/fd/*; do
+                fd="${fd##*/}"
+                [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+            done
+            exec /usr/sbin/pcscd --foreground "$RIG_PCSCD_LEVEL"
+        ) >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
+        echo $! >"$RIG_DIR/pcscd.pid"
+        for _ in $(seq 200); do
+            new="$(tail -c +$((size + 1)) "$RIG_DIR/pcscd.log")"
+            [ -S /run/pcscd/pcscd.comm ] && [[ "$new" == *"daemon ready"* || "$RIG_PCSCD_LEVEL" != -* ]] && break
+            rig_alive "$(cat "$RIG_DIR/pcscd.pid")" || break
+            sleep 0.05
+        done
+        if ! rig_alive "$(cat "$RIG_DIR/pcscd.pid")" || [ ! -S /run/pcscd/pcscd.comm ]; then
+            echo "rig: pcscd did not come up"; tail -c +$((size + 1)) "$RIG_DIR/pcscd.log"; return 1
+        fi
+        [[ "$new" != *"Could not initialize connection to virtual ICC"* ]] && return 0
+        echo "rig: vpcd could not bind its ports (try $try): $(grep -m1 -o 'Address already in use' <<<"$new")"
+        ss -tanp 2>/dev/null | grep -E ':3596[34] ' | head -n 5
+        rig_kill_pidfile "$RIG_DIR/pcscd.pid"
+        sleep 1
+    done
+    echo "rig: pcscd has no vpcd readers"; return 1
+}
+
 rig_start_pcscd() {
     mkdir -p "$RIG_DIR"
     if [ -f "$RIG_DIR/pcscd.pid" ] && rig_alive "$(cat "$RIG_DIR/pcscd.pid")"; then return 0; fi
     rig_stop_foreign_pcscd
-    /usr/sbin/pcscd --foreground "$RIG_PCSCD_LEVEL" >"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
-    echo $! >"$RIG_DIR/pcscd.pid"
-    for _ in $(seq 200); do
-        [ -S /run/pcscd/pcscd.comm ] && return 0
-        rig_alive "$(cat "$RIG_DIR/pcscd.pid")" || break
-        sleep 0.05
-    done
-    echo "rig: pcscd did not come up"; cat "$RIG_DIR/pcscd.log"; return 1
+    : >"$RIG_DIR/pcscd.log"
+    rig_launch_pcscd
 }
 
 rig_restart_pcscd() {   # fault injection: stop pcscd (cards see EOF) and start a fresh one
@@ -43,14 +73,7 @@ rig_restart_pcscd() {   # fault injection: stop pcscd (cards see EOF) and start 
     fi
     for _ in $(seq 100); do [ -e /run/pcscd/pcscd.comm ] || break; sleep 0.05; done
     echo "rig: pcscd restart at $(date -u +%H:%M:%S.%N)" >>"$RIG_DIR/pcscd.log"
-    /usr/sbin/pcscd --foreground "$RIG_PCSCD_LEVEL" >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
-    echo $! >"$RIG_DIR/pcscd.pid"
-    for _ in $(seq 200); do
-        [ -S /run/pcscd/pcscd.comm ] && return 0
-        rig_alive "$(cat "$RIG_DIR/pcscd.pid")" || break
-        sleep 0.05
-    done
-    echo "rig: pcscd did not come back"; tail -n 20 "$RIG_DIR/pcscd.log"; return 1
+    rig_launch_pcscd
 }
 
 rig_start_card() {   # rig_start_card NAME CMD...  (a card process in the background)

@@ -138,7 +138,12 @@ public final class KioskController: @unchecked Sendable {
         case .cardRemoved(let reader), .readerDetached(let reader):
             guard current.reader == reader else { return }
             endSession()
-            update { state in state = State(phase: .waitingForCard) }
+            update { state in
+                // A card that failed and left (pulled mid-read) keeps its error on the waiting
+                // screen until the next card, so the person sees why; nothing personal stays.
+                let failed = state.phase == .error
+                state = State(phase: .waitingForCard, message: failed ? state.message : nil, error: failed ? state.error : nil)
+            }
         case .readerAttached:
             break
         }
