@@ -218,6 +218,38 @@ struct FaultInjectionTests {
         #expect(try liveAndTotalSessions(server) == "0 2")
     }
 
+    @Test("pcscd restarted: `serve --local-reader` ends the sessions bound to its reader; the card logs in again",
+          .enabled(if: getuid() == 0, "restarting pcscd needs root (as in CI)"))
+    func pcscdRestartServerWatcher() throws {
+        let server = try ServeProcess(extra: ["--local-reader"])
+        let card = try CardProcess(profile: "specimen-1.8", slot: 1)
+        defer { try? card.remove() }
+        let pin = try #require(try profileJSON("specimen-1.8")["pin"] as? String)
+        let login = { () throws -> String in
+            let r = try runProcess(Rig.binary, ["login", "--server", server.url, "--reader", Rig.readers[1], "--card-bound", "--print-token"],
+                                   stdin: pin + "\n", timeout: 30)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            return String(r.stdout.split(separator: "\n").last ?? "")
+        }
+        let token = try login()
+        #expect(try server.request("GET", "/v1/session", token: token).0 == 200)
+
+        let restarted = ContinuousClock.now
+        try Self.restartPcscd()
+        var status = 200
+        while status == 200, ContinuousClock.now - restarted < .seconds(6) {
+            usleep(100_000)
+            status = try server.request("GET", "/v1/session", token: token).0
+        }
+        let ended = ContinuousClock.now - restarted
+        FaultLog.record("pcscd restart (serve --local-reader session ended)", ended, "HTTP \(status)")
+        #expect(status == 401, "the server cannot see the reader while pcscd is gone: the card-bound session must end; serve stderr: \(server.errorOutput)")
+
+        try Rig.waitFor(Rig.readers[1], present: true, timeoutMilliseconds: 5000)
+        let again = try login()
+        #expect(try server.request("GET", "/v1/session", token: again).0 == 200, "the card logs in again after the restart")
+    }
+
     /// `Tools/rig.sh restart-pcscd`. Its output goes to a file, not a pipe: the new pcscd outlives
     /// the script and would keep a pipe open.
     static func restartPcscd() throws {
@@ -239,6 +271,7 @@ struct FaultInjectionTests {
         process.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try #require(process.terminationStatus == 0, "rig.sh restart-pcscd: \(text)")
+        print("fault-injection: rig.sh restart-pcscd: \(text.split(separator: "\n").joined(separator: " | "))")
     }
 
     /// "live total" session counts in the server's SQLite file.

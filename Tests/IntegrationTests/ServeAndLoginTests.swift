@@ -22,7 +22,8 @@ final class ServeProcess {
                              "--test", "--roots", pki.appendingPathComponent("rsa/root.crt").path,
                              "--roots", pki.appendingPathComponent("ec/root.crt").path, "--demo", "--revocation", revocation] + extra
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("serve.err").path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("serve.err"))
         try process.run()
         var buffer = ""
         let deadline = Date().addingTimeInterval(20)
@@ -40,6 +41,9 @@ final class ServeProcess {
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
+
+    /// What the server wrote to standard error so far.
+    var errorOutput: String { (try? String(contentsOf: directory.appendingPathComponent("serve.err"), encoding: .utf8)) ?? "" }
 
     /// One JSON request with URLSession (an HTTP client independent of the server).
     func request(_ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil) throws -> (Int, [String: Any]) {
