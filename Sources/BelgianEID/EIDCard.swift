@@ -37,7 +37,7 @@ public final class EIDCard: Sendable {
         guard Self.atrLooksLikeEID(atr) else {
             throw EIDError.notBelgianEID("ATR \(atr.hex) is not a Belgian eID ATR")
         }
-        let response = try Self.run { try channel.transmit(CommandAPDU(cla: 0x80, ins: 0xE4, p1: 0, p2: 0, le: 0x1C)) }
+        let response = try Self.run("GET CARD DATA") { try channel.transmit(CommandAPDU(cla: 0x80, ins: 0xE4, p1: 0, p2: 0, le: 0x1C)) }
         guard response.isSuccess else {
             throw EIDError.notBelgianEID("GET CARD DATA answered SW \(hex4(response.sw))")
         }
@@ -52,13 +52,13 @@ public final class EIDCard: Sendable {
     /// Reads one file completely. Certificate files are read only up to the end of their DER
     /// (the zero padding is skipped); an absent certificate (first byte `00`) returns `[]`.
     public func read(_ file: EIDFile) throws -> [UInt8] {
-        try Self.run { try channel.withTransaction { try readInTransaction(file) } }
+        try Self.run("reading \(file)") { try channel.withTransaction { try readInTransaction(file) } }
     }
 
     /// Reads the identity, address, photo, their signatures, the basic key (1.8) and all
     /// certificates in one transaction.
     public func readAll(includePhoto: Bool = true) throws -> EIDCardContents {
-        try Self.run {
+        try Self.run("reading the card files") {
             try channel.withTransaction {
                 var files: [EIDFile: [UInt8]] = [:]
                 var list: [EIDFile] = [.identity, .identitySignature, .address, .addressSignature]
@@ -121,7 +121,7 @@ public final class EIDCard: Sendable {
     /// PIN tries left without spending one: GET CARD DATA P2=01 on 1.8, an empty VERIFY on 1.7.
     /// Returns nil tries when the PIN is currently verified on 1.7 (the card then says `90 00`).
     public func pinStatus() throws -> PINStatus {
-        try Self.run {
+        try Self.run("PIN status") {
             if applet.isEC {
                 let r = try channel.transmit(CommandAPDU(cla: 0x80, ins: 0xE4, p1: 0, p2: 1, le: 0x1F))
                 guard r.isSuccess else { throw Self.statusError(r.sw, "GET CARD DATA (PIN status)") }
@@ -144,7 +144,7 @@ public final class EIDCard: Sendable {
     /// Presents the cardholder PIN. Throws `.pinIncorrect` with the tries left, or
     /// `.pinBlocked`. The PIN never appears in an error.
     public func verifyPIN(_ pin: PIN) throws {
-        try Self.run {
+        try Self.run("VERIFY PIN") {
             let r = try channel.transmit(CommandAPDU(cla: 0, ins: 0x20, p1: 0, p2: 1, data: pin.block, isSensitive: true))
             try Self.checkPINResponse(r.sw, "VERIFY")
         }
@@ -152,7 +152,7 @@ public final class EIDCard: Sendable {
 
     /// Changes the cardholder PIN (CHANGE REFERENCE DATA). A wrong old PIN spends a try.
     public func changePIN(old: PIN, new: PIN) throws {
-        try Self.run {
+        try Self.run("CHANGE PIN") {
             let r = try channel.transmit(CommandAPDU(cla: 0, ins: 0x24, p1: 0, p2: 1, data: old.block + new.block, isSensitive: true))
             try Self.checkPINResponse(r.sw, "CHANGE REFERENCE DATA")
         }
@@ -162,7 +162,7 @@ public final class EIDCard: Sendable {
     /// FEATURE_VERIFY_PIN_DIRECT). Throws `.unsupported` when the reader has no pin pad,
     /// `.timeout`/`.cancelled` for the pin pad's own outcomes.
     public func verifyPINOnPinPad(language: PinPadLanguage = .dutch, timeoutSeconds: UInt8 = 30) throws {
-        try Self.run {
+        try Self.run("pin-pad VERIFY") {
             let features: [PCSCFeature: UInt32]
             do {
                 features = try PCSCFeature.parseList(channel.control(code: PCSCFeature.getFeatureRequest, input: []))
@@ -202,7 +202,7 @@ public final class EIDCard: Sendable {
     /// The algorithm follows the key in the authentication certificate when given, else the applet.
     public func signChallenge(_ challenge: [UInt8], key: EIDKey = .authentication, keyKind: KeyKind? = nil) throws -> EIDSignature {
         let ec = keyKind.map(\.isEC) ?? applet.isEC
-        return try Self.run {
+        return try Self.run("signing the challenge") {
             try channel.withTransaction {
                 if ec {
                     let digest = DigestAlgorithm.sha384.hash(challenge)
@@ -224,7 +224,7 @@ public final class EIDCard: Sendable {
     public func internalAuthenticate(_ challenge: [UInt8]) throws -> [UInt8] {
         guard applet.isEC else { throw EIDError.unsupported("INTERNAL AUTHENTICATE with the basic key needs applet 1.8") }
         guard challenge.count == 48 else { throw EIDError.invalidLength("challenge must be 48 bytes, got \(challenge.count)") }
-        return try Self.run {
+        return try Self.run("INTERNAL AUTHENTICATE") {
             let r = try channel.transmit(CommandAPDU(cla: 0, ins: 0x88, p1: 0x02, p2: 0x81, data: [0x94, 0x30] + challenge, le: 256))
             guard r.isSuccess else { throw Self.statusError(r.sw, "INTERNAL AUTHENTICATE") }
             guard r.data.count == 96 else { throw EIDError.invalidSignatureFormat("basic-key signature of \(r.data.count) bytes") }
@@ -265,7 +265,7 @@ public final class EIDCard: Sendable {
 
     /// Drops the card's granted rights (verified PIN).
     public func logOff() throws {
-        try Self.run {
+        try Self.run("LOG OFF") {
             let r = try channel.transmit(CommandAPDU(cla: 0x80, ins: 0xE6, p1: 0, p2: 0))
             guard r.isSuccess else { throw Self.statusError(r.sw, "LOG OFF") }
         }
@@ -282,13 +282,17 @@ public final class EIDCard: Sendable {
         }
     }
 
-    /// Runs card I/O, turning PC/SC failures into `.transport` errors that say what happened.
-    static func run<R>(_ body: () throws -> R) throws -> R {
+    /// Runs card I/O, turning PC/SC failures into `.transport` errors that say what happened
+    /// (`.timeout` when the card did not answer in time), prefixed with the step that failed.
+    static func run<R>(_ step: String, _ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as PCSCError {
+            if error.status == .timeout {
+                throw EIDError.timeout("\(step): the card did not answer in time: \(error)")
+            }
             let what = error.status.meansCardGone ? "the card was removed or stopped answering" : "the reader failed"
-            throw EIDError.transport("\(what): \(error)")
+            throw EIDError.transport("\(step): \(what): \(error)")
         }
     }
 }

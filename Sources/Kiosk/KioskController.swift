@@ -28,6 +28,9 @@ public final class KioskController: @unchecked Sendable {
         public var organisation: String?
         public var rights: [String]?
         public var level: Int?
+        /// The error code of the last failure that ended the card session (`timeout`,
+        /// `transport`, `notBelgianEID`, …), for the page and for monitoring; nil otherwise.
+        public var error: String?
         /// Increases with every change, so the page can tell a new state from an old one.
         public var version = 0
     }
@@ -35,13 +38,16 @@ public final class KioskController: @unchecked Sendable {
     private let client: SleutelClient
     private let application: String
     private let preferredReader: String?
+    private let cardTimeout: Duration
     private let queue = DispatchQueue(label: "be.sleutel.kiosk.card")
     private let lock = NSLock()
     private var current = State()
 
-    // Owned by `queue`.
+    // Owned by `queue`. The monitor and the card session use separate PC/SC contexts: a card
+    // that stops answering blocks its context (see `PCSCContext`), never the reader watch.
     private var context: PCSCContext?
     private var monitor: MonitorBox?
+    private var cardContext: PCSCContext?
     private var connection: CardConnection?
     private var card: EIDCard?
     private var token: String?
@@ -51,10 +57,12 @@ public final class KioskController: @unchecked Sendable {
     ///   - client: the Sleutel server.
     ///   - application: the application the kiosk logs people in to.
     ///   - reader: the reader to watch; nil for the first reader a card is inserted in.
-    public init(client: SleutelClient, application: String, reader: String? = nil) {
+    ///   - cardTimeout: the longest one card command may take before the card counts as hung.
+    public init(client: SleutelClient, application: String, reader: String? = nil, cardTimeout: Duration = .seconds(5)) {
         self.client = client
         self.application = application
         self.preferredReader = reader
+        self.cardTimeout = cardTimeout
     }
 
     /// The current screen.
@@ -130,7 +138,12 @@ public final class KioskController: @unchecked Sendable {
         case .cardRemoved(let reader), .readerDetached(let reader):
             guard current.reader == reader else { return }
             endSession()
-            update { state in state = State(phase: .waitingForCard) }
+            update { state in
+                // A card that failed and left (pulled mid-read) keeps its error on the waiting
+                // screen until the next card, so the person sees why; nothing personal stays.
+                let failed = state.phase == .error
+                state = State(phase: .waitingForCard, message: failed ? state.message : nil, error: failed ? state.error : nil)
+            }
         case .readerAttached:
             break
         }
@@ -138,12 +151,14 @@ public final class KioskController: @unchecked Sendable {
 
     private func readCard(in reader: String, atr: [UInt8]) {
         update { state in state = State(phase: .readingCard, reader: reader) }
-        guard EIDCard.atrLooksLikeEID(atr), let context else {
-            update { $0.phase = .error; $0.message = "Dit is geen Belgische eID-kaart." }
+        guard EIDCard.atrLooksLikeEID(atr) else {
+            update { $0.phase = .error; $0.error = EIDError.Code.notBelgianEID.description; $0.message = "Dit is geen Belgische eID-kaart." }
             return
         }
         do {
-            let connection = try context.connect(reader: reader)
+            let cardContext = try PCSCContext(cardTimeout: cardTimeout)
+            self.cardContext = cardContext
+            let connection = try cardContext.connect(reader: reader)
             self.connection = connection
             let card = try EIDCard(channel: connection)
             self.card = card
@@ -159,7 +174,10 @@ public final class KioskController: @unchecked Sendable {
             }
         } catch {
             endSession()
-            update { $0.phase = .error; $0.message = "De kaart kon niet gelezen worden: \(Self.describe(error))" }
+            update { state in
+                state = State(phase: .error, reader: reader, message: "De kaart kon niet gelezen worden: \(Self.describe(error))",
+                              error: Self.code(error))
+            }
         }
     }
 
@@ -175,8 +193,16 @@ public final class KioskController: @unchecked Sendable {
         } catch let error as EIDError where error.code == .pinBlocked {
             update { $0.phase = .error; $0.triesLeft = 0; $0.message = "De PIN is geblokkeerd; alleen de gemeente kan hem deblokkeren." }
             return
-        } catch {
+        } catch let error as EIDError where error.code == .invalidPIN {
             update { $0.phase = .enterPIN; $0.message = "Ongeldige PIN: \(Self.describe(error))" }
+            return
+        } catch {
+            // The card failed (hung, pulled, garbage): the card session is over.
+            endSession()
+            update { state in
+                state = State(phase: .error, reader: reader, message: "De PIN kon niet gecontroleerd worden: \(Self.describe(error))",
+                              error: Self.code(error))
+            }
             return
         }
         update { $0.phase = .loggingIn; $0.message = nil }
@@ -195,7 +221,10 @@ public final class KioskController: @unchecked Sendable {
         } catch let refusal as SleutelClient.Refusal {
             update { $0.phase = .error; $0.message = "Aanmelden geweigerd: \(refusal.message) [\(refusal.code)]" }
         } catch {
-            update { $0.phase = .error; $0.message = "Aanmelden mislukt: \(Self.describe(error))" }
+            endSession()
+            update { state in
+                state = State(phase: .error, reader: reader, message: "Aanmelden mislukt: \(Self.describe(error))", error: Self.code(error))
+            }
         }
     }
 
@@ -231,8 +260,9 @@ public final class KioskController: @unchecked Sendable {
         if let token { try? client.logout(token: token) }
         token = nil
         card = nil
-        connection?.disconnect(.reset)
+        connection?.disconnect(.reset)  // queued, not waited for, when the card hangs
         connection = nil
+        cardContext = nil
     }
 
     // MARK: - Helpers
@@ -254,8 +284,14 @@ public final class KioskController: @unchecked Sendable {
         }
     }
 
-    private static func describe(_ error: any Error) -> String {
+    private static func code(_ error: any Error) -> String {
         if let error = error as? EIDError { return error.code.description }
+        if let error = error as? PCSCError { return error.status.name }
+        return "other"
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? EIDError { return "\(error.code) (\(error.reason))" }
         if let error = error as? PCSCError { return error.description }
         return "\(error)"
     }

@@ -40,16 +40,20 @@ public final class CardConnection: CardChannel {
         self.reader = reader
         self.share = share
         self.protocols = protocols
-        var handle: SCARDHANDLE = 0
-        var active: DWORD = 0
-        try check(SCardConnect(context.handle, reader, share.raw, DWORD(protocols.rawValue), &handle, &active), "SCardConnect")
+        let contextHandle = context.handle
+        let (rv, handle, active) = try context.bounded("SCardConnect", "connecting to the card in \(reader)") {
+            var handle: SCARDHANDLE = 0
+            var active: DWORD = 0
+            let rv = SCardConnect(contextHandle, reader, share.raw, DWORD(protocols.rawValue), &handle, &active)
+            return (rv, handle, active)
+        }
+        try check(rv, "SCardConnect")
         state = Mutex(State(handle: handle, activeProtocol: CardProtocol(rawValue: UInt(active)), resets: 0, connected: true))
     }
 
     deinit {
-        state.withLock { s in
-            if s.connected { SCardDisconnect(s.handle, DWORD(SCARD_LEAVE_CARD)) }
-        }
+        let (connected, handle) = state.withLock { ($0.connected, $0.handle) }
+        if connected { context.whenUnblocked { SCardDisconnect(handle, DWORD(SCARD_LEAVE_CARD)) } }
     }
 
     /// The protocol negotiated at connect time.
@@ -65,18 +69,24 @@ public final class CardConnection: CardChannel {
     /// Reader name, state bits, protocol and ATR (`SCardStatus`).
     public func status() throws -> (reader: String, state: UInt, protocol: CardProtocol, atr: [UInt8]) {
         let handle = state.withLock { $0.handle }
-        var nameLen: DWORD = 256
-        var name = [CChar](repeating: 0, count: Int(nameLen))
-        var st: DWORD = 0, proto: DWORD = 0
-        var atr = [UInt8](repeating: 0, count: Int(MAX_ATR_SIZE))
-        var atrLen = DWORD(atr.count)
-        try check(SCardStatus(handle, &name, &nameLen, &st, &proto, &atr, &atrLen), "SCardStatus")
-        let readerName = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return (readerName, UInt(st), CardProtocol(rawValue: UInt(proto)), Array(atr.prefix(Int(atrLen))))
+        let (rv, readerName, st, proto, atr) = try context.bounded("SCardStatus", "reading the card status") {
+            var nameLen: DWORD = 256
+            var name = [CChar](repeating: 0, count: Int(nameLen))
+            var st: DWORD = 0, proto: DWORD = 0
+            var atr = [UInt8](repeating: 0, count: Int(MAX_ATR_SIZE))
+            var atrLen = DWORD(atr.count)
+            let rv = SCardStatus(handle, &name, &nameLen, &st, &proto, &atr, &atrLen)
+            let readerName = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return (rv, readerName, UInt(st), UInt(proto), Array(atr.prefix(Int(atrLen))))
+        }
+        try check(rv, "SCardStatus")
+        return (readerName, st, CardProtocol(rawValue: proto), atr)
     }
 
     /// Sends raw bytes and returns the raw answer (data + SW). Recovers once from a card
     /// reset by another application (`SCARD_W_RESET_CARD`) by reconnecting.
+    /// - Throws: ``PCSCError``; `SCARD_E_TIMEOUT` when the card does not answer within the
+    ///   context's ``PCSCContext/cardTimeout``.
     public func transmitRaw(_ apdu: [UInt8]) throws -> [UInt8] {
         do {
             return try transmitOnce(apdu)
@@ -89,21 +99,25 @@ public final class CardConnection: CardChannel {
 
     private func transmitOnce(_ apdu: [UInt8]) throws -> [UInt8] {
         let (handle, proto) = state.withLock { ($0.handle, $0.activeProtocol) }
-        let pci = proto == .t1 ? CPCSC_pci_t1() : proto == .raw ? CPCSC_pci_raw() : CPCSC_pci_t0()
-        var length = DWORD(Self.maxResponse)
-        var rv = Int(SCARD_S_SUCCESS)
-        let response = [UInt8](unsafeUninitializedCapacity: Self.maxResponse) { buffer, count in
-            rv = SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, buffer.baseAddress, &length)
-            count = rv == SCARD_S_SUCCESS ? min(Int(length), Self.maxResponse) : 0
+        let what = apdu.count >= 2 ? "command INS \([apdu[1]].hex)" : "command"
+        let (rv, response) = try context.bounded("SCardTransmit", what) { () -> (Int, [UInt8]) in
+            let pci = proto == .t1 ? CPCSC_pci_t1() : proto == .raw ? CPCSC_pci_raw() : CPCSC_pci_t0()
+            var length = DWORD(Self.maxResponse)
+            var rv = Int(SCARD_S_SUCCESS)
+            let response = [UInt8](unsafeUninitializedCapacity: Self.maxResponse) { buffer, count in
+                rv = SCardTransmit(handle, pci, apdu, DWORD(apdu.count), nil, buffer.baseAddress, &length)
+                count = rv == SCARD_S_SUCCESS ? min(Int(length), Self.maxResponse) : 0
+            }
+            return (rv, response)
         }
         try check(rv, "SCardTransmit")
-        if length < 2 {
+        if response.count < 2 {
             // vpcd reports a card pulled mid-exchange as success with no bytes. pcscd notices
             // the removal at its next poll (≤ 0.4 s): wait that long to name the real cause.
             let removed = (try? context.waitForCard(in: reader, present: false, timeoutMilliseconds: 600)) != nil
             throw PCSCError(
                 status: removed ? .removedCard : .commError, function: "SCardTransmit",
-                reason: removed ? "the card was removed during the exchange" : "the card answered \(length) bytes, no status word"
+                reason: removed ? "the card was removed during the exchange (\(what))" : "the card answered \(response.count) bytes, no status word (\(what))"
             )
         }
         return response
@@ -146,12 +160,18 @@ public final class CardConnection: CardChannel {
         PCSCError(status: .commError, function: "SCardTransmit", reason: "card answered \(raw.count) bytes, no status word")
     }
 
+    /// Sends a reader control code. Bounded by the context's card timeout, but at least two
+    /// minutes: a pin pad waits for the person.
     public func control(code: UInt32, input: [UInt8]) throws -> [UInt8] {
         let handle = state.withLock { $0.handle }
-        var out = [UInt8](repeating: 0, count: 1024)
-        var outLen: DWORD = 0
-        try check(SCardControl(handle, DWORD(code), input, DWORD(input.count), &out, DWORD(out.count), &outLen), "SCardControl")
-        return Array(out.prefix(Int(outLen)))
+        let (rv, out) = try context.bounded("SCardControl", "control code \(code)", atLeast: .seconds(120)) { () -> (Int, [UInt8]) in
+            var out = [UInt8](repeating: 0, count: 1024)
+            var outLen: DWORD = 0
+            let rv = SCardControl(handle, DWORD(code), input, DWORD(input.count), &out, DWORD(out.count), &outLen)
+            return (rv, Array(out.prefix(Int(outLen))))
+        }
+        try check(rv, "SCardControl")
+        return out
     }
 
     /// The CCID part-10 features the reader offers (`CM_IOCTL_GET_FEATURE_REQUEST`).
@@ -167,51 +187,78 @@ public final class CardConnection: CardChannel {
 
     /// `SCardBeginTransaction`, reconnecting once after a reset by another application.
     public func beginTransaction() throws {
-        let handle = state.withLock { $0.handle }
-        let rv = SCardBeginTransaction(handle)
+        let rv = try beginOnce()
         if PCSCStatus(rv) == .resetCard {
             try reconnect(initialization: .leave)
             state.withLock { $0.resets += 1 }
-            try check(SCardBeginTransaction(state.withLock { $0.handle }), "SCardBeginTransaction")
+            try check(try beginOnce(), "SCardBeginTransaction")
             return
         }
         try check(rv, "SCardBeginTransaction")
     }
 
-    /// `SCardEndTransaction` leaving the card as it is.
+    private func beginOnce() throws -> Int {
+        let handle = state.withLock { $0.handle }
+        return try context.bounded("SCardBeginTransaction", "starting a card transaction") { SCardBeginTransaction(handle) }
+    }
+
+    /// `SCardEndTransaction` leaving the card as it is; queued behind a stuck call, never waits for it.
     public func endTransaction(_ disposition: CardDisposition = .leave) {
         let handle = state.withLock { $0.handle }
-        SCardEndTransaction(handle, disposition.raw)
+        let raw = disposition.raw
+        if context.isBlocked {
+            context.whenUnblocked { SCardEndTransaction(handle, raw) }
+        } else {
+            _ = try? context.bounded("SCardEndTransaction", "ending a card transaction") { SCardEndTransaction(handle, raw) }
+        }
     }
 
     /// Re-establishes the connection: `SCardReconnect`, or a fresh `SCardConnect` when the
     /// old handle died with the card (removed and re-inserted).
     public func reconnect(initialization: CardDisposition = .reset) throws {
-        try state.withLock { s in
+        let handle = state.withLock { $0.handle }
+        let (share, protocols, reader, contextHandle) = (share, protocols, reader, context.handle)
+        let (rv, active) = try context.bounded("SCardReconnect", "reconnecting to the card") { () -> (Int, DWORD) in
             var active: DWORD = 0
-            let rv = SCardReconnect(s.handle, share.raw, DWORD(protocols.rawValue), initialization.raw, &active)
-            if rv == SCARD_S_SUCCESS {
-                s.activeProtocol = CardProtocol(rawValue: UInt(active))
-                return
-            }
-            let status = PCSCStatus(rv)
-            guard status.meansCardGone || status == .invalidHandle else { try check(rv, "SCardReconnect") ; return }
-            SCardDisconnect(s.handle, DWORD(SCARD_LEAVE_CARD))
-            s.connected = false
-            var handle: SCARDHANDLE = 0
-            try check(SCardConnect(context.handle, reader, share.raw, DWORD(protocols.rawValue), &handle, &active), "SCardConnect")
-            s.handle = handle
+            let rv = SCardReconnect(handle, share.raw, DWORD(protocols.rawValue), initialization.raw, &active)
+            return (rv, active)
+        }
+        if rv == SCARD_S_SUCCESS {
+            state.withLock { $0.activeProtocol = CardProtocol(rawValue: UInt(active)) }
+            return
+        }
+        let status = PCSCStatus(rv)
+        guard status.meansCardGone || status == .invalidHandle else { try check(rv, "SCardReconnect"); return }
+        state.withLock { $0.connected = false }
+        let (rv2, newHandle, newActive) = try context.bounded("SCardConnect", "connecting to the card in \(reader)") {
+            SCardDisconnect(handle, DWORD(SCARD_LEAVE_CARD))
+            var newHandle: SCARDHANDLE = 0
+            var newActive: DWORD = 0
+            let rv = SCardConnect(contextHandle, reader, share.raw, DWORD(protocols.rawValue), &newHandle, &newActive)
+            return (rv, newHandle, newActive)
+        }
+        try check(rv2, "SCardConnect")
+        state.withLock { s in
+            s.handle = newHandle
             s.connected = true
-            s.activeProtocol = CardProtocol(rawValue: UInt(active))
+            s.activeProtocol = CardProtocol(rawValue: UInt(newActive))
         }
     }
 
     /// Ends the connection; `.reset` also drops the card's security state (verified PIN).
+    /// Never blocks longer than the card timeout: behind a stuck call it is queued instead.
     public func disconnect(_ disposition: CardDisposition = .leave) {
-        state.withLock { s in
-            guard s.connected else { return }
-            SCardDisconnect(s.handle, disposition.raw)
+        let handle: SCARDHANDLE? = state.withLock { s in
+            guard s.connected else { return nil }
             s.connected = false
+            return s.handle
+        }
+        guard let handle else { return }
+        let raw = disposition.raw
+        if context.isBlocked {
+            context.whenUnblocked { SCardDisconnect(handle, raw) }
+        } else {
+            _ = try? context.bounded("SCardDisconnect", "disconnecting from the card") { SCardDisconnect(handle, raw) }
         }
     }
 }

@@ -1,4 +1,5 @@
 import CPCSC
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -7,24 +8,100 @@ import Synchronization
 /// Calls block the calling thread; run them on a dedicated thread or a GCD queue rather
 /// than on the Swift concurrency pool. ``cancel()`` may be called from any thread to end a
 /// pending ``waitForChange(_:timeoutMilliseconds:)``.
+///
+/// **Bounded card calls.** PC/SC has no timeout for a card that stops answering: with a
+/// reader driver that has none either (vpcd), `SCardTransmit` blocks until the card answers
+/// or leaves, and pcsclite keeps the whole context locked meanwhile. So every call that talks
+/// to a card (connect, transmit, transaction, status, disconnect) runs on the context's own
+/// worker thread and the caller waits at most ``cardTimeout``: then it gets `SCARD_E_TIMEOUT`
+/// naming the call, and the context is *blocked* until the stuck call returns by itself
+/// (``isBlocked``): its calls fail at once with `SCARD_E_TIMEOUT` instead of hanging, and
+/// disconnects are queued behind the stuck call. Establish a new context to go on.
 public final class PCSCContext: Sendable {
     let handle: SCARDCONTEXT
+    /// The longest one card call may take; nil waits forever.
+    public let cardTimeout: Duration?
+    private let worker = DispatchQueue(label: "be.sleutel.pcsc.card-calls")
+    private let blocked = Atomic<Bool>(false)
 
     /// Establishes a system-scope context. Throws `SCARD_E_NO_SERVICE` with a clear
     /// message when pcscd is not running.
-    public init() throws {
+    /// - Parameter cardTimeout: bound for each call that talks to a card (default 5 s: a real
+    ///   eID answers any single command, a signature included, well within a second or two).
+    public init(cardTimeout: Duration? = .seconds(5)) throws {
         var ctx: SCARDCONTEXT = 0
         try check(SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &ctx), "SCardEstablishContext")
         handle = ctx
+        self.cardTimeout = cardTimeout
     }
 
     deinit { SCardReleaseContext(handle) }
 
     /// True while pcscd still knows this context.
-    public var isValid: Bool { SCardIsValidContext(handle) == SCARD_S_SUCCESS }
+    public var isValid: Bool {
+        guard !isBlocked else { return false }
+        return SCardIsValidContext(handle) == SCARD_S_SUCCESS
+    }
+
+    /// True while a card call that timed out is still stuck in pcscd; calls then fail at once.
+    public var isBlocked: Bool { blocked.load(ordering: .acquiring) }
+
+    /// Runs one card call on the worker and waits at most `cardTimeout` (or `atLeast`, when longer).
+    /// - Parameters:
+    ///   - function: the PC/SC function, for the error.
+    ///   - what: what the call was doing, for the error ("command INS B0").
+    func bounded<R: Sendable>(
+        _ function: StaticString, _ what: String, atLeast: Duration? = nil, _ body: @escaping @Sendable () -> R
+    ) throws -> R {
+        try checkNotBlocked(function)
+        guard let limit = cardTimeout.map({ max($0, atLeast ?? .zero) }) else { return body() }
+        let result = ResultBox<R>()
+        let done = DispatchSemaphore(value: 0)
+        worker.async { [self] in
+            _ = self  // keeps the context (and pcsclite's handle) alive until the call returns
+            let value = body()
+            result.value.withLock { $0 = value }
+            done.signal()
+        }
+        let (seconds, attoseconds) = limit.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        if done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
+            blocked.store(true, ordering: .releasing)
+            worker.async { [self] in blocked.store(false, ordering: .releasing) }
+            throw PCSCError(
+                status: .timeout, function: "\(function)",
+                reason: "\(what): no answer from the card within \(Self.format(limit)) (the card hangs; the call was abandoned)"
+            )
+        }
+        return result.value.withLock { $0 }!
+    }
+
+    /// Runs `body` now, or after the stuck call when the context is blocked (never waits).
+    func whenUnblocked(_ body: @escaping @Sendable () -> Void) {
+        if isBlocked {
+            worker.async { [self] in _ = self; body() }
+        } else {
+            body()
+        }
+    }
+
+    func checkNotBlocked(_ function: StaticString) throws {
+        guard isBlocked else { return }
+        throw PCSCError(
+            status: .timeout, function: "\(function)",
+            reason: "an earlier call on this PC/SC context is still waiting for an unresponsive card; establish a new context"
+        )
+    }
+
+    static func format(_ duration: Duration) -> String {
+        let (s, a) = duration.components
+        let ms = Int(s) * 1000 + Int(a / 1_000_000_000_000_000)
+        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
+    }
 
     /// Names of the connected readers; empty when there are none.
     public func readers() throws -> [String] {
+        try checkNotBlocked("SCardListReaders")
         var len: DWORD = 0
         let rv = SCardListReaders(handle, nil, nil, &len)
         if PCSCStatus(rv) == .noReadersAvailable { return [] }
@@ -42,6 +119,7 @@ public final class PCSCContext: Sendable {
     /// timeout passes (then throws `SCARD_E_TIMEOUT`). Updates `eventState` and `atr`.
     public func waitForChange(_ states: inout [ReaderState], timeoutMilliseconds: Int) throws {
         guard !states.isEmpty else { return }
+        try checkNotBlocked("SCardGetStatusChange")
         let names = states.map { strdup($0.reader)! }
         defer { names.forEach { free($0) } }
         var raw = states.enumerated().map { i, s -> SCARD_READERSTATE in
@@ -149,7 +227,7 @@ public struct CardMonitor: ~Copyable {
         }
         do {
             try context.waitForChange(&states, timeoutMilliseconds: timeoutMilliseconds)
-        } catch let e as PCSCError where e.status == .timeout {
+        } catch let e as PCSCError where e.status == .timeout && !context.isBlocked {
             return []
         }
         var readersChanged = states[0].isChanged
@@ -181,4 +259,9 @@ public struct CardMonitor: ~Copyable {
         }
         return events
     }
+}
+
+/// Carries one result from the worker thread to the waiting caller.
+private final class ResultBox<R: Sendable>: Sendable {
+    let value = Mutex<R?>(nil)
 }

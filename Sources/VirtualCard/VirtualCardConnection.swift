@@ -30,6 +30,8 @@ public final class VirtualCardConnection: Sendable {
         /// Fault hook: answer this many APDUs, then drop the connection when the next one
         /// arrives, without answering it (the card pulled mid-exchange). Fires once.
         public var dropAfterAPDUs: Int?
+        /// Fault injection: answer garbage, answer late, or pull the card at a trigger (``CardFault``).
+        public var fault: CardFault?
         /// Re-arm `TCP_QUICKACK` after every `recv` (without it vpcd manages ~20 APDU/s).
         public var quickAck: Bool
         /// Receives one line per connection event (never APDU contents).
@@ -38,7 +40,7 @@ public final class VirtualCardConnection: Sendable {
         public init(
             host: String = "127.0.0.1", port: Int = 35963, connectTimeout: Duration = .seconds(10),
             retryInterval: Duration = .milliseconds(200), reconnect: Bool = false, apduDelay: Duration? = nil,
-            dropAfterAPDUs: Int? = nil, quickAck: Bool = true, log: (@Sendable (String) -> Void)? = nil
+            dropAfterAPDUs: Int? = nil, fault: CardFault? = nil, quickAck: Bool = true, log: (@Sendable (String) -> Void)? = nil
         ) {
             self.host = host
             self.port = port
@@ -47,6 +49,7 @@ public final class VirtualCardConnection: Sendable {
             self.reconnect = reconnect
             self.apduDelay = apduDelay
             self.dropAfterAPDUs = dropAfterAPDUs
+            self.fault = fault
             self.quickAck = quickAck
             self.log = log
         }
@@ -60,6 +63,8 @@ public final class VirtualCardConnection: Sendable {
         case readerClosed
         /// The `dropAfterAPDUs` fault fired and `reconnect` is off.
         case dropped
+        /// The `pull` ``CardFault`` fired: the card left the reader and stays out (even with `reconnect`).
+        case pulled
     }
 
     private struct SocketState {
@@ -68,6 +73,9 @@ public final class VirtualCardConnection: Sendable {
         var apdus = 0
         var dropArmed = true
         var insertions = 0
+        var faultStarted = false
+        var faultSpent = false
+        var faultAnswers: UInt64 = 0
     }
 
     public let options: Options
@@ -119,6 +127,7 @@ public final class VirtualCardConnection: Sendable {
             closeSocket()
             emulator.withLock { $0.reset() }
             if state.withLock({ $0.removed }) { return .removed }
+            if end == .pulled { return .pulled }
             guard options.reconnect else { return end }
             options.log?("reader closed the connection (\(end)); reconnecting to port \(options.port)")
             deadline = nil
@@ -250,11 +259,59 @@ public final class VirtualCardConnection: Sendable {
                 options.log?("fault: dropping the connection after \(options.dropAfterAPDUs ?? 0) APDUs")
                 return .dropped
             }
+            switch faultStep(for: message) {
+            case .pull?:
+                options.log?("fault: card pulled on APDU INS \(Self.insHex(message)) without answering")
+                return .pulled
+            case .delay(let delay)?:
+                guard pause(delay) else { return .removed }
+            case .garbage(let kind)?:
+                let index = state.withLock { s -> UInt64 in
+                    s.faultAnswers += 1
+                    s.apdus += 1
+                    return s.faultAnswers
+                }
+                guard sendFrame(fd, CardFault.garbage(kind, index: index)) else { return .readerClosed }
+                continue
+            case nil:
+                break
+            }
             if let delay = options.apduDelay { Self.sleep(delay) }
             let response = emulator.withLock { $0.process(message) }
             state.withLock { $0.apdus += 1 }
             guard sendFrame(fd, response) else { return .readerClosed }
         }
+    }
+
+    /// The fault action for this APDU, if the fault has started (or starts now).
+    private func faultStep(for apdu: [UInt8]) -> CardFault.Action? {
+        guard let fault = options.fault else { return nil }
+        return state.withLock { s -> CardFault.Action? in
+            guard !s.faultSpent else { return nil }
+            if !s.faultStarted {
+                guard fault.fires(on: apdu, answered: s.apdus) else { return nil }
+                s.faultStarted = true
+                options.log?("fault \(fault) starts at APDU INS \(Self.insHex(apdu))")
+            }
+            if case .pull = fault.action { s.faultSpent = true }
+            return fault.action
+        }
+    }
+
+    /// Sleeps `duration` in short slices; false as soon as the card is removed meanwhile.
+    private func pause(_ duration: Duration) -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            if state.withLock({ $0.removed }) { return false }
+            Self.sleep(min(.milliseconds(20), ContinuousClock.now.duration(to: deadline)))
+        }
+        return !state.withLock { $0.removed }
+    }
+
+    private static func insHex(_ apdu: [UInt8]) -> String {
+        guard apdu.count >= 2 else { return "--" }
+        let s = String(apdu[1], radix: 16, uppercase: true)
+        return apdu[1] < 16 ? "0" + s : s
     }
 
     private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {

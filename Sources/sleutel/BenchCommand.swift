@@ -30,9 +30,11 @@ extension Card {
         @Option(help: "Single APDUs to time for the round-trip floor.") var roundTrips = 2000
         @Flag(help: "Read only the certificates (what pkcs15-tool reads).") var certificatesOnly = false
         @Flag(help: "Also time each file on its own.") var perFile = false
+        @Flag(help: "Call PC/SC directly on this thread, without the card-timeout worker (to measure its cost).")
+        var unbounded = false
 
         func run() throws {
-            let context = try PCSCContext()
+            let context = try PCSCContext(cardTimeout: unbounded ? nil : .seconds(5))
             let (_, connection) = try readerOption.connect(context)
             defer { connection.disconnect() }
             let channel = CountingChannel(connection)

@@ -20,9 +20,16 @@ struct KioskCommand: AsyncParsableCommand {
     @Option(help: "Application the kiosk logs people in to.") var application = "eloket"
     @Option(help: "Port of the local kiosk page (0: any free port).") var port = 8090
     @Option(name: .shortAndLong, help: "Reader to watch (default: the first reader a card is inserted in).") var reader: String?
+    @Option(help: "Seconds one card command may take before the card counts as hung and its session ends.") var cardTimeout = 5.0
+
+    func validate() throws {
+        guard cardTimeout > 0, cardTimeout <= 600 else { throw ValidationError("--card-timeout must be in (0, 600] seconds") }
+    }
 
     func run() async throws {
-        let controller = KioskController(client: SleutelClient(server: server), application: application, reader: reader)
+        let controller = KioskController(
+            client: SleutelClient(server: server), application: application, reader: reader,
+            cardTimeout: .milliseconds(Int(cardTimeout * 1000)))
         try await KioskServer(controller: controller, port: port).run { port in
             Terminal.printLine("sleutel: kiosk page on http://127.0.0.1:\(port)/")
         }

@@ -127,9 +127,12 @@ struct Serve: AsyncParsableCommand {
 
 /// Ends card-bound sessions the moment their card leaves the local reader (kiosks). Runs on a
 /// thread of its own, waiting on pcscd's status changes; survives pcscd restarts by reconnecting.
+/// When pcscd goes away the watcher is blind, so the sessions bound to every reader it watched
+/// end too (the card may have been swapped meanwhile).
 enum CardRemovalWatcher {
     static func start(sessions: SessionService) {
         let thread = Thread {
+            var watched = Set<String>()
             while true {
                 do {
                     let context = try PCSCContext()
@@ -137,6 +140,7 @@ enum CardRemovalWatcher {
                     while true {
                         for event in try monitor.next(timeoutMilliseconds: 1000) {
                             switch event {
+                            case .readerAttached(let reader): watched.insert(reader)
                             case .cardRemoved(let reader), .readerDetached(let reader):
                                 let ended = (try? sessions.endSessions(reader: reader)) ?? 0
                                 if ended > 0 { Terminal.printLine("sleutel: card left \(reader): \(ended) session(s) ended") }
@@ -145,6 +149,11 @@ enum CardRemovalWatcher {
                         }
                     }
                 } catch {
+                    for reader in watched.sorted() {
+                        let ended = (try? sessions.endSessions(reader: reader, reason: "card reader lost")) ?? 0
+                        if ended > 0 { Terminal.printLine("sleutel: lost pcscd; \(ended) session(s) bound to \(reader) ended") }
+                    }
+                    watched = []
                     Terminal.error("card watcher: \(error); retrying in 2 s")
                     Thread.sleep(forTimeInterval: 2)
                 }

@@ -14,9 +14,20 @@ struct VirtualCardCommand: ParsableCommand {
 
         @Option(help: "Card profile (JSON), e.g. Hardware/cards/specimen-1.7.json.") var profile: String
         @Option(help: "vpcd port: 35963 = first virtual reader, 35964 = second.") var port = 35963
+        @Option(help: ArgumentHelp(
+            "Fault injection: make the card misbehave.",
+            discussion: """
+                ACTION[@TRIGGER]. ACTION: garbage (random bytes), garbage=short (no status word), \
+                garbage=status (SW 6F00), slow=MS (answer each APDU MS late), pull (leave the reader without \
+                answering; the card stays out). TRIGGER: start (default), read (first READ BINARY), \
+                signature (first PSO: COMPUTE DIGITAL SIGNATURE), apdu=N (after N APDUs). Shorthands: \
+                pull-during-read, pull-during-signature.
+                """,
+            valueName: "fault")) var fault: String?
 
         func run() throws {
-            let runner = try VirtualCardRunner(profileURL: URL(fileURLWithPath: profile), port: port)
+            var runner = try VirtualCardRunner(profileURL: URL(fileURLWithPath: profile), port: port)
+            if let fault { runner.options.fault = try CardFault(parsing: fault) }
             try runner.run()
         }
     }

@@ -11,10 +11,15 @@ final class InsertedCard {
     let thread: ServingThread
     let reader: String
 
-    init(_ profile: String, slot: Int = 1, dropAfterAPDUs: Int? = nil, apduDelay: Duration? = nil) throws {
+    init(
+        _ profile: String, slot: Int = 1, dropAfterAPDUs: Int? = nil, apduDelay: Duration? = nil, fault: CardFault? = nil,
+        reconnect: Bool = false
+    ) throws {
         let image = try CardImage.load(profileURL: Rig.profile(profile))
         reader = Rig.readers[slot]
-        let options = VirtualCardConnection.Options(port: Rig.ports[slot], connectTimeout: .seconds(5), apduDelay: apduDelay, dropAfterAPDUs: dropAfterAPDUs)
+        let options = VirtualCardConnection.Options(
+            port: Rig.ports[slot], connectTimeout: .seconds(5), reconnect: reconnect, apduDelay: apduDelay,
+            dropAfterAPDUs: dropAfterAPDUs, fault: fault)
         connection = VirtualCardConnection(emulator: EIDCardEmulator(image: image), options: options)
         try connection.connect()
         thread = connection.serveInBackground()

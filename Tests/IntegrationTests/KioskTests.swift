@@ -10,9 +10,9 @@ final class KioskProcess {
     let port: Int
     private let output = Pipe()
 
-    init(server: ServeProcess, reader: String) throws {
+    init(server: ServeProcess, reader: String, extra: [String] = []) throws {
         process.executableURL = Rig.binary
-        process.arguments = ["kiosk", "--server", server.url, "--port", "0", "--reader", reader]
+        process.arguments = ["kiosk", "--server", server.url, "--port", "0", "--reader", reader] + extra
         process.standardOutput = output
         process.standardError = TestLogs.file("kiosk")
         try process.run()

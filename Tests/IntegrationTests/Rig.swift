@@ -107,15 +107,18 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil, 
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: stderr)
 }
 
-/// A card process (`sleutel virtual-card run`) in one vpcd slot; `remove()` pulls it.
+/// A card process (`sleutel virtual-card run`) in one vpcd slot; `remove()` pulls it (or, when a
+/// `pull` fault already took the card out, waits for the reader to be empty).
 final class CardProcess {
     let process = Process()
     let slot: Int
 
-    init(profile: String, slot: Int) throws {
+    /// - Parameter fault: a `--fault` for the card (fault injection), e.g. `pull-during-read`.
+    init(profile: String, slot: Int, fault: String? = nil) throws {
         self.slot = slot
         process.executableURL = Rig.binary
         process.arguments = ["virtual-card", "run", "--profile", Rig.profile(profile).path, "--port", String(Rig.ports[slot])]
+            + (fault.map { ["--fault", $0] } ?? [])
         let log = TestLogs.file("virtual-card-\(profile)")
         process.standardOutput = log
         process.standardError = log

@@ -22,7 +22,9 @@ final class ServeProcess {
                              "--test", "--roots", pki.appendingPathComponent("rsa/root.crt").path,
                              "--roots", pki.appendingPathComponent("ec/root.crt").path, "--demo", "--revocation", revocation] + extra
         process.standardOutput = output
-        process.standardError = TestLogs.file("serve")
+        // Standard error goes to a file the test can read (errorOutput); deinit keeps it with the suite's logs.
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("serve.err").path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("serve.err"))
         try process.run()
         var buffer = ""
         let deadline = Date().addingTimeInterval(20)
@@ -40,6 +42,9 @@ final class ServeProcess {
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
+
+    /// What the server wrote to standard error so far.
+    var errorOutput: String { (try? String(contentsOf: directory.appendingPathComponent("serve.err"), encoding: .utf8)) ?? "" }
 
     /// One JSON request with URLSession (an HTTP client independent of the server).
     func request(_ method: String, _ path: String, json: [String: Any]? = nil, token: String? = nil) throws -> (Int, [String: Any]) {
@@ -61,6 +66,7 @@ final class ServeProcess {
 
     deinit {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
+        TestLogs.keep("serve", errorOutput)
         try? FileManager.default.removeItem(at: directory)
     }
 }
