@@ -54,9 +54,14 @@ extension Certificate {
     /// much as half a P-384 signature check, and every eID login brings the same Citizen CA).
     private static let parsed = BoundedCache<[UInt8], Certificate>(capacity: 2048)
 
+    /// Certificates larger than this are parsed every time, so that a peer sending large made-up
+    /// certificates cannot make the cache hold more than a few MiB (eID certificates are ~1.5 KB).
+    public static let rememberedSizeLimit = 4096
+
     /// The certificate of `der`, parsed once per process while it is in use (see ``BoundedCache``).
     /// Same result and errors as ``init(der:)``; failures are not remembered.
     public static func remembered(der: [UInt8]) throws -> Certificate {
-        try parsed.value(for: der) { () throws -> Certificate in try Certificate(der: der) }
+        guard der.count <= rememberedSizeLimit else { return try Certificate(der: der) }
+        return try parsed.value(for: der) { () throws -> Certificate in try Certificate(der: der) }
     }
 }
