@@ -43,6 +43,10 @@ func runSleutel(_ arguments: [String], timeout: TimeInterval = 30) throws -> (st
         status = process.terminationStatus
     }
     try handle.close()
+    // Kept with the suite's logs for the privacy check (Tools/privacy-check.sh) when Tools/test.sh runs us.
+    if let directory = ProcessInfo.processInfo.environment["SLEUTEL_LOG_DIR"], !directory.isEmpty {
+        try? FileManager.default.copyItem(at: output, to: URL(fileURLWithPath: directory).appendingPathComponent("attack-\(output.lastPathComponent)"))
+    }
     return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
 }
 
