@@ -1,3 +1,4 @@
+import CryptoCore
 import Foundation
 
 /// A misbehaviour of the virtual card, for fault-injection tests through the real pcscd.
@@ -134,7 +135,7 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
         case .short: return [0x6F]
         case .status: return [0x6F, 0x00]
         case .random:
-            var generator = SplitMix64(seed: 0x5EED_F00D &+ index)
+            var generator = SeededRandom(seed: 0x5EED_F00D &+ index)
             let count = Int(generator.next() % 64) + 1
             return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         }
@@ -147,18 +148,5 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
 
     private static func bad(_ text: String, _ why: String) -> VirtualCardError {
         VirtualCardError(.badField, "fault \"\(text)\": \(why) (see `sleutel virtual-card run --help`)")
-    }
-}
-
-/// A small seeded generator so garbage repeats from run to run.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -57,7 +57,7 @@ struct CrashTest: ParsableCommand {
         let logs = logDir ?? environment["SLEUTEL_LOG_DIR"].map { $0 + "/crash-test-\(getpid())" } ?? work
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
-        var random = SplitMix(seed: seed)
+        var random = SeededRandom(seed: seed)
         let program = binary ?? CommandLine.arguments[0]
         let people = try CrashPeople.load(pki: pki)
         let secrets = SecretsManifest(path: environment["SLEUTEL_SECRETS_FILE"])
@@ -370,7 +370,7 @@ final class CrashLoad: @unchecked Sendable {
         for worker in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                var random = SplitMix(seed: seed &+ UInt64(worker) &* 0x9E37_79B9)
+                var random = SeededRandom(seed: seed &+ UInt64(worker) &* 0x9E37_79B9)
                 while !stopped { iteration(&random) }
                 group.leave()
             }
@@ -396,7 +396,7 @@ final class CrashLoad: @unchecked Sendable {
 
     /// One login, then an organisation choice, a key enrolment (+ confirmation, + disabling)
     /// and/or a logout.
-    private func iteration(_ random: inout SplitMix) {
+    private func iteration(_ random: inout SeededRandom) {
         let personIndex = Int(random.next() % UInt64(people.persons.count))
         guard let token = try? login(personIndex) else { return }
         let sessionIndex = ledger.addSession(person: personIndex, token: token)
@@ -435,7 +435,7 @@ final class CrashLoad: @unchecked Sendable {
 
     /// TOTP enrolment with the fresh eID session, its confirmation, sometimes its disabling.
     /// Returns false when a call went unanswered.
-    private func enrol(_ personIndex: Int, token: String, random: inout SplitMix) -> Bool {
+    private func enrol(_ personIndex: Int, token: String, random: inout SeededRandom) -> Bool {
         guard let reply = try? call("POST", "/v1/keys/totp", body: ["account": "crash-test"], token: token, expect: 201),
               let credential = reply["credentialId"] as? String, let secret = reply["secret"] as? String,
               let seed = Base32.decode(secret) else { return false }
@@ -660,18 +660,5 @@ final class GrantRunner: @unchecked Sendable {
             throw CrashTestError("sleutel rights export failed (status \(process.terminationStatus))")
         }
         return Set(rows.compactMap { ($0["id"] as? NSNumber)?.int64Value })
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing run can be repeated with `--seed`.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

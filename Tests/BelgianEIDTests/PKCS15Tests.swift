@@ -1,3 +1,4 @@
+import CryptoCore
 import Testing
 
 @testable import BelgianEID

@@ -1,19 +1,10 @@
+import CryptoCore
 @testable import BelgianEID
 
 /// Deterministic pseudo-random generator (SplitMix64) for the fuzz loops.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
+typealias SeededGenerator = SeededRandom
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededRandom {
     mutating func bytes(count: Int) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
     }
