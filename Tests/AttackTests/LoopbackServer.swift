@@ -44,34 +44,16 @@ final class LoopbackServer: Sendable {
 
     deinit { task.cancel() }
 
-    struct Reply: Sendable {
-        let status: Int
-        let body: Data
-        let location: String?
-
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    }
+    typealias Reply = HTTPReply
 
     /// Sends one request; redirects are not followed.
     func send(_ method: String, _ path: String, json: [String: Any]? = nil, form: String? = nil, token: String? = nil,
               authorization: String? = nil, cookie: String? = nil) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let form {
-            request.httpBody = Data(form.utf8)
-            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
-        let (data, response) = try await Self.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        return Reply(status: http.statusCode, body: data, location: http.value(forHTTPHeaderField: "Location"))
+        var headers: [String: String] = [:]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        if let authorization { headers["Authorization"] = authorization }
+        if let cookie { headers["Cookie"] = cookie }
+        return try await LoopbackHTTP.send(port: port, method, path, json: json, form: form, headers: headers)
     }
 
     /// `POST /v1/eid/challenge`.
@@ -118,15 +100,6 @@ final class LoopbackServer: Sendable {
     }
 
     static let pkceVerifier = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ-._~"
-
-    static let session: URLSession = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
-
-    final class NoRedirect: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-            completionHandler(nil)
-        }
-    }
 }
 
 /// What a client sees of an eID challenge over HTTP: the transaction id and the bytes to sign.

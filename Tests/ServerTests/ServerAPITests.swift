@@ -88,7 +88,7 @@ struct ServerAPITests {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/eid/challenge")!)
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
-            let (data, response) = try await ServerHarness.session.data(for: request)
+            let (data, response) = try await LoopbackHTTP.session.data(for: request)
             #expect((response as! HTTPURLResponse).statusCode == 400, "\(body)")
             #expect(String(decoding: data, as: UTF8.self).contains("request.invalidBody"), "\(body)")
         }

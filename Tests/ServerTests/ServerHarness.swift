@@ -47,35 +47,14 @@ final class ServerHarness: Sendable {
 
     deinit { task.cancel() }
 
-    struct Reply {
-        let status: Int
-        let body: Data
-        let headers: [String: String]
-
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    }
+    typealias Reply = HTTPReply
 
     /// Sends one request; redirects are not followed.
     func send(_ method: String, _ path: String, json: Any? = nil, form: String? = nil, token: String? = nil,
               headers: [String: String] = [:]) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let form {
-            request.httpBody = Data(form.utf8)
-            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await ServerHarness.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { fields[String(describing: key).lowercased()] = String(describing: value) }
-        return Reply(status: http.statusCode, body: data, headers: fields)
+        var fields = headers
+        if let token { fields["Authorization"] = "Bearer \(token)" }
+        return try await LoopbackHTTP.send(port: port, method, path, json: json, form: form, headers: fields)
     }
 
     /// Logs `card` in over HTTP: challenge, card signature, login. Returns the bearer token.
@@ -91,15 +70,5 @@ final class ServerHarness: Sendable {
         ])
         #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
         return reply.json["token"] as! String
-    }
-
-    /// A URLSession that does not follow redirects (the OIDC tests read the Location header).
-    static let session: URLSession = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
-
-    final class NoRedirect: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-            completionHandler(nil)
-        }
     }
 }
