@@ -44,8 +44,9 @@ run() {
     local name=$1; shift
     /usr/bin/time -f "%e %U %S" -o "$WORK/$name.time" "$@" || true
 }
-wall() { cut -d' ' -f1 "$WORK/$1.time"; }
-cpu() { awk '{ printf "%.2f", $2 + $3 }' "$WORK/$1.time"; }
+# (the last line: GNU time puts "Command exited with non-zero status 1" first when keys are weak)
+wall() { tail -n 1 "$WORK/$1.time" | cut -d' ' -f1; }
+cpu() { tail -n 1 "$WORK/$1.time" | awk '{ printf "%.2f", $2 + $3 }'; }
 
 CHECKS=fermat,roca,smallfactors,smalld,rsainvalid
 run badkeys1 "$VENV/bin/badkeys" -c "$CHECKS" -j -a "${ONE[@]}" >/dev/null

@@ -2,6 +2,7 @@ import ArgumentParser
 import CryptoCore
 import Dispatch
 import Foundation
+import Synchronization
 import Trust
 
 struct Keys: ParsableCommand {
@@ -26,6 +27,37 @@ extension Keys {
         @Flag(help: "Skip the prime-modulus test (one full modular exponentiation per RSA key).") var fast = false
         @Option(help: "Worker threads.") var threads = 2
 
+        /// The options above that take a value (kept in step with the declarations; see ``splitOperands(_:)``).
+        static let valueOptions: Set<String> = ["--policy", "--year", "--threads"]
+
+        /// For `keys check …` arguments: the arguments with every file operand but the first
+        /// removed, and all file operands in order; nil for any other command. An operand is an
+        /// argument not starting with `-` that is not the value of a ``valueOptions`` option,
+        /// or anything after `--`. The kept first file goes after a `--` of its own.
+        static func splitOperands(_ arguments: [String]) -> (arguments: [String], files: [String])? {
+            guard arguments.count > 2, arguments[0] == "keys", arguments[1] == "check" else { return nil }
+            var options: [String] = [], files: [String] = []
+            var i = 2
+            while i < arguments.count {
+                let a = arguments[i]
+                if a == "--" {
+                    files += arguments[(i + 1)...]
+                    break
+                }
+                if a.hasPrefix("-"), a.count > 1 {
+                    options.append(a)
+                    if valueOptions.contains(a), i + 1 < arguments.count {
+                        options.append(arguments[i + 1])
+                        i += 1
+                    }
+                } else {
+                    files.append(a)
+                }
+                i += 1
+            }
+            return (["keys", "check"] + options + (files.isEmpty ? [] : ["--", files[0]]), files)
+        }
+
         func validate() throws {
             guard KeyStrengthPolicy.named(policy) != nil else {
                 throw ValidationError("unknown policy '\(policy)'; choose nist, bsi or anssi")
@@ -38,61 +70,103 @@ extension Keys {
                 options: .init(primalityTest: !fast)
             )
             let when = year ?? KeyStrengthChecker.currentYear
-            let chunks = max(1, min(threads, files.count))
-            var outputs = [(lines: [String], weak: Bool, unreadable: Bool)](repeating: ([], false, false), count: files.count)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            outputs.withUnsafeMutableBufferPointer { out in
-                let box = UnsafeSendable(out)
-                let files = self.files, json = self.json
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    for i in (files.count * c / chunks)..<(files.count * (c + 1) / chunks) {
-                        box.value[i] = Self.judge(files[i], checker: checker, year: when, json: json, encoder: encoder)
+            let files = self.files, json = self.json
+            // Work in chunks of files taken in turn by the workers (an atomic counter), so a busy
+            // core does not hold back the other; each chunk's keys share one small-factor batch
+            // and its output is built in one byte buffer.
+            let workers = max(1, min(threads, files.count))
+            let chunkSize = max(1, min(1024, (files.count + 4 * workers - 1) / (4 * workers)))
+            let chunkCount = (files.count + chunkSize - 1) / chunkSize
+            let results = ChunkResults(count: chunkCount)
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                var reader = FileReader()
+                while true {
+                    let c = next.add(1, ordering: .relaxed).oldValue
+                    guard c < chunkCount else { break }
+                    let range = (c * chunkSize)..<min(files.count, (c + 1) * chunkSize)
+                    results.store(c, Self.judge(files[range], reader: &reader, checker: checker, year: when, json: json))
+                }
+            }
+            var weak = false, unreadable = false
+            for c in 0..<chunkCount {
+                let r = results.take(c)
+                writeStandardOutput(r.output)
+                weak = weak || r.weak
+                unreadable = unreadable || r.unreadable
+            }
+            if unreadable { throw ExitCode(2) }
+            if weak { throw ExitCode(1) }
+        }
+
+        /// Reads and judges `paths`, returning their output lines as UTF-8 and whether any key was
+        /// weak or any file unreadable.
+        static func judge(_ paths: ArraySlice<String>, reader: inout FileReader, checker: KeyStrengthChecker,
+                          year: Int, json: Bool) -> ChunkResult {
+            var keys: [KeyComponents] = []
+            var read: [(path: String, keys: Range<Int>?, error: String?)] = []
+            read.reserveCapacity(paths.count)
+            for path in paths {
+                guard let bytes = reader.read(path) else { read.append((path, nil, "cannot read file")); continue }
+                do {
+                    let found = try KeyReader.read(Array(bytes))
+                    read.append((path, keys.count..<(keys.count + found.count), nil))
+                    keys += found.map(\.components)
+                } catch {
+                    read.append((path, nil, "\(error)"))
+                }
+            }
+            let verdicts = checker.verdicts(for: keys, year: year)
+            var out = OutputBytes()
+            out.bytes.reserveCapacity(paths.count * (json ? 1300 : 150))
+            var weak = false, unreadable = false
+            for entry in read {
+                guard let range = entry.keys else {
+                    unreadable = true
+                    let reason = entry.error ?? ""
+                    if json {
+                        out.append(#"{"file":"#); out.appendJSONString(entry.path)
+                        out.append(#","error":"#); out.appendJSONString(reason); out.append("}\n")
+                    } else {
+                        out.append("\(entry.path): UNREADABLE \(reason)\n")
+                    }
+                    continue
+                }
+                for v in verdicts[range] {
+                    weak = weak || !v.isAcceptable
+                    if json {
+                        out.append(#"{"file":"#); out.appendJSONString(entry.path)
+                        out.append(#","verdict":"#); verdictJSON(v, into: &out); out.append("}\n")
+                    } else {
+                        let status = v.isAcceptable ? "OK  " : "WEAK"
+                        let failed = v.failures.map { "\($0.id) (\($0.detail))" }.joined(separator: ", ")
+                        out.append("\(entry.path): \(status) \(v.key) [\(v.profile): \(v.lifetime)]" + (failed.isEmpty ? "" : " \(failed)") + "\n")
                     }
                 }
             }
-            var text = ""
-            text.reserveCapacity(outputs.count * (json ? 1500 : 120))
-            for o in outputs { for line in o.lines { text += line; text += "\n" } }
-            writeStandardOutput(text)
-            if outputs.contains(where: \.unreadable) { throw ExitCode(2) }
-            if outputs.contains(where: \.weak) { throw ExitCode(1) }
-        }
-
-        static func judge(_ path: String, checker: KeyStrengthChecker, year: Int, json: Bool,
-                          encoder: JSONEncoder) -> (lines: [String], weak: Bool, unreadable: Bool) {
-            guard let data = readFileBytes(path) else {
-                return ([json ? #"{"file":\#(jsonString(path)),"error":"cannot read file"}"# : "\(path): UNREADABLE cannot read file"], false, true)
-            }
-            do {
-                let verdicts = try checker.verdicts(forFile: data, year: year)
-                let lines = verdicts.map { v -> String in
-                    if json { return #"{"file":\#(jsonString(path)),"verdict":\#(verdictJSON(v))}"# }
-                    let status = v.isAcceptable ? "OK  " : "WEAK"
-                    let failed = v.failures.map { "\($0.id) (\($0.detail))" }.joined(separator: ", ")
-                    return "\(path): \(status) \(v.key) [\(v.profile): \(v.lifetime)]" + (failed.isEmpty ? "" : " \(failed)")
-                }
-                return (lines, verdicts.contains { !$0.isAcceptable }, false)
-            } catch {
-                let reason = (error as? TrustError)?.reason ?? "\(error)"
-                return ([json ? #"{"file":\#(jsonString(path)),"error":\#(jsonString(reason))}"# : "\(path): UNREADABLE \(reason)"], false, true)
-            }
+            return ChunkResult(output: out.bytes, weak: weak, unreadable: unreadable)
         }
 
         /// The verdict as JSON with sorted keys, the shape `JSONEncoder` gives `KeyVerdict`, written
-        /// by hand: the encoder costs more than all checks of a key together.
-        static func verdictJSON(_ v: KeyVerdict) -> String {
-            let lifetime = switch v.lifetime {
-            case .never: #"{"never":{}}"#
-            case .noEndDate: #"{"noEndDate":{}}"#
-            case .through(let year): #"{"through":{"year":\#(year)}}"#
+        /// by hand into bytes: the encoder costs more than all checks of a key together.
+        static func verdictJSON(_ v: KeyVerdict, into out: inout OutputBytes) {
+            out.append(#"{"checks":["#)
+            for (i, c) in v.checks.enumerated() {
+                out.append(i == 0 ? #"{"detail":"# : #",{"detail":"#); out.appendJSONString(c.detail)
+                out.append(#","id":"#); out.appendJSONString(c.id)
+                out.append(c.passed ? #","passed":true}"# : #","passed":false}"#)
             }
-            let checks = v.checks.map { #"{"detail":\#(jsonString($0.detail)),"id":\#(jsonString($0.id)),"passed":\#($0.passed)}"# }
-            return #"{"checks":[\#(checks.joined(separator: ","))],"isAcceptable":\#(v.isAcceptable),"key":\#(jsonString(v.key)),"#
-                + #""lifetime":\#(lifetime),"profile":\#(jsonString(v.profile)),"profileDocument":\#(jsonString(v.profileDocument)),"#
-                + #""year":\#(v.year)}"#
+            out.append(#"],"isAcceptable":"#); out.append(v.isAcceptable ? "true" : "false")
+            out.append(#","key":"#); out.appendJSONString(v.key)
+            out.append(#","lifetime":"#)
+            switch v.lifetime {
+            case .never: out.append(#"{"never":{}}"#)
+            case .noEndDate: out.append(#"{"noEndDate":{}}"#)
+            case .through(let year): out.append(#"{"through":{"year":\#(year)}}"#)
+            }
+            out.append(#","profile":"#); out.appendJSONString(v.profile)
+            out.append(#","profileDocument":"#); out.appendJSONString(v.profileDocument)
+            out.append(#","year":\#(v.year)}"#)
         }
     }
 
@@ -272,45 +346,85 @@ enum BenchModuli {
     }
 }
 
-private struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// One chunk's output and status.
+struct ChunkResult: Sendable {
+    let output: [UInt8]
+    let weak: Bool
+    let unreadable: Bool
 }
 
-/// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    out.reserveCapacity(s.utf8.count + 2)
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
+/// Results by chunk index, each written once by one worker and read after all have finished.
+final class ChunkResults: @unchecked Sendable {
+    private var slots: [ChunkResult?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func store(_ index: Int, _ result: ChunkResult) { lock.withLock { slots[index] = result } }
+    func take(_ index: Int) -> ChunkResult {
+        lock.withLock {
+            defer { slots[index] = nil }
+            return slots[index] ?? ChunkResult(output: [], weak: false, unreadable: false)
         }
     }
-    return out + "\""
 }
 
-/// The whole file, read with POSIX calls (no Foundation `Data` on the hot path); nil when unreadable.
-func readFileBytes(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+/// UTF-8 output built in one growing byte buffer.
+struct OutputBytes {
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: max(4096, Int(info.st_size) + 1))
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+
+    mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
     }
-    return bytes
+
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    mutating func appendJSONString(_ s: String) {
+        var s = s
+        bytes.append(UInt8(ascii: "\""))
+        s.withUTF8 { utf8 in
+            for b in utf8 {
+                switch b {
+                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+                default: bytes.append(b)
+                }
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Reads whole files with POSIX calls into a buffer kept between files (no Foundation `Data`,
+/// no allocation per file once the buffer is large enough).
+struct FileReader {
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// The bytes of the regular file at `path`, or nil when it cannot be read.
+    mutating func read(_ path: String) -> ArraySlice<UInt8>? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the open
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }  // no FIFOs or devices
+        if buffer.count <= Int(info.st_size) { buffer = [UInt8](repeating: 0, count: Int(info.st_size) + 4096) }
+        var count = 0
+        while true {
+            if count == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }  // grew meanwhile
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil  // e.g. EISDIR for a directory
+            }
+            if n == 0 { break }
+            count += n
+        }
+        return buffer[0..<count]
+    }
 }
 
 /// User plus system CPU time of this process so far, all threads, in seconds.
@@ -323,12 +437,19 @@ func processCPUSeconds() -> Double {
 /// Writes `text` to standard output in one go.
 func writeStandardOutput(_ text: String) {
     var text = text
-    text.withUTF8 { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
+    text.withUTF8 { writeStandardOutput($0) }
+}
+
+/// Writes `bytes` to standard output in one go.
+func writeStandardOutput(_ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { writeStandardOutput($0) }
+}
+
+private func writeStandardOutput(_ buffer: UnsafeBufferPointer<UInt8>) {
+    var offset = 0
+    while offset < buffer.count {
+        let n = write(1, buffer.baseAddress! + offset, buffer.count - offset)
+        if n < 0 { if errno == EINTR { continue }; return }
+        offset += n
     }
 }

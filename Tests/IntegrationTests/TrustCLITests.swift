@@ -133,3 +133,36 @@ struct BenchGCDCLITests {
         #expect((json["maxBits"] as? Int ?? 0) <= 2050)
     }
 }
+
+@Suite("`sleutel keys check` on many files")
+struct KeysCheckCLITests {
+    func pki(_ path: String) -> String { Rig.root.appendingPathComponent("Hardware/test-pki/\(path)").path }
+
+    @Test("thousands of operands with options between them: one verdict per file, in order, as file by file")
+    func manyOperands() throws {
+        let kinds = [pki("rsa/root.crt"), pki("ec/root.crt"), pki("rsa/citizen-ca.der"), pki("ec/citizen-ca.key"), "/nonexistent/key.pem", pki("rsa")]
+        var single: [String: String] = [:]
+        for file in kinds {
+            let r = try runProcess(Rig.binary, ["keys", "check", "--json", "--policy", "bsi", "--year", "2026", file])
+            single[file] = r.stdout
+        }
+        #expect(single[pki("ec/citizen-ca.key")]?.contains(#""error""#) == true)
+        let files = (0..<3000).map { kinds[$0 % kinds.count] }
+        // Options before, between and after the operands, and a `--` before the last ones.
+        let args = ["keys", "check", "--json"] + files[0..<1000] + ["--policy", "bsi"] + files[1000..<2000]
+            + ["--year", "2026", "--threads", "2", "--"] + files[2000...]
+        let r = try runProcess(Rig.binary, args, timeout: 120)
+        #expect(r.status == 2, "an unreadable file makes the status 2")
+        #expect(r.stdout == files.map { single[$0]! }.joined())
+        let text = try runProcess(Rig.binary, ["keys", "check", "--year", "2026", kinds[0], kinds[1], kinds[0]])
+        #expect(text.stdout.split(separator: "\n").count == 3 && text.stdout.contains("OK"))
+        let bad = try runProcess(Rig.binary, ["keys", "check", kinds[0], "--policy", "nope", kinds[1]])
+        #expect(bad.status != 0 && bad.stderr.contains("unknown policy"))
+        // A FIFO is refused, not waited on.
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let waited = try runProcess(Rig.binary, ["keys", "check", fifo, kinds[0]], timeout: 20)
+        #expect(waited.status == 2 && waited.stdout.contains("UNREADABLE cannot read file"))
+    }
+}

@@ -219,3 +219,53 @@ struct KeyStrengthTests {
         return Array(try Data(contentsOf: URL(fileURLWithPath: pub)))
     }
 }
+
+@Suite("Key strength in batches")
+struct KeyStrengthBatchTests {
+    @Test("batched small-factor gcds equal gcd with the primorial, one by one")
+    func smallFactorBatch() throws {
+        let primorial = BigNum.primorial(upTo: SmallFactors.bound)
+        var values: [BigNum] = [BigNum(0), BigNum(1), BigNum(2), BigNum(65537), BigNum(65539), primorial, primorial.squared()]
+        for _ in 0..<40 { values.append(try WeakKeys.modulus(512)) }
+        for _ in 0..<40 { values.append(try BigNum.random(bits: 2048, odd: Bool.random())) }  // mostly with small factors
+        values.append(try WeakKeys.prime(1000).multiplied(by: 40_009).multiplied(by: 40_009))
+        values.append(try WeakKeys.modulus(512).multiplied(by: 65521 * 3))
+        let batch = SmallFactors.gcds(values)
+        #expect(batch.count == values.count)
+        for (v, g) in zip(values, batch) {
+            #expect(g == primorial.gcd(v), "\(v.bitCount)-bit value")
+            #expect(SmallFactors.gcd(v) == g)
+        }
+        // Only clean moduli: the common case, where the batch finds no prime at all.
+        let clean = try (0..<20).map { _ in try WeakKeys.modulus(512) }
+        let cleanGCDs = SmallFactors.gcds(clean)
+        #expect(cleanGCDs.allSatisfy { $0.isOne })
+        #expect(SmallFactors.gcds([]).isEmpty)
+    }
+
+    @Test("verdicts of many keys at once are those of each key alone")
+    func batchVerdicts() throws {
+        let checker = KeyStrengthChecker(policy: .nist)
+        let p = try WeakKeys.prime(1024)
+        var keys: [KeyComponents] = [
+            .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4),
+            .rsa(modulus: p.multiplied(by: 2), exponent: WeakKeys.f4),
+            .rsa(modulus: try WeakKeys.prime(2040).multiplied(by: 40_009), exponent: WeakKeys.f4),
+            .rsa(modulus: p.squared(), exponent: BigNum(3)),
+            .rsa(modulus: try WeakKeys.prime(2048), exponent: WeakKeys.f4),
+            .rsa(modulus: BigNum(15), exponent: BigNum(1)),
+            .rsa(modulus: try WeakKeys.rocaPrime(bits: 512).multiplied(by: try WeakKeys.rocaPrime(bits: 512)), exponent: WeakKeys.f4),
+            try KeyReader.spki(try PrivateKey.generateEC(curve: .p256).publicKey().spkiDER()),
+        ]
+        for _ in 0..<10 { keys.append(.rsa(modulus: try WeakKeys.modulus(1024), exponent: WeakKeys.f4)) }
+        let batch = checker.verdicts(for: keys, year: 2026)
+        #expect(batch.count == keys.count)
+        for (key, v) in zip(keys, batch) {
+            let alone = checker.verdict(for: key, year: 2026)
+            #expect(v.checks == alone.checks && v.isAcceptable == alone.isAcceptable && v.lifetime == alone.lifetime && v.key == alone.key)
+        }
+        #expect(batch[2].failures.map(\.id) == ["rsa.smallFactors"])
+        #expect(batch[4].failures.map(\.id).contains("rsa.modulus.prime"))
+        #expect(batch[0].isAcceptable && batch[7].isAcceptable && !batch.last!.isAcceptable)
+    }
+}

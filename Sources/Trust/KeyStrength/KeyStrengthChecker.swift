@@ -50,11 +50,27 @@ public struct KeyStrengthChecker: Sendable {
 
     /// Judges `key` for `year` (default: the current year, UTC).
     public func verdict(for key: KeyComponents, year: Int = KeyStrengthChecker.currentYear) -> KeyVerdict {
+        verdict(for: key, year: year, smallFactorGCD: nil)
+    }
+
+    /// Judges many keys; the same verdicts as ``verdict(for:year:)`` one by one, with the
+    /// small-factor trial division of all RSA moduli done as one batch (``SmallFactors/gcds(_:)``).
+    public func verdicts(for keys: [KeyComponents], year: Int = KeyStrengthChecker.currentYear) -> [KeyVerdict] {
+        var moduli: [BigNum] = [], positions: [Int] = []
+        for (i, key) in keys.enumerated() {
+            if case .rsa(let n, _) = key, n.bitCount >= Self.smallestCheckedModulus { moduli.append(n); positions.append(i) }
+        }
+        var gcds = [BigNum?](repeating: nil, count: keys.count)
+        for (i, g) in zip(positions, SmallFactors.gcds(moduli)) { gcds[i] = g }
+        return zip(keys, gcds).map { verdict(for: $0, year: year, smallFactorGCD: $1) }
+    }
+
+    private func verdict(for key: KeyComponents, year: Int, smallFactorGCD: BigNum?) -> KeyVerdict {
         var checks: [KeyCheckResult] = []
         var lifetime: KeyLifetime
         switch key {
         case .rsa(let n, let e):
-            (checks, lifetime) = rsaChecks(n: n, e: e, year: year)
+            (checks, lifetime) = rsaChecks(n: n, e: e, year: year, smallFactorGCD: smallFactorGCD)
         case .ec(let ec):
             (checks, lifetime) = ecChecks(ec, year: year)
         case .edwards(let name, _, let valid):
@@ -80,7 +96,7 @@ public struct KeyStrengthChecker: Sendable {
         do { keys = try KeyReader.read(data) } catch {
             throw TrustError(.unreadableKey, "\(error)")
         }
-        return keys.map { verdict(for: $0.components, year: year) }
+        return verdicts(for: keys.map(\.components), year: year)
     }
 
     /// Judges a certificate's key; throws `TrustError.weakKey` naming the failed checks.
@@ -114,7 +130,10 @@ public struct KeyStrengthChecker: Sendable {
 
     // MARK: - RSA
 
-    private func rsaChecks(n: BigNum, e: BigNum, year: Int) -> ([KeyCheckResult], KeyLifetime) {
+    /// Moduli below this many bits only get the size, exponent and parity checks.
+    static let smallestCheckedModulus = 16
+
+    private func rsaChecks(n: BigNum, e: BigNum, year: Int, smallFactorGCD: BigNum?) -> ([KeyCheckResult], KeyLifetime) {
         var out: [KeyCheckResult] = []
         let bits = n.bitCount
         let lifetime: KeyLifetime = switch policy.rsaLastYear(bits: bits) {
@@ -135,13 +154,13 @@ public struct KeyStrengthChecker: Sendable {
                                   detail: eProblems.isEmpty ? "e = \(e.bitCount <= 64 ? e.decimalString : "\(e.bitCount)-bit")"
                                       : "e \(eProblems.joined(separator: ", "))"))
 
-        guard bits >= 16 else {
+        guard bits >= Self.smallestCheckedModulus else {
             out.append(KeyCheckResult(id: "rsa.modulus.even", passed: n.isOdd, detail: "modulus of \(bits) bits"))
             return (out, .never)
         }
         out.append(KeyCheckResult(id: "rsa.modulus.even", passed: n.isOdd, detail: n.isOdd ? "odd" : "modulus is even"))
         // Small factors: one gcd of n with the primorial of all primes ≤ 65537.
-        let g = Self.primorial.gcd(n)
+        let g = smallFactorGCD ?? SmallFactors.gcd(n)
         let power = n.perfectPower(maxExponent: g.isOne ? bits / 16 : bits)
         if options.primalityTest {
             // The full-size exponentiation is skipped when a cheap check already shows n composite.
@@ -166,8 +185,6 @@ public struct KeyStrengthChecker: Sendable {
     }
 
     private static let f4 = BigNum(65537)
-    /// All primes ≤ 65537 multiplied, kept in GNU MP form: one gcd per key does the trial division.
-    private static let primorial = GCDOperand(BigNum.primorial(upTo: 65537))
 
     /// Fermat's method: with a = ⌈√n⌉, a² − n is a square b² when n = (a−b)(a+b) and the primes are close.
     private func fermat(_ n: BigNum) -> KeyCheckResult {
