@@ -9,7 +9,8 @@
 #   PI_PORT (default 8830), SLEUTEL_BUILD (1: build .build/release/sleutel first when Sources/sleutel has an
 #   `otp` command, the default; 0: use what is there), LOAD_TOOL (wrk, the default: the request bodies are prepared by
 #   otp-load.py --emit and sent by wrk with Tools/bench/otp-wrk.lua, a C client that leaves the cores to the servers;
-#   python: otp-load.py sends them itself with aiohttp).
+#   python: otp-load.py sends them itself with aiohttp), PI_REQUESTS (requests per privacyIDEA run; with wrk at most
+#   800 by default, as prepared codes must be used within 30 s).
 # TOKENS x 2 must exceed what either side validates in 30 s (each token gives the current and the next code once);
 # the load generator reports waited_for_fresh_steps_s > 0 when it ran short: for the HTTP run of `sleutel serve`
 # use TOKENS >= REQUESTS (e.g. Tools/bench-otp.sh 2000 4 3000).
@@ -28,6 +29,9 @@ PI_PORT=${PI_PORT:-8830}
 SLEUTEL_BUILD=${SLEUTEL_BUILD:-1}
 LATENCY_REQUESTS=${LATENCY_REQUESTS:-200}
 LOAD_TOOL=${LOAD_TOOL:-wrk}
+# wrk sends codes prepared before the run; a code for the current step stays valid for at least 30 s
+# (window +-1), so a run against privacyIDEA (~40 checks/s) is kept short enough to finish in that time.
+PI_REQUESTS=${PI_REQUESTS:-$([ "$LOAD_TOOL" = wrk ] && echo $((REQUESTS < 800 ? REQUESTS : 800)) || echo "$REQUESTS")}
 VENV="$ROOT/.build-bench/pi-venv"
 DISK="$ROOT/.build-bench/pi-run"
 SHM="/dev/shm/sleutel-pi-bench.$$"
@@ -93,7 +97,9 @@ run_wrk() {
     done
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    grep '^{' "$out" || { echo "bench-otp: wrk gave no result:" >&2; cat "$out" >&2; return 1; }
+    grep -q '^{' "$out" || { echo "bench-otp: wrk gave no result:" >&2; cat "$out" >&2; return 1; }
+    python3 -c 'import json, sys
+r = json.loads(sys.argv[1]); r["concurrency"] = int(sys.argv[2]); print(json.dumps(r))' "$(grep '^{' "$out")" "$4"
 }
 PI_LOAD=('serial={serial}&pass={code}' application/x-www-form-urlencoded '"value":\s*true' '"value":%s*true')
 if [ "$LOAD_TOOL" = wrk ] && ! command -v wrk >/dev/null; then
@@ -157,8 +163,8 @@ run_pi() {   # run_pi disk|tmpfs
     GUNICORN_PID=$!
     for _ in $(seq 300); do port_listening "$PI_PORT" && break; alive "$GUNICORN_PID" || break; sleep 0.1; done
     port_listening "$PI_PORT" || { echo "bench-otp: gunicorn did not come up"; cat "$SHM/gunicorn-$mode.log"; exit 1; }
-    echo "bench-otp: privacyIDEA ($mode SQLite, gunicorn $WORKERS sync workers): $REQUESTS requests, concurrency $CONCURRENCY"
-    PI_RESULT[$mode]=$(load "http://127.0.0.1:$PI_PORT/validate/check" "$SHM/steps-$mode.json" "$REQUESTS" "$CONCURRENCY" 20 "${PI_LOAD[@]}")
+    echo "bench-otp: privacyIDEA ($mode SQLite, gunicorn $WORKERS sync workers): $PI_REQUESTS requests, concurrency $CONCURRENCY"
+    PI_RESULT[$mode]=$(load "http://127.0.0.1:$PI_PORT/validate/check" "$SHM/steps-$mode.json" "$PI_REQUESTS" "$CONCURRENCY" 20 "${PI_LOAD[@]}")
     echo "  ${PI_RESULT[$mode]}"
     if [ "$LATENCY_REQUESTS" -gt 0 ]; then
         echo "bench-otp: privacyIDEA ($mode SQLite): $LATENCY_REQUESTS requests, concurrency 1 (unqueued latency)"
@@ -236,7 +242,7 @@ out = {
     "load_before": "$LOAD_BEFORE", "load_after": "$LOAD_AFTER",
     "privacyidea": {"version": "$PI_VERSION", "gunicorn": "$GUNICORN_VERSION", "workers": $WORKERS, "worker_class": "sync",
                     "tokens": $TOKENS, "runs": pi},
-    "load_tool": "$( [ "$LOAD_TOOL" = wrk ] && echo "wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}') with Tools/bench/otp-wrk.lua (bodies from otp-load.py --emit), closed loop" || echo "Tools/bench/otp-load.py (aiohttp, closed loop)")", "requests": $REQUESTS, "concurrency": $CONCURRENCY,
+    "load_tool": "$( [ "$LOAD_TOOL" = wrk ] && echo "wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}') with Tools/bench/otp-wrk.lua (bodies from otp-load.py --emit), closed loop" || echo "Tools/bench/otp-load.py (aiohttp, closed loop)")", "requests": $REQUESTS, "pi_requests": $PI_REQUESTS, "concurrency": $CONCURRENCY,
     "sleutel": sl, "sleutel_http": slh, "sleutel_http_c1": slh1,
 }
 json.dump(out, open(sys.argv[1], "w"), indent=2)
