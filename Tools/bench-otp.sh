@@ -75,31 +75,32 @@ load() {
             --accept-pattern "$py_accept" "${headers[@]}" --json
         return
     fi
-    local threads=$(( concurrency < $(nproc) ? concurrency : $(nproc) )) bodies="$SHM/bodies.txt"
-    if [ "$warmup" -gt 0 ]; then   # open the connections and warm the server up (not counted)
-        "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$warmup" \
+    local threads=$(( concurrency < $(nproc) ? concurrency : $(nproc) )) bodies="$SHM/bodies.txt" count
+    # A warm-up (opens the connections, not counted), then the measured run.
+    for count in "$warmup" "$requests"; do
+        [ "$count" -gt 0 ] || continue
+        "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$count" \
             --body "$body" --emit "$bodies"
-        run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth" >/dev/null
-    fi
-    "$VENV/bin/python" Tools/bench/otp-load.py --tokens "$DISK/tokens.csv" --url "$url" --state "$state" --requests "$requests" \
-        --body "$body" --emit "$bodies"
-    run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth"
+        if [ "$count" = "$requests" ]; then
+            run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth"
+        else
+            run_wrk "$url" "$bodies" "$threads" "$concurrency" "$ctype" "$lua_accept" "$auth" >/dev/null
+        fi
+    done
 }
 # run_wrk URL BODIES THREADS CONNECTIONS CONTENT_TYPE LUA_ACCEPT AUTHORIZATION: wrk runs until every thread has
 # its answers (Tools/bench/otp-wrk.lua writes a line per finished thread), then SIGINT makes it report.
 run_wrk() {
     local done_file="$SHM/wrk-done" out="$SHM/wrk-out" pid waited=0
     rm -f "$done_file"
-    wrk -t "$3" -c "$4" -d 3600s -s Tools/bench/otp-wrk.lua "$1" -- "$2" "$3" "$5" "$6" "$7" "$done_file" >"$out" 2>&1 &
+    wrk -t "$3" -c "$4" -d 3600s -s Tools/bench/otp-wrk.lua "$1" -- "$2" "$3" "$5" "$6" "$7" "$done_file" "$4" >"$out" 2>&1 &
     pid=$!
     while kill -0 "$pid" 2>/dev/null && [ "$(cat "$done_file" 2>/dev/null | wc -l)" -lt "$3" ] && [ "$waited" -lt 24000 ]; do
         sleep 0.05; waited=$((waited + 1))
     done
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    grep -q '^{' "$out" || { echo "bench-otp: wrk gave no result:" >&2; cat "$out" >&2; return 1; }
-    python3 -c 'import json, sys
-r = json.loads(sys.argv[1]); r["concurrency"] = int(sys.argv[2]); print(json.dumps(r))' "$(grep '^{' "$out")" "$4"
+    grep '^{' "$out" || { echo "bench-otp: wrk gave no result:" >&2; cat "$out" >&2; return 1; }
 }
 PI_LOAD=('serial={serial}&pass={code}' application/x-www-form-urlencoded '"value":\s*true' '"value":%s*true')
 if [ "$LOAD_TOOL" = wrk ] && ! command -v wrk >/dev/null; then

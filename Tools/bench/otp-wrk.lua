@@ -1,10 +1,10 @@
 -- wrk script for Tools/bench-otp.sh: sends the request bodies prepared by `otp-load.py --emit` (each
 -- a fresh valid TOTP code, every (token, step) once), split over wrk's threads, each thread stopping
 -- after its share.
---   wrk -t T -c C -d 3600s -s Tools/bench/otp-wrk.lua URL -- BODIES T CONTENT_TYPE ACCEPT_LUA_PATTERN AUTHORIZATION DONE_FILE
+--   wrk -t T -c C -d 3600s -s Tools/bench/otp-wrk.lua URL -- BODIES T CONTENT_TYPE ACCEPT_LUA_PATTERN AUTHORIZATION DONE_FILE C
 -- wrk itself runs until -d or SIGINT: each thread appends a line to DONE_FILE when its share is answered,
 -- and the caller sends SIGINT once there are T lines; wrk then prints one JSON line with the same fields
--- as otp-load.py (requests, seconds, per_second, p50/p90/p99/max in ms, accepted, rejected, errors).
+-- as otp-load.py (requests, seconds, per_second, p50/p90/p99/max in ms, accepted, rejected, errors, concurrency).
 -- seconds runs from the first thread's start to the last thread's last answer (CLOCK_MONOTONIC).
 -- A response counts as accepted when its status is 200 and its body matches the Lua pattern; a non-200
 -- answer to a body is an error (a validation answer is always 200 on both servers; 404 answers the
@@ -41,6 +41,7 @@ function init(args)
     headers = { ["Content-Type"] = args[3] }
     if args[5] and args[5] ~= "" then headers["Authorization"] = args[5] end
     done_file = args[6]
+    connections = tonumber(args[7])
     sent, answered, accepted, rejected, failed = 0, 0, 0, 0, 0
     started, finished = now(), 0
     -- wrk calls request() once on thread 0 to check the script (script_verify_request) and discards it.
@@ -87,7 +88,7 @@ function done(summary, latency, _)
     local e = summary.errors
     io.write(string.format(
         '{"requests":%d,"seconds":%.3f,"per_second":%.1f,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,' ..
-        '"accepted":%d,"rejected":%d,"errors":%d,"threads":%d,"load_tool":"wrk"}\n',
+        '"accepted":%d,"rejected":%d,"errors":%d,"threads":%d,"concurrency":%d,"load_tool":"wrk"}\n',
         ok + bad + failures, seconds, (ok + bad) / seconds, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-        latency:percentile(99) / 1000, latency.max / 1000, ok, bad, failures + e.connect + e.read + e.write + e.timeout, #threads))
+        latency:percentile(99) / 1000, latency.max / 1000, ok, bad, failures + e.connect + e.read + e.write + e.timeout, #threads, threads[1]:get("connections")))
 end
