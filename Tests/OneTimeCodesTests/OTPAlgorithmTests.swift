@@ -43,15 +43,10 @@ struct OTPAlgorithmTests {
         let seed = Array((0..<algorithm.seedLengthForTest).map { _ in UInt8.random(in: 0...255) })
         let hex = seed.map { String(format: "%02x", $0) }.joined()
         for (time, digits, period) in [(1_795_348_800, 6, 30), (1_234_567_890, 8, 30), (1_000_000_007, 6, 60), (2_000_000_000, 8, 60)] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/oathtool")
-            process.arguments = ["--totp=\(algorithm.rawValue.lowercased())", "-d", "\(digits)", "-s", "\(period)", "-N", "@\(time)", hex]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let (status, output) = try runTool("/usr/bin/oathtool",
+                                               ["--totp=\(algorithm.rawValue.lowercased())", "-d", "\(digits)", "-s", "\(period)", "-N", "@\(time)", hex])
+            let text = String(decoding: output, as: UTF8.self)
+            #expect(status == 0)
             let ours = TestSecrets.totp(secret: seed, date: Date(timeIntervalSince1970: Double(time)),
                                 parameters: .init(algorithm: algorithm, digits: digits, period: period))
             #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == ours, "\(algorithm) \(digits) digits \(period) s at \(time)")

@@ -1,5 +1,6 @@
 import Foundation
 import OneTimeCodes
+import SleutelTestSupport
 import Testing
 
 @Suite("QR codes (libqrencode)")
@@ -9,16 +10,8 @@ struct QRCodeTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString).png")
         try Data(png).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
-        process.arguments = ["--raw", "-q", file.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, data) = try runTool("/usr/bin/zbarimg", ["--raw", "-q", file.path], quiet: true)
+        #expect(status == 0)
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
     }
 

@@ -64,15 +64,8 @@ public enum DeliverySinks {
 
     /// What Python's `email` package reads from a stored message (Tools/mail/parse-mail.py).
     public static func parse(_ mail: StoredMail) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [root.appendingPathComponent("Tools/mail/parse-mail.py").path, mail.file.path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, data) = try runTool("/usr/bin/python3", [root.appendingPathComponent("Tools/mail/parse-mail.py").path, mail.file.path])
+        #expect(status == 0)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
