@@ -116,6 +116,52 @@ final class GMPInteger: @unchecked Sendable {
         }
         return nil
     }
+
+    /// Wiener's continued-fraction attack on the RSA key (`self` = n, `e`), in place: each convergent
+    /// k/d of e/n gives a candidate φ = (e·d − 1)/k, and when (n − φ + 1)² − 4n is a square, d is the
+    /// private exponent. Stops once d > √n/2, beyond which no convergent can be the key's (a convergent
+    /// k/d of e/n is within 1/d² of it, while the key's k/d is at least about 2/(√n·d) away).
+    /// - Returns: the bit length of the recovered d, or nil.
+    func wienerExponentBits(e: GMPInteger, maxSteps: Int) -> Int? {
+        let x = GMPInteger(), y = GMPInteger(), q = GMPInteger(), r = GMPInteger()
+        let k0 = GMPInteger(0), k1 = GMPInteger(1), d0 = GMPInteger(1), d1 = GMPInteger(0)
+        let t = GMPInteger(), phi = GMPInteger(), rem = GMPInteger(), fourN = GMPInteger()
+        __gmpz_set(x.z, e.z)
+        __gmpz_set(y.z, z)
+        __gmpz_mul_2exp(fourN.z, z, 2)
+        let dLimit = bitCount / 2 + 2
+        var step = 0
+        while step < maxSteps, !y.isZero {
+            step += 1
+            __gmpz_tdiv_qr(q.z, r.z, x.z, y.z)
+            __gmpz_swap(x.z, y.z)
+            __gmpz_swap(y.z, r.z)
+            // (k0, k1) = (k1, q·k1 + k0), the same for d.
+            __gmpz_addmul(k0.z, q.z, k1.z)
+            __gmpz_swap(k0.z, k1.z)
+            __gmpz_addmul(d0.z, q.z, d1.z)
+            __gmpz_swap(d0.z, d1.z)
+            if d1.bitCount > dLimit { break }
+            if k1.isZero { continue }
+            // φ = (e·d − 1)/k must be whole; then p + q = n − φ + 1, and (p+q)² − 4n must be a square.
+            __gmpz_mul(t.z, e.z, d1.z)
+            __gmpz_sub_ui(t.z, t.z, 1)
+            __gmpz_tdiv_qr(phi.z, rem.z, t.z, k1.z)
+            guard rem.isZero else { continue }
+            __gmpz_sub(t.z, z, phi.z)
+            __gmpz_add_ui(t.z, t.z, 1)
+            guard t.z.pointee._mp_size >= 0, __gmpz_tstbit(t.z, 0) == 0 else { continue }
+            __gmpz_mul(t.z, t.z, t.z)
+            __gmpz_sub(t.z, t.z, fourN.z)
+            if t.z.pointee._mp_size >= 0, __gmpz_perfect_square_p(t.z) != 0 {
+                return d1.bitCount
+            }
+        }
+        return nil
+    }
+
+    /// `self mod word` (non-negative `self`).
+    func remainder(_ word: UInt) -> UInt { __gmpz_fdiv_ui(z, word) }
 }
 
 /// A fixed large integer kept in GNU MP form for repeated gcds, e.g. the product of all small
@@ -148,7 +194,11 @@ public enum SmallFactors {
     public static let bound = 65537
 
     private static let primes: [UInt] = BigNum.smallPrimes(upTo: bound).map { UInt($0) }
-    private static let primorial = GMPInteger(BigNum.productOf(primes.map { BigNum(UInt64($0)) }))
+    private static let primorial: GMPInteger = {
+        let p = GMPInteger()
+        __gmpz_primorial_ui(p.z, UInt(bound))
+        return p
+    }()
 
     /// `gcd(n, P)`: the product of the distinct primes ≤ ``bound`` dividing `n` (its magnitude);
     /// `P` itself for zero.

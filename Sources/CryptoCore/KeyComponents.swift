@@ -426,21 +426,40 @@ enum PEM {
     static func base64(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.count * 3 / 4)
-        var acc: UInt32 = 0, bits = 0
-        for c in text {
-            if c == UInt8(ascii: "=") { break }
-            let v = alphabet[Int(c)]
-            if v == 0xFF { continue }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
+        // Four sextets make three bytes; `count` sextets are pending in `acc`.
+        var acc: UInt32 = 0, count = 0
+        alphabet.withUnsafeBufferPointer { table in
+            text.withUnsafeBufferPointer { input in
+                for c in input {
+                    let v = table[Int(c)]
+                    if v == 0xFF {
+                        if c == UInt8(ascii: "=") { break }
+                        continue
+                    }
+                    acc = acc << 6 | UInt32(v)
+                    count += 1
+                    if count == 4 {
+                        out.append(UInt8(truncatingIfNeeded: acc >> 16))
+                        out.append(UInt8(truncatingIfNeeded: acc >> 8))
+                        out.append(UInt8(truncatingIfNeeded: acc))
+                        acc = 0
+                        count = 0
+                    }
+                }
             }
         }
-        // Leftover bits must be padding zeros (at most 4 of them: 2 or 4 after 1 or 2 final chars).
-        guard bits < 6, acc == 0 else { return nil }
+        // Leftover sextets: none, or 2 (one byte and 4 zero bits) or 3 (two bytes and 2 zero bits).
+        switch count {
+        case 0: break
+        case 2:
+            guard acc & 0xF == 0 else { return nil }
+            out.append(UInt8(truncatingIfNeeded: acc >> 4))
+        case 3:
+            guard acc & 0x3 == 0 else { return nil }
+            out.append(UInt8(truncatingIfNeeded: acc >> 10))
+            out.append(UInt8(truncatingIfNeeded: acc >> 2))
+        default: return nil
+        }
         return out
     }
 }

@@ -381,6 +381,11 @@ struct OutputBytes {
         var s = s
         bytes.append(UInt8(ascii: "\""))
         s.withUTF8 { utf8 in
+            // Most strings need no escape: one append.
+            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             for b in utf8 {
                 switch b {
                 case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]

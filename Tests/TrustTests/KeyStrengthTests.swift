@@ -127,6 +127,38 @@ struct KeyStrengthTests {
         #expect(failed(n, e).contains("rsa.wiener"))
     }
 
+    @Test("Wiener finds d up to about n^(1/4) and stops past √n/2 without a false hit")
+    func wienerBounds() throws {
+        let p = try WeakKeys.prime(1024), q = try WeakKeys.prime(1024)
+        let n = p * q
+        let phi = p.subtracting(1) * q.subtracting(1)
+        func key(dBits: Int) throws -> BigNum {
+            var d = try BigNum.random(bits: dBits, odd: true)
+            while d.gcd(phi) != BigNum(1) { d = d.adding(2) }
+            return try #require(d.inverse(modulo: phi))
+        }
+        // n^(1/4)/3 is about 510 bits here: Wiener's bound.
+        #expect(n.wienerExponentBits(publicExponent: try key(dBits: 500), maxSteps: 4096) == 500)
+        #expect(failed(n, try key(dBits: 505)).contains("rsa.wiener"))
+        // Far past the bound, and an ordinary large e: no hit.
+        #expect(n.wienerExponentBits(publicExponent: try key(dBits: 1500), maxSteps: 4096) == nil)
+        #expect(!failed(n, try key(dBits: 2040)).contains("rsa.wiener"))
+    }
+
+    @Test("a modulus over 16384 bits fails rsa.size and gets no other check")
+    func oversizedModulus() throws {
+        let n = try BigNum.random(bits: 16385, odd: true)
+        let verdict = checker.verdict(for: .rsa(modulus: n, exponent: WeakKeys.f4), year: 2026)
+        #expect(verdict.checks.map(\.id) == ["rsa.size"])
+        #expect(verdict.checks.first?.detail.contains("over the 16384-bit limit") == true)
+        #expect(!verdict.isAcceptable)
+        // The same through the batch (its small-factor trial division skips the key).
+        let batch = checker.verdicts(for: [.rsa(modulus: n, exponent: WeakKeys.f4), .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4)], year: 2026)
+        #expect(batch.map(\.isAcceptable) == [false, true])
+        let limited = KeyStrengthChecker(policy: .nist, options: .init(maximumModulusBits: 1024))
+        #expect(limited.verdict(for: .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4), year: 2026).failures.map(\.id) == ["rsa.size"])
+    }
+
     @Test("EC: P-256/P-384 and Ed25519 accepted; brainpool and secp256k1 per policy")
     func curves() throws {
         for curve in [NamedCurve.p256, .p384] {
@@ -241,6 +273,25 @@ struct KeyStrengthBatchTests {
         let cleanGCDs = SmallFactors.gcds(clean)
         #expect(cleanGCDs.allSatisfy { $0.isOne })
         #expect(SmallFactors.gcds([]).isEmpty)
+    }
+
+    @Test("perfect powers b^k of every prime k are found with the residue screen's bound; others agree with GNU MP")
+    func perfectPowers() throws {
+        // b without prime factors below 2^16, as the bound bits/16 assumes.
+        for k in BigNum.smallPrimes(upTo: 127) {
+            let b = try WeakKeys.prime(max(24, 2048 / k))
+            let n = b.power(k)
+            let found = n.perfectPower(maxExponent: n.bitCount / 16)
+            #expect(found?.base == b && found?.exponent == k, "k = \(k)")
+            // Off by two: no longer a power, under either test.
+            #expect(n.adding(2).perfectPower(maxExponent: n.bitCount / 16) == nil, "k = \(k)")
+        }
+        // RSA moduli and random odd numbers: the screened answer is GNU MP's.
+        var values = try (0..<20).map { _ in try WeakKeys.modulus(1024) }
+        values += try (0..<200).map { _ in try BigNum.random(bits: 2048, odd: true) }
+        for v in values {
+            #expect((v.perfectPower(maxExponent: v.bitCount / 16) == nil) == (v.perfectPower() == nil))
+        }
     }
 
     @Test("verdicts of many keys at once are those of each key alone")

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// | id | what |
 /// |---|---|
-/// | `rsa.size` | modulus size under the profile, with its last acceptable year |
+/// | `rsa.size` | modulus size under the profile, with its last acceptable year; at most ``Options/maximumModulusBits`` |
 /// | `rsa.exponent` | `e` odd and 65537 ≤ e < 2²⁵⁶ (FIPS 186-5 §A.1.1), and `e < n` |
 /// | `rsa.modulus.even` | `n` odd |
 /// | `rsa.modulus.prime` | `n` composite (Fermat base-2 screen, then `BN_check_prime`) |
@@ -28,10 +28,15 @@ public struct KeyStrengthChecker: Sendable {
         public var fermatIterations: Int
         /// Run `rsa.modulus.prime` (one full-size modular exponentiation per key).
         public var primalityTest: Bool
+        /// Largest RSA modulus judged (default 16384 bits, OpenSSL's own limit for RSA keys). A
+        /// larger modulus fails `rsa.size` and gets no other check: the checks' cost grows with
+        /// the cube of the size (a 64 KB request could otherwise hold a 370,000-bit modulus).
+        public var maximumModulusBits: Int
 
-        public init(fermatIterations: Int = 100, primalityTest: Bool = true) {
+        public init(fermatIterations: Int = 100, primalityTest: Bool = true, maximumModulusBits: Int = 16384) {
             self.fermatIterations = fermatIterations
             self.primalityTest = primalityTest
+            self.maximumModulusBits = maximumModulusBits
         }
     }
 
@@ -58,7 +63,10 @@ public struct KeyStrengthChecker: Sendable {
     public func verdicts(for keys: [KeyComponents], year: Int = KeyStrengthChecker.currentYear) -> [KeyVerdict] {
         var moduli: [BigNum] = [], positions: [Int] = []
         for (i, key) in keys.enumerated() {
-            if case .rsa(let n, _) = key, n.bitCount >= Self.smallestCheckedModulus { moduli.append(n); positions.append(i) }
+            if case .rsa(let n, _) = key, (Self.smallestCheckedModulus...options.maximumModulusBits).contains(n.bitCount) {
+                moduli.append(n)
+                positions.append(i)
+            }
         }
         var gcds = [BigNum?](repeating: nil, count: keys.count)
         for (i, g) in zip(positions, SmallFactors.gcds(moduli)) { gcds[i] = g }
@@ -136,6 +144,11 @@ public struct KeyStrengthChecker: Sendable {
     private func rsaChecks(n: BigNum, e: BigNum, year: Int, smallFactorGCD: BigNum?) -> ([KeyCheckResult], KeyLifetime) {
         var out: [KeyCheckResult] = []
         let bits = n.bitCount
+        guard bits <= options.maximumModulusBits else {
+            out.append(KeyCheckResult(id: "rsa.size", passed: false,
+                                      detail: "\(bits)-bit modulus is over the \(options.maximumModulusBits)-bit limit; not checked further"))
+            return (out, .never)
+        }
         let lifetime: KeyLifetime = switch policy.rsaLastYear(bits: bits) {
         case .none: .never
         case .some(.none): .noEndDate
@@ -202,26 +215,9 @@ public struct KeyStrengthChecker: Sendable {
         guard e.bitCount > 32, e < n else {
             return KeyCheckResult(id: "rsa.wiener", passed: true, detail: "not applicable (small e)")
         }
-        // Continued fraction of e/n; convergents k/d.
-        var (x, y) = (e, n)
-        var (k0, k1) = (BigNum(0), BigNum(1))
-        var (d0, d1) = (BigNum(1), BigNum(0))
-        for _ in 0..<(2 * n.bitCount) where !y.isZero {
-            guard let (q, r) = try? x.quotientAndRemainder(dividingBy: y) else { break }
-            (x, y) = (y, r)
-            (k0, k1) = (k1, q * k1 + k0)
-            (d0, d1) = (d1, q * d1 + d0)
-            let k = k1, d = d1
-            guard !k.isZero else { continue }
-            // φ = (e·d − 1)/k must be whole; then p+q = n − φ + 1 and (p+q)² − 4n must be a square.
-            guard let (phi, rem) = try? (e * d).subtracting(1).quotientAndRemainder(dividingBy: k), rem.isZero else { continue }
-            let s = n.subtracting(phi).adding(1)
-            guard !s.isNegative, !s.isOdd else { continue }
-            let disc = s.squared().subtracting(n.shiftedLeft(by: 2))
-            if !disc.isNegative, disc.isPerfectSquare {
-                return KeyCheckResult(id: "rsa.wiener", passed: false,
-                                      detail: "private exponent recovered by Wiener's attack (\(d.bitCount) bits)")
-            }
+        if let bits = n.wienerExponentBits(publicExponent: e, maxSteps: 2 * n.bitCount) {
+            return KeyCheckResult(id: "rsa.wiener", passed: false,
+                                  detail: "private exponent recovered by Wiener's attack (\(bits) bits)")
         }
         return KeyCheckResult(id: "rsa.wiener", passed: true, detail: "no small private exponent")
     }
