@@ -8,7 +8,7 @@ public struct TrustError: Error, Sendable, CustomStringConvertible, Equatable {
             case expired, notYetValid, keyUsage, extendedKeyUsage, basicConstraints, pathLength, policy
             case missingNationalNumber, unhandledCriticalExtension, malformedCertificate
             case revoked, revocationUnknown, revocationUnavailable, ocspResponse, crl, http
-            case weakKey, unreadableKey
+            case weakKey, unreadableKey, tooManyKeys
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -59,6 +59,8 @@ public struct TrustError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let weakKey = Code(.weakKey)
         /// A key could not be read.
         public static let unreadableKey = Code(.unreadableKey)
+        /// An input holds more keys than the caller allows in one check.
+        public static let tooManyKeys = Code(.tooManyKeys)
 
         public var description: String { value.rawValue }
     }

@@ -75,7 +75,7 @@ extension Keys {
             // core does not hold back the other; each chunk's keys share one small-factor batch
             // and its output is built in one byte buffer.
             let workers = max(1, min(threads, files.count))
-            let chunkSize = max(1, min(1024, (files.count + 4 * workers - 1) / (4 * workers)))
+            let chunkSize = max(1, min(2048, (files.count + 4 * workers - 1) / (4 * workers)))
             let chunkCount = (files.count + chunkSize - 1) / chunkSize
             let results = ChunkResults(count: chunkCount)
             let next = Atomic<Int>(0)
@@ -427,6 +427,7 @@ struct FileReader {
             }
             if n == 0 { break }
             count += n
+            if count == Int(info.st_size) { break }  // the size at open: no second read for the end
         }
         return buffer[0..<count]
     }

@@ -98,11 +98,16 @@ public struct KeyStrengthChecker: Sendable {
     }
 
     /// Reads every key in `data` (any supported format) and judges each.
-    /// - Throws: `TrustError.unreadableKey` when nothing can be read.
-    public func verdicts(forFile data: [UInt8], year: Int = KeyStrengthChecker.currentYear) throws -> [KeyVerdict] {
+    /// - Parameter maximumKeys: the most keys judged; an input with more is refused before any check.
+    /// - Throws: `TrustError.unreadableKey` when nothing can be read; `TrustError.tooManyKeys`.
+    public func verdicts(forFile data: [UInt8], year: Int = KeyStrengthChecker.currentYear,
+                         maximumKeys: Int = .max) throws -> [KeyVerdict] {
         let keys: [ReadKey]
         do { keys = try KeyReader.read(data) } catch {
             throw TrustError(.unreadableKey, "\(error)")
+        }
+        guard keys.count <= maximumKeys else {
+            throw TrustError(.tooManyKeys, "\(keys.count) keys; at most \(maximumKeys) are checked at once")
         }
         return verdicts(for: keys.map(\.components), year: year)
     }
@@ -245,14 +250,32 @@ public struct KeyStrengthChecker: Sendable {
         return (r, mask)
     }
 
+    /// The ROCA subgroups packed by consecutive primes into words (products below 2⁶⁴), so one
+    /// word division gives the residues for several primes.
+    private static let rocaWords: [(word: UInt64, subgroups: [(prime: UInt64, mask: [UInt64])])] = {
+        var out: [(word: UInt64, subgroups: [(prime: UInt64, mask: [UInt64])])] = []
+        for subgroup in rocaSubgroups {
+            if let last = out.last, case let (product, overflow) = last.word.multipliedReportingOverflow(by: subgroup.prime), !overflow {
+                out[out.count - 1] = (product, last.subgroups + [subgroup])
+            } else {
+                out.append((subgroup.prime, [subgroup]))
+            }
+        }
+        return out
+    }()
+
     /// True when `n` carries the ROCA fingerprint.
     public static func hasROCAFingerprint(_ n: BigNum) -> Bool {
         guard n.bitCount > 64 else { return false }
-        // One reduction modulo the product of the ROCA primes (≈ 230 bits), then word residues.
+        // One reduction modulo the product of the ROCA primes (≈ 230 bits), then one word residue
+        // per group of primes; a random modulus usually fails within the first group.
         guard let reduced = try? n.modulo(rocaProduct) else { return false }
-        for (r, mask) in rocaSubgroups {
-            let residue = reduced.remainder(dividingBy: r)
-            if mask[Int(residue / 64)] & (1 << (residue % 64)) == 0 { return false }
+        for (word, subgroups) in rocaWords {
+            let residues = reduced.remainder(dividingBy: word)
+            for (r, mask) in subgroups {
+                let residue = residues % r
+                if mask[Int(residue / 64)] & (1 << (residue % 64)) == 0 { return false }
+            }
         }
         return true
     }
