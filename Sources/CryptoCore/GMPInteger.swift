@@ -164,22 +164,6 @@ final class GMPInteger: @unchecked Sendable {
     func remainder(_ word: UInt) -> UInt { __gmpz_fdiv_ui(z, word) }
 }
 
-/// A fixed large integer kept in GNU MP form for repeated gcds, e.g. the product of all small
-/// primes for trial division by one gcd per key.
-public final class GCDOperand: @unchecked Sendable {
-    private let value: GMPInteger
-
-    /// Keeps `value` (its magnitude).
-    public init(_ value: BigNum) {
-        self.value = GMPInteger(value)
-    }
-
-    /// `gcd(self, other)` for a non-negative `other`.
-    public func gcd(_ other: BigNum) -> BigNum {
-        value.gcd(GMPInteger(other)).bigNum
-    }
-}
-
 /// Trial division by every prime up to ``bound`` (65537, as badkeys), for one integer or for
 /// many at once.
 ///

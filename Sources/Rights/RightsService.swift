@@ -284,7 +284,8 @@ public final class RightsService: Sendable {
     /// The actor must be able to give that role for the organisation, or be its holder stepping
     /// down (ending or shortening only: a later `lastDay` is an extension, which needs the power
     /// to appoint oneself, INV-15).
-    /// Rights the appointee granted earlier stay (E10).
+    /// Rights the appointee granted earlier stay (E10). An extension needs the organisation active
+    /// (`organisationInactive`).
     public func endAppointment(_ id: Int64, lastDay: LocalDate?, by actor: Actor) throws {
         try requireLevel(actor, policy.administrationMinimumLevel)
         let now = clock.now()
@@ -300,6 +301,9 @@ public final class RightsService: Sendable {
             let via: String
             let currentEnd = (row["valid_until"] as String?).flatMap(LocalDate.init)
             let extends = lastDay.map { day in currentEnd.map { day > $0 } ?? false } ?? false
+            // Ending or shortening is always allowed; prolonging gives rights, so the organisation
+            // must still be active (as for a new appointment).
+            if extends { try Registry.requireActive(db, org) }
             if actorID == holder, !extends {
                 // Stepping down: the holder may end or shorten his own appointment.
                 via = "self"

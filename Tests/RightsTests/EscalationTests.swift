@@ -100,6 +100,10 @@ struct EscalationTests {
         let other = try f.service.appoint(.headAccessManager, person: f.other, organisation: Fixture.x, validFrom: day("2026-01-01"),
                                           validUntil: day("2026-12-31"), by: f.actor(f.wv))
         #expect(throws: RightsError(.notAllowed, "")) { try f.service.endAppointment(other, lastDay: day("2027-12-31"), by: f.actor(f.other)) }
+        // Once the organisation is inactive, nobody prolongs an appointment there; ending one still works.
+        try f.service.registerOrganisation(Fixture.x, name: nil, active: false)
+        #expect(throws: RightsError(.organisationInactive, "")) { try f.service.endAppointment(htb, lastDay: day("2029-12-31"), by: f.actor(f.wv)) }
+        try f.service.endAppointment(other, lastDay: nil, by: f.actor(f.other))
     }
 
     @Test("E14: a right needing owner approval is not listed for an organisation without approval; listed with its contexts after")
