@@ -75,7 +75,8 @@ struct ProcessResult {
 /// Bytes written by one reader thread and read after it finished (DispatchGroup orders them).
 final class DataBox: @unchecked Sendable { var data = Data() }
 
-/// Runs a program with optional standard input and a hard timeout (then it is killed).
+/// Runs a program with optional standard input and a hard timeout (then it is killed); its
+/// output is awaited at most 10 s after it exits.
 func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
@@ -101,7 +102,13 @@ func runProcess(_ executable: URL, _ arguments: [String], stdin: String? = nil, 
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
     process.waitUntilExit()
-    group.wait()
+    // A grandchild that outlives the program can hold the pipes open: wait for their end a
+    // bounded time, then report that instead of hanging the suite.
+    guard group.wait(timeout: .now() + 10) == .success else {
+        let note = "\(executable.lastPathComponent) exited (status \(process.terminationStatus)) but its output pipes stayed open for 10 s"
+        TestLogs.keep("\(executable.lastPathComponent)-\(arguments.prefix(2).joined(separator: "-"))", note)
+        return ProcessResult(status: process.terminationStatus, stdout: "", stderr: note)
+    }
     let stderr = String(decoding: errData.data, as: UTF8.self)
     TestLogs.keep("\(executable.lastPathComponent)-\(arguments.prefix(2).joined(separator: "-"))", stderr)
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self), stderr: stderr)
