@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer runs of the parsers of outside data (Fuzz/Targets/*).
 #
-#   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--corpus] [target...]
+#   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--jobs J] [--corpus] [target...]
 #
 # Builds each target with `swift build -Xswiftc -sanitize=fuzzer,address` into .build-fuzz (the
 # targets exist only when SLEUTEL_FUZZ=1, so the normal .build is untouched), then runs it on a
@@ -9,6 +9,8 @@
 # target at a time under nice. Long mode: -runs=10000000 per target (or --time S); the figures
 # go to Benchmarks/fuzz.md. --smoke: debug build, 10 s per target, for CI (no report file). --corpus:
 # regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
+# --jobs J: libFuzzer's -jobs=J -workers=J, J processes on one shared corpus, each doing N/J runs
+# (the executions reported are their sum), so one long target can use every core.
 # A crash leaves its input in .build-fuzz/crashes/<target>/ and makes the script exit 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ smoke=0
 corpus=0
 runs=10000000
 seconds=""
+jobs=1
 targets=()
 while (($#)); do
     case "$1" in
@@ -26,7 +29,8 @@ while (($#)); do
         --corpus) corpus=1 ;;
         --runs) runs="$2"; shift ;;
         --time) seconds="$2"; shift ;;
-        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+        --jobs) jobs="$2"; shift ;;
+        -h|--help) sed -n 2,16p "$0"; exit 0 ;;
         Fuzz*) targets+=("$1") ;;
         *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -85,24 +89,40 @@ for target in "${targets[@]}"; do
     [[ -d "Fuzz/Corpus/$target" ]] && cp -r "Fuzz/Corpus/$target/." "$work/corpus/"
     args=(-max_len=16384 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts/")
     dict=$(dictionary "$target")
-    [[ -n "$dict" ]] && args+=(-dict="$dict")
-    if [[ -n "$seconds" ]]; then args+=(-max_total_time="$seconds"); else args+=(-runs="$runs"); fi
-    if [[ -n "$seconds" ]]; then echo "== running $target ($seconds s)"; else echo "== running $target ($runs runs)"; fi
+    [[ -n "$dict" ]] && args+=(-dict="$ROOT/$dict")
+    if [[ -n "$seconds" ]]; then args+=(-max_total_time="$seconds"); else args+=(-runs="$(( (runs + jobs - 1) / jobs ))"); fi
+    ((jobs > 1)) && args+=(-jobs="$jobs" -workers="$jobs")
+    if [[ -n "$seconds" ]]; then echo "== running $target ($seconds s, $jobs job(s))"; else echo "== running $target ($runs runs, $jobs job(s))"; fi
     start=$(date +%s)
     set +e
-    "${NICE[@]}" "$BIN/$target" "${args[@]}" "$work/corpus" >"$work/log" 2>&1
+    # Jobs write fuzz-<i>.log into the current directory: run from the work directory.
+    (cd "$work" && "${NICE[@]}" "$BIN/$target" "${args[@]}" "$work/corpus" >"$work/log" 2>&1)
     status=$?
     set -e
     elapsed=$(( $(date +%s) - start ))
-    execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$work/log" | grep -Eo '[0-9]+$' | tail -n1 || true)
-    speed=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$work/log" | grep -Eo '[0-9]+$' | tail -n1 || true)
-    cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -n1 || true)
+    logs=("$work/log")
+    ((jobs > 1)) && logs=("$work"/fuzz-*.log)
+    final_stat() {   # final_stat NAME: the last value of libFuzzer's stat::NAME in each log, summed
+        local log total=0 value
+        for log in "${logs[@]}"; do
+            value=$(grep -Eo "stat::$1: *[0-9]+" "$log" | grep -Eo '[0-9]+$' | tail -n1 || true)
+            total=$(( total + ${value:-0} ))
+        done
+        echo "$total"
+    }
+    execs=$(final_stat number_of_executed_units)
+    speed=$(final_stat average_exec_per_sec)
+    cov=$(cat "${logs[@]}" | grep -Eo 'cov: [0-9]+ ft: [0-9]+' | sort -t' ' -k2,2n | tail -n1 || true)
+    # A job's crash shows in its own log; the parent's status covers it too.
+    for log in "${logs[@]}"; do
+        if grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer" "$log"; then status=1; fi
+    done
     units=$(find "$work/corpus" -type f | wc -l)
     crashes=$(find "$artifacts" -type f 2>/dev/null | wc -l)
     if ((status != 0)); then
         failed=1
-        echo "fuzz: $target FAILED (exit $status); log $work/log" >&2
-        grep -E "ERROR: |SUMMARY: |Fatal error|Test unit written|#0 |#1 |#2 |#3 " "$work/log" | head -n 12 >&2 || true
+        echo "fuzz: $target FAILED (exit $status); log ${logs[*]}" >&2
+        cat "${logs[@]}" | grep -E "ERROR: |SUMMARY: |Fatal error|Test unit written|#0 |#1 |#2 |#3 " | head -n 12 >&2 || true
     fi
     line="| $target | ${execs:-?} | ${speed:-?} | ${elapsed} s | ${cov:-?} | $units | $crashes |"
     echo "$line"
@@ -122,6 +142,7 @@ else
         echo
         mode="--runs $runs"
         [[ -n "$seconds" ]] && mode="--time $seconds"
+        ((jobs > 1)) && mode="$mode --jobs $jobs"
         echo "Run by \`Tools/fuzz.sh $mode\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other builds, under nice -n 15, one target at a time."
         echo
         echo "$table"
