@@ -132,6 +132,9 @@ struct ValidateRequest: Decodable {
     /// … or one token by its serial (credential id).
     let serial: String?
     let code: String
+    /// The end user's IP address as the relying service saw it. Rate limits then count per user
+    /// address; without it they count per relying service (its own address), shared by all its users.
+    let client: String?
 }
 
 struct ValidateReply: Encodable {

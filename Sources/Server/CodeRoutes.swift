@@ -144,13 +144,18 @@ extension SleutelServer {
             }
             let body = try await JSON.decode(ValidateRequest.self, from: request, limit: limit)
             guard (body.username == nil) != (body.serial == nil) else { throw APIError.badRequest("give either username or serial") }
+            // The service key authenticates the caller, so its word on the user's address is taken.
+            if let client = body.client, !Self.isIPAddress(client) {
+                throw APIError.badRequest("client must be an IPv4 or IPv6 address")
+            }
+            let source = body.client ?? context.peer
             let accepted = try await Blocking.run { () throws -> Bool in
                 do {
                     if let serial = body.serial {
-                        _ = try codes.verifyTOTP(credentialID: serial, code: body.code, source: context.peer)
+                        _ = try codes.verifyTOTP(credentialID: serial, code: body.code, source: source)
                     } else {
                         guard let person = try codes.person(username: body.username ?? "") else { return false }
-                        _ = try codes.verifyTOTP(person: person, code: body.code, source: context.peer)
+                        _ = try codes.verifyTOTP(person: person, code: body.code, source: source)
                     }
                     return true
                 } catch let error as OneTimeCodesError where error.code == .rejected {
@@ -159,6 +164,13 @@ extension SleutelServer {
             }
             return JSONReply(ValidateReply(accepted: accepted))
         }
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address literal.
+    static func isIPAddress(_ text: String) -> Bool {
+        guard text.utf8.count <= 45 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
     }
 
     static let noLinkedIdentity = APIError(.forbidden, code: "otp.noLinkedIdentity",

@@ -1,11 +1,13 @@
 import CryptoCore
 import Foundation
+import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import OneTimeCodes
 import Server
 import Sessions
+import Storage
 import SleutelTestSupport
 import Testing
 
@@ -165,6 +167,18 @@ struct CodeRoutesTests {
         #expect(serialOK.json["accepted"] as? Bool == true)
         let both = try await server.send("POST", "/v1/otp/validate", json: ["serial": "PI0001", "username": "bert", "code": code], token: key)
         #expect(both.status == 400)
+
+        // The relying service may name the user's address: the rate limits then count per user.
+        let viaClient = try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": "000000", "client": "203.0.113.7"], token: key)
+        #expect(viaClient.json["accepted"] as? Bool == false)
+        let sources = try server.fixture.database.read { db in
+            try String.fetchAll(db, sql: "SELECT source FROM otp_audit WHERE event = 'rejected' ORDER BY rowid DESC LIMIT 1")
+        }
+        #expect(sources == ["203.0.113.7"])
+        for bad in ["203.0.113", "localhost", "2001:db8::1::2", String(repeating: "1", count: 60)] {
+            #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code, "client": bad], token: key).status == 400)
+        }
+        #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": "000000", "client": "2001:db8::7"], token: key).status == 200)
 
         let disabled = try await ServerHarness()
         #expect(try await disabled.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code], token: key).status == 404)
