@@ -11,6 +11,8 @@ public struct ExtendedKeyUsage: OptionSet, Sendable {
     public static let codeSigning = ExtendedKeyUsage(rawValue: UInt32(XKU_CODE_SIGN))
     public static let ocspSigning = ExtendedKeyUsage(rawValue: UInt32(XKU_OCSP_SIGN))
     public static let timeStamping = ExtendedKeyUsage(rawValue: UInt32(XKU_TIMESTAMP))
+    /// anyExtendedKeyUsage (2.5.29.37.0).
+    public static let any = ExtendedKeyUsage(rawValue: UInt32(XKU_ANYEKU))
 }
 
 /// One extension's identity: OID and criticality.

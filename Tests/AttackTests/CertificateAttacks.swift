@@ -120,7 +120,7 @@ extension AttackSuite {
             #expect(try rows("session", in: fixture.database) == 0)
         }
 
-        @Test("wrong key usage: the card's signature key, the RRN certificate, a leaf for key encipherment, a CA certificate")
+        @Test("wrong key usage: the card's signature key, the RRN certificate, a leaf for key encipherment or code signing, a CA certificate")
         func wrongKeyUsage() throws {
             let attempts = Attempts(.wrongKeyUsage)
             let fixture = try SessionsFixture(at: Date())
@@ -146,6 +146,8 @@ extension AttackSuite {
                 ("no key usage", ["basicConstraints = CA:FALSE", "certificatePolicies = 2.16.56.13.6.1.1.1000"], "trust.keyUsage"),
                 ("signature-certificate policy", ["basicConstraints = CA:FALSE", "keyUsage = critical, digitalSignature",
                                                   "certificatePolicies = 2.16.56.13.6.1.2.1000"], "trust.policy"),
+                ("extended key usage for code signing", AttackPKI.authExtensions + ["extendedKeyUsage = codeSigning"],
+                 "trust.extendedKeyUsage"),
             ]
             for (what, extensions, code) in wrongUsages {
                 let card = try pki.citizenLeaf(extensions: extensions)

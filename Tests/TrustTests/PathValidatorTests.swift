@@ -171,6 +171,12 @@ struct PathValidatorTests {
         ("/C=BE/CN=Test (Authentication)/serialNumber=71715100070",
          ["certificatePolicies = 2.16.56.12.1.1.2.2"], .keyUsage),
         ("/C=BE/CN=Test (Authentication)/serialNumber=71715100070", TestPKI.authExtensions, nil),
+        ("/C=BE/CN=Test (Authentication)/serialNumber=71715100070",
+         TestPKI.authExtensions + ["extendedKeyUsage = codeSigning, serverAuth"], .extendedKeyUsage),
+        ("/C=BE/CN=Test (Authentication)/serialNumber=71715100070",
+         TestPKI.authExtensions + ["extendedKeyUsage = clientAuth, emailProtection"], nil),
+        ("/C=BE/CN=Test (Authentication)/serialNumber=71715100070",
+         TestPKI.authExtensions + ["extendedKeyUsage = anyExtendedKeyUsage"], nil),
     ] as [(String, [String], TrustError.Code?)])
     func forged(subject: String, extensions: [String], expected: TrustError.Code?) throws {
         let leaf = try TestPKI.issue(subject: subject, extensions: extensions)

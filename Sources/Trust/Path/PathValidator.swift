@@ -142,6 +142,11 @@ public struct PathValidator: Sendable {
             guard ds && !nr else {
                 throw TrustError(.keyUsage, "an authentication certificate must have digitalSignature and not nonRepudiation")
             }
+            // An extended key usage, when present, restricts the key to its purposes (RFC 5280
+            // §4.2.1.12); eID authentication certificates carry clientAuth (and emailProtection).
+            if let purposes = leaf.extendedKeyUsage, !purposes.contains(.clientAuth), !purposes.contains(.any) {
+                throw TrustError(.extendedKeyUsage, "the authentication certificate's extendedKeyUsage lacks clientAuth")
+            }
         case .signature:
             guard nr && !ds else {
                 throw TrustError(.keyUsage, "a signature certificate must have nonRepudiation and not digitalSignature")
