@@ -233,6 +233,28 @@ struct RevocationCheckerTests {
         try await checker.requireGood(leaf, issuer: ca)
     }
 
+    @Test("concurrent checks of one certificate share one OCSP request (and share a failure)")
+    func singleFlight() async throws {
+        let client = HTTPClient()
+        let checker = RevocationChecker(configuration: .init(useCRL: false), httpClient: client)
+        let (ca, leaf) = (rsaCA, specimen17)
+        let origins = try await withThrowingTaskGroup(of: RevocationEvidence.Origin.self) { group in
+            for _ in 0..<16 { group.addTask { try await checker.status(of: leaf, issuer: ca).evidence.origin } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(client.requestCount == 1)
+        #expect(origins.filter { $0 == .fetched }.count == 1)
+        // A responder that is down: every concurrent check fails (the waiters with the leader's error).
+        let down = RevocationChecker(configuration: .init(ocspResponderURL: "http://127.0.0.1:9/", useCRL: false))
+        let failures = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask { (try? await down.status(of: leaf, issuer: ca)) == nil }
+            }
+            return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(failures == 8)
+    }
+
     @Test("issuer that is not the certificate's issuer is refused before any fetch")
     func wrongIssuer() throws {
         let client = HTTPClient()

@@ -71,6 +71,8 @@ public final class RevocationChecker: Sendable {
     public let httpClient: HTTPClient
     /// The cache of answers, CRLs and last-good times (may be shared between checkers).
     public let cache: RevocationCache
+    /// Fetches in progress, by certificate.
+    private let flights = Flights()
 
     /// - Parameters:
     ///   - configuration: policy, sources and tolerances.
@@ -93,11 +95,29 @@ public final class RevocationChecker: Sendable {
     /// - Throws: ``TrustError`` `revocationUnavailable` when no source gives a usable answer and
     ///   the policy does not accept the certificate; `nameChaining` or `malformedCertificate` when
     ///   `issuer` cannot be `certificate`'s issuer.
+    ///
+    /// Concurrent checks of one certificate (at about the same time) share one fetch: the others
+    /// wait for its answer, or its error, and see it with origin `.cache`.
     public func status(of certificate: Certificate, issuer: Certificate, at time: Date = Date()) throws -> RevocationStatus {
         let key = try cacheKey(certificate, issuer: issuer)
         if let cached = cache.status(for: key, at: time, clockSkew: configuration.clockSkew) {
             return cached.with(origin: .cache)
         }
+        switch flights.join(key, at: time, tolerance: configuration.clockSkew) {
+        case .follow(let flight):
+            return try flight.wait().get().with(origin: .cache)
+        case .alone:
+            return try fetchStatus(certificate, issuer: issuer, key: key, at: time)
+        case .lead(let flight):
+            let outcome = Result { try fetchStatus(certificate, issuer: issuer, key: key, at: time) }
+            flights.land(key, flight, outcome)
+            return try outcome.get()
+        }
+    }
+
+    /// The status from the responders (OCSP, then CRL), remembered in the cache, or the policy's
+    /// answer when none answers.
+    private func fetchStatus(_ certificate: Certificate, issuer: Certificate, key: RevocationCache.Key, at time: Date) throws -> RevocationStatus {
         var failures: [String] = []
         if configuration.useOCSP {
             let urls = configuration.ocspResponderURL.map { [$0] } ?? certificate.ocspURLs
@@ -301,5 +321,59 @@ public final class RevocationChecker: Sendable {
             }
             return .good(last.evidence.with(origin: .softFail(lastGoodAt: last.at)))
         }
+    }
+}
+
+/// Status fetches in progress, one per certificate, that concurrent checks can wait for.
+private final class Flights: @unchecked Sendable {
+    /// One fetch; its outcome is set once and then read by every waiter.
+    final class Flight: @unchecked Sendable {
+        let time: Date
+        private let condition = NSCondition()
+        private var outcome: Result<RevocationStatus, any Error>?
+
+        init(time: Date) { self.time = time }
+
+        func finish(_ result: Result<RevocationStatus, any Error>) {
+            condition.lock()
+            outcome = result
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func wait() -> Result<RevocationStatus, any Error> {
+            condition.lock()
+            defer { condition.unlock() }
+            while outcome == nil { condition.wait() }
+            return outcome!
+        }
+    }
+
+    enum Role {
+        /// Fetch, then ``land(_:_:_:)`` the outcome.
+        case lead(Flight)
+        /// Wait for this fetch's outcome.
+        case follow(Flight)
+        /// A fetch for another validation time is in progress: fetch without sharing.
+        case alone
+    }
+
+    private let lock = NSLock()
+    private var inProgress: [RevocationCache.Key: Flight] = [:]
+
+    func join(_ key: RevocationCache.Key, at time: Date, tolerance: TimeInterval) -> Role {
+        lock.withLock {
+            if let flight = inProgress[key] {
+                return abs(flight.time.timeIntervalSince(time)) <= tolerance ? .follow(flight) : .alone
+            }
+            let flight = Flight(time: time)
+            inProgress[key] = flight
+            return .lead(flight)
+        }
+    }
+
+    func land(_ key: RevocationCache.Key, _ flight: Flight, _ outcome: Result<RevocationStatus, any Error>) {
+        lock.withLock { if inProgress[key] === flight { inProgress[key] = nil } }
+        flight.finish(outcome)
     }
 }
