@@ -429,7 +429,19 @@ public final class OneTimeCodesService: Sendable {
                                  Data(destinationHash), sealed.keyID])
             try audit(db, at: now, person: authority.person, credential: id, event: "\(channel.rawValue).enrolled", source: "")
         }
-        return try await sendChallenge(person: authority.person, credentialID: id, channel: channel, purpose: "confirm")
+        do {
+            return try await sendChallenge(person: authority.person, credentialID: id, channel: channel, purpose: "confirm")
+        } catch {
+            // Nothing half-done: a destination whose confirmation code never left is not kept (the
+            // send still counts for the quotas).
+            try? write { db in
+                try db.execute(sql: "DELETE FROM otp_challenge WHERE credential_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM otp_credential WHERE id = ? AND state = 'pending'", arguments: [id])
+                try audit(db, at: clock().timeIntervalSince1970, person: authority.person, credential: id,
+                          event: "\(channel.rawValue).abandoned", source: "")
+            }
+            throw error
+        }
     }
 
     /// Activates a pending destination with the code sent to it.

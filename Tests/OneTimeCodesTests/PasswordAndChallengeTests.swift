@@ -121,6 +121,27 @@ struct ChallengeTests {
         _ = try await f.service.startChallenge(person: OTPFixture.person, channel: .sms)
     }
 
+    @Test("an enrolment whose confirmation code cannot be sent (gateway down, quota) keeps no pending destination")
+    func enrolmentSendFails() async throws {
+        let f = try OTPFixture(senders: [.sms: FailingSender()])
+        func rows(_ table: String) throws -> Int {
+            try f.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+        }
+        await expectAsync(.delivery) { _ = try await f.service.enrollDestination(authority: f.authority(), channel: .sms, destination: Self.number) }
+        #expect(try rows("otp_credential") == 0)
+        #expect(try rows("otp_challenge") == 0)
+        #expect(try f.auditEvents().contains("sms.abandoned"))
+        // Quota used up before anything is sent: the same.
+        var configuration = OTPFixture.testConfiguration
+        configuration.quotaPerPerson = 1
+        let (g, _) = try await Self.activeSMS(configuration)
+        let before = try g.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM otp_credential") }
+        await expectAsync(.quotaExceeded) {
+            _ = try await g.service.enrollDestination(authority: g.authority(), channel: .sms, destination: "+32470999999")
+        }
+        #expect(try g.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM otp_credential") } == before)
+    }
+
     @Test("quota per destination, across persons")
     func quotaPerDestination() async throws {
         var configuration = OTPFixture.testConfiguration
@@ -170,5 +191,12 @@ struct ChallengeTests {
         #expect(!"\(ticket)".contains(Self.number))
         let rows = try f.database.read { db in try String.fetchAll(db, sql: "SELECT event || source || IFNULL(person, '') FROM otp_audit") }
         #expect(!rows.joined().contains(Self.number) && !rows.joined().contains(code))
+    }
+}
+
+/// A gateway that is down.
+private struct FailingSender: CodeSender {
+    func send(_ message: OutgoingCode) async throws(OneTimeCodesError) {
+        throw OneTimeCodesError(.delivery, "gateway down")
     }
 }
