@@ -26,6 +26,8 @@ public final class KioskController: @unchecked Sendable {
         public var message: String?
         public var organisations: [String]?
         public var organisation: String?
+        /// Display names of the organisation(s) above, by number, where known.
+        public var organisationNames: [String: String]?
         public var rights: [String]?
         public var level: Int?
         /// The error code of the last failure that ended the card session (`timeout`,
@@ -238,10 +240,12 @@ public final class KioskController: @unchecked Sendable {
                     state.phase = .loggedIn
                     state.organisation = decision.organisation
                     state.organisations = nil
+                    state.organisationNames = decision.organisationNames
                     state.rights = (decision.rights ?? []).map { right in right.context.map { "\(right.right) (\($0))" } ?? right.right }
                 case "chooseOrganisation":
                     state.phase = .chooseOrganisation
                     state.organisations = decision.organisations
+                    state.organisationNames = decision.organisationNames
                 case "stepUpRequired":
                     state.phase = .refused
                     state.message = "Deze toepassing vraagt een sterkere sleutel (niveau \(decision.minimumLevel ?? 0))."

@@ -50,6 +50,8 @@ public struct SleutelClient: Sendable {
         public let decision: String
         public let organisation: String?
         public let organisations: [String]?
+        /// Display names of those organisations, by number, where known.
+        public let organisationNames: [String: String]?
         public let rights: [Right]?
         public let minimumLevel: Int?
         public let message: String?

@@ -123,6 +123,24 @@ extension RightsService {
         }
     }
 
+    /// Display names (§13.4) of these organisations, by number; organisations without a name in
+    /// the KBO data are left out.
+    public func displayNames(of organisations: [KBONumber]) throws -> [KBONumber: String] {
+        guard !organisations.isEmpty else { return [:] }
+        let digits = organisations.map(\.digits)
+        return try database.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.kbo AS kbo, \(Resolver.name) AS name FROM organisation o
+                WHERE o.kbo IN (\(Array(repeating: "?", count: digits.count).joined(separator: ",")))
+                """, arguments: StatementArguments(digits))
+            var names: [KBONumber: String] = [:]
+            for row in rows {
+                if let name: String = row["name"], let number = try? KBONumber(row["kbo"] as String) { names[number] = name }
+            }
+            return names
+        }
+    }
+
     /// Organisations the person may manage now (the organisation picker, E8).
     public func managedOrganisations(person: INSZ, at instant: Date? = nil) throws -> [KBONumber] {
         try resolve(person: person, at: instant).organisations.filter(\.canManage).map(\.organisation)
@@ -157,7 +175,7 @@ struct Resolver {
 
     /// Display name (§13.4): denomination 001 in Dutch, else French, German, any; else 003.
     /// The smallest "type, language rank, name" key wins: an aggregate, so no sorter per row.
-    private static let name = """
+    static let name = """
         (SELECT substr(min(n.type || CASE n.language WHEN '2' THEN '0' WHEN '1' THEN '1' WHEN '3' THEN '2' ELSE '3' END || n.name), 5)
          FROM kbo_denomination n WHERE n.entity = o.kbo AND n.type IN ('001', '003'))
         """

@@ -86,16 +86,20 @@ struct DecisionReply: Encodable {
     let organisation: String?
     let rights: [EffectiveRight]?
     let organisations: [String]?
+    /// Display names of the organisation(s) above, by number, where the KBO data has one.
+    let organisationNames: [String: String]?
     let minimumLevel: Int?
     let reason: String?
     let message: String?
 
-    init(_ decision: LoginDecision) {
+    /// - Parameter names: display names of the decision's organisations.
+    init(_ decision: LoginDecision, names: [KBONumber: String] = [:]) {
+        let named = names.isEmpty ? nil : Dictionary(uniqueKeysWithValues: names.map { ($0.key.digits, $0.value) })
         switch decision {
         case .allowed(let organisation, let rights):
-            self.init(decision: "allowed", organisation: organisation.digits, rights: rights)
+            self.init(decision: "allowed", organisation: organisation.digits, rights: rights, organisationNames: named)
         case .chooseOrganisation(let organisations):
-            self.init(decision: "chooseOrganisation", organisations: organisations.map(\.digits))
+            self.init(decision: "chooseOrganisation", organisations: organisations.map(\.digits), organisationNames: named)
         case .stepUpRequired(let minimum):
             self.init(decision: "stepUpRequired", minimumLevel: minimum)
         case .refused(let reason, let message):
@@ -104,14 +108,24 @@ struct DecisionReply: Encodable {
     }
 
     private init(decision: String, organisation: String? = nil, rights: [EffectiveRight]? = nil, organisations: [String]? = nil,
-                 minimumLevel: Int? = nil, reason: String? = nil, message: String? = nil) {
+                 organisationNames: [String: String]? = nil, minimumLevel: Int? = nil, reason: String? = nil, message: String? = nil) {
         self.decision = decision
         self.organisation = organisation
         self.rights = rights
         self.organisations = organisations
+        self.organisationNames = organisationNames
         self.minimumLevel = minimumLevel
         self.reason = reason
         self.message = message
+    }
+
+    /// The organisations a decision names (the chosen one, or those to choose from).
+    static func organisations(of decision: LoginDecision) -> [KBONumber] {
+        switch decision {
+        case .allowed(let organisation, _): [organisation]
+        case .chooseOrganisation(let organisations): organisations
+        case .stepUpRequired, .refused: []
+        }
     }
 
     static func status(of decision: LoginDecision) -> HTTPResponse.Status {

@@ -162,10 +162,13 @@ public struct SleutelServer: Sendable {
         v1.post("session/organisation") { request, _ in
             let token = try Self.bearer(request)
             let body = try await JSON.decode(OrganisationRequest.self, from: request, limit: limit)
-            let decision = try await Blocking.run {
-                try sessions.chooseOrganisation(token: token, application: body.application, organisation: body.organisation)
+            let (decision, names) = try await Blocking.run { () throws -> (LoginDecision, [KBONumber: String]) in
+                let decision = try sessions.chooseOrganisation(token: token, application: body.application, organisation: body.organisation)
+                // Names are for display: a failed lookup costs the names, not the decision.
+                let names = (try? rights?.displayNames(of: DecisionReply.organisations(of: decision))) ?? [:]
+                return (decision, names)
             }
-            return JSONReply(DecisionReply(decision), status: DecisionReply.status(of: decision))
+            return JSONReply(DecisionReply(decision, names: names), status: DecisionReply.status(of: decision))
         }
         v1.get("session/access/:application") { request, context in
             let token = try Self.bearer(request)

@@ -82,8 +82,10 @@ struct KioskTests {
         let choice = try kiosk.call("POST", "/pin", json: ["pin": pin])
         #expect(choice["phase"] as? String == "chooseOrganisation", "\(choice["message"] ?? "")")
         #expect((choice["organisations"] as? [String])?.sorted() == ["0441928931", "0566988259"])
+        #expect(choice["organisationNames"] as? [String: String] == ["0441928931": "DEMO NV", "0566988259": "DEMO BV"])
         let done = try kiosk.call("POST", "/organisation", json: ["organisation": "0441928931"])
         #expect(done["phase"] as? String == "loggedIn")
+        #expect(done["organisationNames"] as? [String: String] == ["0441928931": "DEMO NV"])
         #expect(done["rights"] as? [String] == ["ondernemer"])
         #expect(done["level"] as? Int == 500)
 
@@ -91,6 +93,7 @@ struct KioskTests {
             let dom = try runProcess(URL(fileURLWithPath: "/usr/bin/chromium"), Self.chromium + ["--dump-dom", kiosk.url], timeout: 60)
             #expect(dom.stdout.contains("U bent aangemeld"), "rendered DOM: \(dom.stdout.prefix(400)) \(dom.stderr.suffix(300))")
             #expect(dom.stdout.contains("ondernemer"))
+            #expect(dom.stdout.contains("DEMO NV (0441.928.931)"))
             let shot = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-kiosk-\(getpid()).png")
             defer { try? FileManager.default.removeItem(at: shot) }
             _ = try runProcess(URL(fileURLWithPath: "/usr/bin/chromium"), Self.chromium + ["--screenshot=\(shot.path)", kiosk.url], timeout: 60)

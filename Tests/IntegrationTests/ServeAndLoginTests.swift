@@ -94,6 +94,7 @@ struct ServeAndLoginTests {
         let (_, decision) = try server.request("POST", "/v1/session/organisation", json: ["application": "eloket"], token: token)
         #expect(decision["decision"] as? String == "chooseOrganisation")
         #expect((decision["organisations"] as? [String])?.sorted() == ["0441928931", "0566988259"])
+        #expect(decision["organisationNames"] as? [String: String] == ["0441928931": "DEMO NV", "0566988259": "DEMO BV"])
         #expect(!r.stdout.contains(pin) && !r.stderr.contains(pin))
     }
 

@@ -113,8 +113,17 @@ struct ServerAPITests {
         #expect(allowed.status == 200)
         #expect(allowed.json["decision"] as? String == "allowed")
         #expect(allowed.json["organisation"] as? String == "0441928931")
+        #expect(allowed.json["organisationNames"] as? [String: String] == ["0441928931": "FN HERSTAL"])
+        // Two organisations: the choice lists both, with the names the KBO data has (none for the second).
+        let second = try KBONumber("0566.988.259")
+        try server.fixture.rights.registerOrganisation(second, name: nil)
+        try server.fixture.rights.recordLegalRepresentative(person: INSZ("82020200126", origin: .certificate), organisation: second,
+                                                            validFrom: LocalDate(year: 2010, month: 1, day: 1)!, validUntil: nil)
+        let choice = try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket"], token: representative)
+        #expect(choice.json["decision"] as? String == "chooseOrganisation")
+        #expect(choice.json["organisationNames"] as? [String: String] == ["0441928931": "FN HERSTAL"])
         let rights = try await server.send("GET", "/v1/rights", token: representative)
-        #expect((rights.json["organisations"] as? [Any])?.count == 1)
+        #expect((rights.json["organisations"] as? [Any])?.count == 2)
 
         let stranger = try await server.login(TestCard("foreigner-1.7", foreigner: true))
         let refused = try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket", "organisation": "0441928931"],
