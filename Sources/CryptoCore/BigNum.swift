@@ -179,6 +179,22 @@ public final class BigNum: @unchecked Sendable {
         return Self.compute("BN_nnmod") { r, c in BN_nnmod(r, bn, modulus.bn, c) }
     }
 
+    /// `items` in order, grouped into runs whose `factor`s multiply to below 2⁶⁴: one word
+    /// remainder per group (``remainder(dividingBy:)``) then gives the residue modulo each member's
+    /// factor. Every factor must be at least 2.
+    public static func wordGroups<T>(_ items: [T], factor: (T) -> UInt64) -> [(word: UInt64, members: [T])] {
+        var groups: [(word: UInt64, members: [T])] = []
+        for item in items {
+            let f = factor(item)
+            if let last = groups.last, case let (product, overflow) = last.word.multipliedReportingOverflow(by: f), !overflow {
+                groups[groups.count - 1] = (product, last.members + [item])
+            } else {
+                groups.append((f, [item]))
+            }
+        }
+        return groups
+    }
+
     /// `self mod word` for a non-zero machine word (fast: no allocation).
     public func remainder(dividingBy word: UInt64) -> UInt64 {
         precondition(word != 0, "remainder by zero")

@@ -213,18 +213,11 @@ public enum SmallFactors {
         if shared.isOne { return values.map { _ in BigNum(1) } }
         // The primes of G, packed into words (products below 2⁶⁴) for one residue each.
         let found = primes.filter { __gmpz_divisible_ui_p(shared.z, $0) != 0 }
-        var groups: [(word: UInt, primes: [UInt])] = []
-        for p in found {
-            if let last = groups.last, last.word.multipliedReportingOverflow(by: p).overflow == false {
-                groups[groups.count - 1] = (last.word * p, last.primes + [p])
-            } else {
-                groups.append((p, [p]))
-            }
-        }
+        let groups = BigNum.wordGroups(found) { UInt64($0) }
         return leaves.map { n in
             var g = BigNum(1)
             for (word, group) in groups {
-                let r = __gmpz_fdiv_ui(n.z, word)
+                let r = __gmpz_fdiv_ui(n.z, UInt(word))
                 for p in group where r % p == 0 { g = g.multiplied(by: UInt64(p)) }
             }
             return g

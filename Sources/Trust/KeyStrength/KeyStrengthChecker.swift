@@ -252,17 +252,7 @@ public struct KeyStrengthChecker: Sendable {
 
     /// The ROCA subgroups packed by consecutive primes into words (products below 2⁶⁴), so one
     /// word division gives the residues for several primes.
-    private static let rocaWords: [(word: UInt64, subgroups: [(prime: UInt64, mask: [UInt64])])] = {
-        var out: [(word: UInt64, subgroups: [(prime: UInt64, mask: [UInt64])])] = []
-        for subgroup in rocaSubgroups {
-            if let last = out.last, case let (product, overflow) = last.word.multipliedReportingOverflow(by: subgroup.prime), !overflow {
-                out[out.count - 1] = (product, last.subgroups + [subgroup])
-            } else {
-                out.append((subgroup.prime, [subgroup]))
-            }
-        }
-        return out
-    }()
+    private static let rocaWords = BigNum.wordGroups(rocaSubgroups, factor: \.prime)
 
     /// True when `n` carries the ROCA fingerprint.
     public static func hasROCAFingerprint(_ n: BigNum) -> Bool {
