@@ -169,26 +169,13 @@ struct ServerAPITests {
         #expect(((tooMany.json["error"] as? [String: Any])?["message"] as? String)?.contains("at most 16") == true)
         #expect(try await server.send("POST", "/v1/keys/check", json: ["pem": String(repeating: pem, count: 16)]).status == 200)
         let huge = try BigNum.random(bits: 40_000, odd: true)
-        let hugeDER = Self.rsaSPKI(modulus: huge.bigEndianBytes)
+        let hugeDER = HandmadeKeys.rsaSPKI(n: huge, e: BigNum(65537))
         let started = ContinuousClock.now
         let oversized = try await server.send("POST", "/v1/keys/check", json: ["der": Data(hugeDER).base64EncodedString()])
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(oversized.json["acceptable"] as? Bool == false)
         let checks = (oversized.json["verdicts"] as? [[String: Any]])?.first?["checks"] as? [[String: Any]]
         #expect(checks?.map { $0["id"] as? String } == ["rsa.size"])
-    }
-
-    /// A SubjectPublicKeyInfo of an RSA key with this modulus and e = 65537.
-    static func rsaSPKI(modulus: [UInt8]) -> [UInt8] {
-        func tlv(_ tag: UInt8, _ body: [UInt8]) -> [UInt8] {
-            let n = body.count
-            let length: [UInt8] = n < 128 ? [UInt8(n)] : n < 256 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xFF)]
-            return [tag] + length + body
-        }
-        let n = tlv(0x02, (modulus.first.map { $0 & 0x80 != 0 } ?? false ? [0] : []) + modulus)
-        let key = tlv(0x30, n + tlv(0x02, [0x01, 0x00, 0x01]))
-        let algorithm: [UInt8] = [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00]
-        return tlv(0x30, algorithm + tlv(0x03, [0] + key))
     }
 
     @Test("per-address rate limit answers 429 with a retry hint")

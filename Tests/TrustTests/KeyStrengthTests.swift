@@ -1,5 +1,6 @@
 import CryptoCore
 import Foundation
+import SleutelTestSupport
 import Testing
 @testable import Trust
 
@@ -11,22 +12,6 @@ enum WeakKeys {
 
     /// A normal RSA modulus from two fresh primes.
     static func modulus(_ bits: Int) throws -> BigNum { try prime(bits / 2).multiplied(by: prime(bits / 2)) }
-
-    /// SubjectPublicKeyInfo DER for (n, e), encoded by hand so that keys OpenSSL refuses can be written.
-    static func spki(n: BigNum, e: BigNum) -> [UInt8] {
-        func len(_ n: Int) -> [UInt8] {
-            n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xFF)]
-        }
-        func tlv(_ tag: UInt8, _ body: [UInt8]) -> [UInt8] { [tag] + len(body.count) + body }
-        func int(_ x: BigNum) -> [UInt8] {
-            var b = x.bigEndianBytes
-            if b.isEmpty || b[0] & 0x80 != 0 { b.insert(0, at: 0) }
-            return tlv(0x02, b)
-        }
-        let rsaKey = tlv(0x30, int(n) + int(e))
-        let alg = tlv(0x30, [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00])
-        return tlv(0x30, alg + tlv(0x03, [0] + rsaKey))
-    }
 
     /// The ROCA construction from the paper: p = k·M + (65537^a mod M), M the product of the
     /// primes up to 167 (the fingerprint's primes), k random, until p is prime.
@@ -206,7 +191,7 @@ struct KeyStrengthTests {
         #expect(try checker.verdicts(forFile: cert.derEncoded, year: 2026).count == 1)
         try checker.requireAcceptable(cert, year: 2026)
         let n = try WeakKeys.modulus(2048)
-        let pkcs1 = Array(WeakKeys.spki(n: n, e: WeakKeys.f4).suffix(from: 24))  // the RSAPublicKey inside
+        let pkcs1 = Array(HandmadeKeys.rsaSPKI(n: n, e: WeakKeys.f4).suffix(from: 24))  // the RSAPublicKey inside
         let pem = "-----BEGIN RSA PUBLIC KEY-----\n\(Data(pkcs1).base64EncodedString(options: .lineLength64Characters))\n-----END RSA PUBLIC KEY-----\n"
         #expect(try checker.verdicts(forFile: Array(pem.utf8), year: 2026)[0].isAcceptable)
     }
@@ -221,7 +206,7 @@ struct KeyStrengthTests {
 
     @Test("random garbage never crashes the readers")
     func fuzz() throws {
-        let base = WeakKeys.spki(n: try WeakKeys.modulus(1024), e: WeakKeys.f4)
+        let base = HandmadeKeys.rsaSPKI(n: try WeakKeys.modulus(1024), e: WeakKeys.f4)
         for _ in 0..<500 {
             var b = base
             for _ in 0..<Int.random(in: 1...8) { b[Int.random(in: 0..<b.count)] = UInt8.random(in: 0...255) }
