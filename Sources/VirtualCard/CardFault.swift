@@ -6,14 +6,17 @@ import Foundation
 /// A fault is an ``Action`` that starts at a ``Trigger``: `garbage@read` answers every APDU
 /// from the first READ BINARY on with random bytes, `pull@signature` pulls the card when the
 /// PSO: COMPUTE DIGITAL SIGNATURE command arrives (without answering it), `slow=3000` answers
-/// every APDU 3 s late. Control messages (power, ATR) are never affected, so pcscd still sees
-/// the card as present; only APDUs are.
+/// every APDU 3 s late. Control messages (power, ATR) are not affected, so pcscd still sees
+/// the card as present; only APDUs are. The one exception is the `atr` trigger: `garbage@atr`
+/// answers every ATR request with the same random bytes (a card pcscd cannot make sense of).
 ///
 /// Text form (`sleutel virtual-card run --fault …`): `ACTION[@TRIGGER]` with
 /// - ACTION: `garbage` (= `garbage=random`), `garbage=random`, `garbage=short` (one byte, no
 ///   status word), `garbage=status` (SW `6F 00` to everything), `slow=MS`, `pull`;
 /// - TRIGGER: `start` (the first APDU; the default), `read` (the first READ BINARY),
-///   `signature` (the first PSO: COMPUTE DIGITAL SIGNATURE), `apdu=N` (the APDU after N answered);
+///   `signature` (the first PSO: COMPUTE DIGITAL SIGNATURE), `apdu=N` (the APDU after N answered),
+///   `atr` (garbage only: the ATR itself is `garbage=random` 1…33 random bytes or `garbage=short`
+///   the lone byte `3B`; APDUs are answered normally);
 /// - shorthands: `pull-during-read` = `pull@read`, `pull-during-signature` = `pull@signature`.
 public struct CardFault: Sendable, Hashable, CustomStringConvertible {
     /// What the card does wrong.
@@ -47,6 +50,8 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
         case signature
         /// The APDU after `n` answered ones.
         case afterAPDUs(Int)
+        /// Not an APDU: the card's ATR is garbage from insertion on (``CardFault/garbageATR``).
+        case atr
     }
 
     public var action: Action
@@ -95,6 +100,11 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
             case ("apdu", let n?):
                 guard let count = Int(n), count >= 0 else { throw Self.bad(text, "apdu=N needs N ≥ 0") }
                 trigger = .afterAPDUs(count)
+            case ("atr", nil):
+                guard action == .garbage(.random) || action == .garbage(.short) else {
+                    throw Self.bad(text, "only garbage=random and garbage=short can garble the ATR")
+                }
+                trigger = .atr
             default: throw Self.bad(text, "unknown trigger \(parts[1])")
             }
         }
@@ -115,6 +125,7 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
         case .read: return action + "@read"
         case .signature: return action + "@signature"
         case .afterAPDUs(let n): return action + "@apdu=\(n)"
+        case .atr: return action + "@atr"
         }
     }
 
@@ -126,6 +137,21 @@ public struct CardFault: Sendable, Hashable, CustomStringConvertible {
         case .read: return ins == 0xB0
         case .signature: return ins == 0x2A
         case .afterAPDUs(let n): return answered >= n
+        case .atr: return false
+        }
+    }
+
+    /// The ATR the card answers instead of its own under an `atr` trigger, nil otherwise: the same
+    /// bytes for every request (pcscd asks again at every presence poll), never empty (vpcd would
+    /// take an empty frame for a removal) and at most 33 bytes (the longest ATR vpcd passes on).
+    public var garbageATR: [UInt8]? {
+        guard trigger == .atr, case .garbage(let kind) = action else { return nil }
+        switch kind {
+        case .short: return [0x3B]
+        case .status, .random:
+            var generator = SeededRandom(seed: 0xA7A7_5EED)
+            let count = Int(generator.next() % 33) + 1
+            return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         }
     }
 

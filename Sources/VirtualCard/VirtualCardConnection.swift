@@ -234,7 +234,8 @@ public final class VirtualCardConnection: Sendable {
     /// One inserted period: frames until EOF, error or fault. Internal, not private: the vpcd
     /// frame fuzz target (`Fuzz/Targets/FuzzVPCDFrames`) drives it over a socket pair.
     func session(_ fd: Int32) -> Outcome {
-        let atr = emulator.withLock { $0.atr }
+        let atr = options.fault?.garbageATR ?? emulator.withLock { $0.atr }
+        if let fault = options.fault, fault.trigger == .atr { options.log?("fault \(fault): the ATR is \(atr.count) garbage bytes") }
         while true {
             guard let header = readExactly(fd, 2) else { return .readerClosed }
             let length = Int(header[0]) << 8 | Int(header[1])

@@ -18,7 +18,7 @@ struct ReaderOption: ParsableArguments {
 
     /// Connects to the chosen reader, or to the first one with an eID card in it.
     func connect(_ context: PCSCContext) throws -> (String, CardConnection) {
-        if let reader { return (reader, try context.connect(reader: reader)) }
+        if let reader { return (reader, try Self.connect(context, reader)) }
         let readers = try context.readers()
         guard !readers.isEmpty else { throw ValidationError("no card reader found (is pcscd running with a reader?)") }
         var states = readers.map { ReaderState(reader: $0) }
@@ -27,7 +27,21 @@ struct ReaderOption: ParsableArguments {
         guard let pick = withCard.first(where: { EIDCard.atrLooksLikeEID($0.atr) }) ?? withCard.first else {
             throw ValidationError("no card in any reader (\(readers.joined(separator: ", ")))")
         }
-        return (pick.reader, try context.connect(reader: pick.reader))
+        return (pick.reader, try Self.connect(context, pick.reader))
+    }
+
+    /// `SCardConnect`; when pcscd cannot connect to a card whose ATR is not a Belgian eID's (a
+    /// garbled or foreign ATR ends in SCARD_E_PROTO_MISMATCH), the error says that first.
+    private static func connect(_ context: PCSCContext, _ reader: String) throws -> CardConnection {
+        do {
+            return try context.connect(reader: reader)
+        } catch let error as PCSCError {
+            var states = [ReaderState(reader: reader)]
+            guard (try? context.waitForChange(&states, timeoutMilliseconds: 0)) != nil, states[0].isPresent,
+                  !EIDCard.atrLooksLikeEID(states[0].atr)
+            else { throw error }
+            throw EIDError.notBelgianEID("the card in \(reader) (ATR \(states[0].atr.hex)) is not a Belgian eID: \(error)")
+        }
     }
 }
 

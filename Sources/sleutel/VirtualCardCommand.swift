@@ -20,7 +20,8 @@ struct VirtualCardCommand: ParsableCommand {
                 ACTION[@TRIGGER]. ACTION: garbage (random bytes), garbage=short (no status word), \
                 garbage=status (SW 6F00), slow=MS (answer each APDU MS late), pull (leave the reader without \
                 answering; the card stays out). TRIGGER: start (default), read (first READ BINARY), \
-                signature (first PSO: COMPUTE DIGITAL SIGNATURE), apdu=N (after N APDUs). Shorthands: \
+                signature (first PSO: COMPUTE DIGITAL SIGNATURE), apdu=N (after N APDUs), atr (garbage or \
+                garbage=short only: the ATR itself is garbage, APDUs are answered). Shorthands: \
                 pull-during-read, pull-during-signature.
                 """,
             valueName: "fault")) var fault: String?

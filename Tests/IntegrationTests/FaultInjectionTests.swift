@@ -126,6 +126,44 @@ struct FaultInjectionTests {
         }
     }
 
+    @Test("a card with a garbage ATR: pcscd cannot connect, the CLI says it is not a Belgian eID; the next card works",
+          arguments: ["garbage@atr", "garbage=short@atr"])
+    func garbageATR(_ text: String) throws {
+        let fault = try CardFault(parsing: text)
+        let garbage = try #require(fault.garbageATR)
+        let card = try CardProcess(profile: "specimen-1.8", slot: 0, fault: text)
+        let context = try PCSCContext(cardTimeout: Self.cardTimeout)
+        let state = try context.waitForCard(in: Rig.readers[0], present: true, timeoutMilliseconds: 5000)
+        #expect(state.atr == garbage, "pcscd passes the card's ATR on as it is")
+        #expect(!EIDCard.atrLooksLikeEID(state.atr))
+
+        let started = ContinuousClock.now
+        var caught: PCSCError?
+        do {
+            let connection = try context.connect(reader: Rig.readers[0])
+            connection.disconnect(.reset)
+        } catch let error as PCSCError {
+            caught = error
+        }
+        let elapsed = ContinuousClock.now - started
+        let error = try #require(caught, "pcscd connected to a card with the ATR \(garbage.hex)")
+        FaultLog.record(text, elapsed, "PCSCError.\(error.status)")
+        #expect(error.status == .protoMismatch, "\(error)")
+        #expect(elapsed < Self.bound, "detected in \(elapsed)")
+
+        let cli = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json"], timeout: 30)
+        #expect(cli.status != 0)
+        #expect(cli.stderr.contains("not a Belgian eID") && cli.stderr.contains(garbage.hex), "\(cli.stderr)")
+        #expect(cli.stdout.isEmpty, "nothing is printed as if read")
+
+        try card.remove()
+        let next = try InsertedCard("specimen-1.8", slot: 0)
+        defer { try? next.remove() }
+        let (connection, eid) = try next.open(context)
+        defer { connection.disconnect(.reset) }
+        #expect(try eid.readAll().verifyIntegrity().isValid, "the next card in the same reader works, on the same context")
+    }
+
     @Test("the kiosk: each fault ends the card session with an error; the next card logs in")
     func kioskFaults() throws {
         let server = try ServeProcess()
@@ -133,6 +171,7 @@ struct FaultInjectionTests {
         #expect(try kiosk.waitFor("waitingForCard")["phase"] as? String == "waitingForCard")
         let faults: [(fault: String, profile: String, atSignature: Bool, code: String)] = [
             ("garbage=status@read", "specimen-1.8", false, "statusWord"),
+            ("garbage@atr", "specimen-1.8", false, "notBelgianEID"),
             ("slow=\(Self.hang)@read", "specimen-1.8", false, "timeout"),
             ("pull-during-read", "specimen-1.7", false, "transport"),
             ("slow=\(Self.hang)@signature", "specimen-1.7", true, "timeout"),

@@ -8,12 +8,16 @@ struct CardFaultTests {
         ("garbage", "garbage=random"), ("garbage=short@read", "garbage=short@read"), ("garbage=status", "garbage=status"),
         ("slow=1500", "slow=1500"), ("slow=20@signature", "slow=20@signature"), ("pull@apdu=3", "pull@apdu=3"),
         ("pull-during-read", "pull@read"), ("PULL-DURING-SIGNATURE", "pull@signature"),
+        ("garbage@atr", "garbage=random@atr"), ("garbage=short@atr", "garbage=short@atr"),
     ])
     func parse(text: String, printed: String) throws {
         #expect(try CardFault(parsing: text).description == printed)
     }
 
-    @Test("bad text forms are refused with badField", arguments: ["", "explode", "slow", "slow=0", "slow=x", "garbage=loud", "pull@never", "pull@apdu=-1", "@read"])
+    @Test("bad text forms are refused with badField", arguments: [
+        "", "explode", "slow", "slow=0", "slow=x", "garbage=loud", "pull@never", "pull@apdu=-1", "@read",
+        "pull@atr", "slow=100@atr", "garbage=status@atr", "garbage@atr=1",
+    ])
     func refuse(text: String) {
         #expect(throws: VirtualCardError(.badField, "")) { try CardFault(parsing: text) }
     }
@@ -27,6 +31,30 @@ struct CardFaultTests {
         }
         #expect(CardFault.garbage(.short, index: 1) == [0x6F])
         #expect(CardFault.garbage(.status, index: 9) == [0x6F, 0x00])
+    }
+
+    @Test("garbage@atr: every ATR request gets the same 1…33 garbage bytes; APDUs are answered normally")
+    func garbageATR() throws {
+        let fault = try CardFault(parsing: "garbage@atr")
+        let atr = try #require(fault.garbageATR)
+        #expect((1...33).contains(atr.count))
+        #expect(atr != CardApplet.v18.atr)
+        #expect(CardFault(.garbage(.short), at: .atr).garbageATR == [0x3B])
+        #expect(CardFault(.garbage(.random), at: .read).garbageATR == nil, "only the atr trigger touches the ATR")
+
+        let server = try LoopbackServer()
+        let connection = VirtualCardConnection(emulator: Fixtures.emulator(.v18), options: .init(port: server.port, fault: fault))
+        let serving = connection.serveInBackground()
+        try server.accept()
+        server.sendFrame([0x04])
+        #expect(server.readFrame() == atr)
+        server.sendFrame([0x01])
+        server.sendFrame([0x04])
+        #expect(server.readFrame() == atr, "the same garbage at the next request")
+        server.sendFrame(apdu("00 A4 08 0C 06 3F 00 DF 01 40 31"))
+        #expect(server.readFrame() == [0x90, 0x00], "APDUs are not touched")
+        connection.remove()
+        #expect(serving.wait(timeout: .seconds(5)).map { try? $0.get() } == .removed)
     }
 
     @Test("pull@signature: the card answers until PSO arrives, then leaves without answering and stays out")
