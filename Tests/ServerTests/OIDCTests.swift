@@ -1,7 +1,7 @@
 import CryptoCore
 import Foundation
 import Rights
-import Server
+@testable import Server
 import Sessions
 import SleutelTestSupport
 import Testing
@@ -90,6 +90,15 @@ struct OIDCTests {
         #expect(narrowClaims["eloket_rol_3d"] == nil)
         #expect(narrowClaims["vo_orgcode"] as? String == "0441928931")
         #expect(narrowClaims["sub"] as? String != wideClaims["sub"] as? String)
+    }
+
+    @Test("pairwise sub: HMAC-SHA256 over the length-prefixed client id and the subject (known answer from Python's hmac)")
+    func pairwiseSubjectKnownAnswer() {
+        let key = (0..<32).map { UInt8($0) }
+        #expect(OIDCProvider.pairwiseSubject(key: key, clientId: "portal", subject: "42") == "FVfSweIduNNiSJLmymld8RFC_ayFmlMc")
+        // Joined with a "|" separator, both pairs would read "a|b|c".
+        #expect(OIDCProvider.pairwiseSubject(key: key, clientId: "a|b", subject: "c") == "i1UJSZEL0o2RLklNA1NiWZj3N2xnU1mv")
+        #expect(OIDCProvider.pairwiseSubject(key: key, clientId: "a", subject: "b|c") == "e4tDJwXfotEanh-tKDS9ByWNIL8p2Dsv")
     }
 
     @Test("PKCE, redirect URI, client and session are all enforced")

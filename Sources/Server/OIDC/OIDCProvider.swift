@@ -290,9 +290,18 @@ public final class OIDCProvider: Sendable {
 
     /// `sub`: a per-client pseudonym of the person (or of the session for unlinked accounts).
     func pairwiseSubject(client: OIDCClient, session: Session) -> String {
-        let subject = session.person ?? "session:\(session.id)"
-        let mac = DigestAlgorithm.sha256.hash(configuration.pairwiseKey + Array("\(client.clientId)|\(subject)".utf8))
-        return Base64URL.encode(Array(mac.prefix(24)))
+        Self.pairwiseSubject(key: configuration.pairwiseKey, clientId: client.clientId, subject: session.person ?? "session:\(session.id)")
+    }
+
+    /// Base64url of the first 24 bytes of HMAC-SHA256(key, len(clientId) ‖ clientId ‖ subject), the
+    /// length a 4-byte big-endian count of UTF-8 bytes: no pair of client and subject shares another's
+    /// input, whatever characters a client id holds.
+    static func pairwiseSubject(key: [UInt8], clientId: String, subject: String) -> String {
+        let client = Array(clientId.utf8)
+        let length = UInt32(truncatingIfNeeded: client.count)
+        let input = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+            + client + Array(subject.utf8)
+        return Base64URL.encode(Array(HMAC.mac(.sha256, key: key, data: input).prefix(24)))
     }
 
     /// RFC 8176 method references.
