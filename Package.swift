@@ -153,7 +153,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport", "SleutelTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,3 +1,4 @@
+import CryptoCore
 import Testing
 @testable import Rights
 
@@ -105,6 +106,31 @@ struct IdentifierTests {
     ])
     func invalidKBO(_ input: String, _ code: RightsError.Code) {
         #expect(throws: RightsError(code, "")) { _ = try KBONumber(input) }
+    }
+
+    @Test("KBO numbers: the ASCII byte reader and the Unicode reader agree on 20,000 generated texts")
+    func kboReadersAgree() throws {
+        func read(_ text: String, ascii: Bool) -> String {
+            do {
+                let digits = ascii ? try KBONumber.digits(ascii: Array(text.utf8)) : try KBONumber.digits(unicode: text)
+                return String(decoding: digits, as: UTF8.self)
+            } catch {
+                return "error \(error.code)"
+            }
+        }
+        let alphabet = Array("0123456789 .-/()BEbexX\t0(0)")
+        var random = SeededRandom(seed: 97)
+        var texts = ["BE(0)441928931", " be 0441.928.931\t", "(0)(0)", "B", "BE", "(0", "\t\t", "be-441/928/931", "  E0441928931"]
+        for _ in 0..<20_000 {
+            let count = Int(random.next() % 18)
+            texts.append(String((0..<count).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }))
+        }
+        var disagreements: [String] = []
+        for text in texts where read(text, ascii: true) != read(text, ascii: false) { disagreements.append(text) }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        // The non-ASCII path stays in use: a no-break space is trimmed like a space.
+        #expect(try KBONumber("\u{00A0}0441.928.931\u{00A0}").digits == "0441928931")
+        #expect(throws: RightsError(.kboInvalidFormat, "")) { _ = try KBONumber("0441.928.93١") }
     }
 
     @Test("E30: branch ID as organisation is kbo.notAnOfficialNumber; establishment where enterprise needed is refused")

@@ -13,32 +13,73 @@ public struct KBONumber: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses `0441.928.931`, `BE 441.928.931`, `441928931`, `BE0441928931`, `(0)441…`, `2.000.000.339`.
     /// - Throws: `RightsError` with a `kbo.*` code.
     public init(_ text: String) throws(RightsError) {
-        var input = text.uppercased().replacingOccurrences(of: "(0)", with: "0")
-        input = input.trimmingCharacters(in: .whitespaces)
-        if input.hasPrefix("BE") { input.removeFirst(2) }
-        var digits = ""
-        for character in input {
-            if character == " " || character == "." || character == "-" || character == "/" { continue }
-            guard character.isASCII, character.isNumber else {
-                throw RightsError(.kboInvalidFormat, "a KBO number has only digits, spaces, dots, dashes and slashes")
-            }
-            digits.append(character)
-        }
-        if digits.count == 9 { digits = "0" + digits }
+        // ASCII (every real input) is read byte by byte; anything else goes through Foundation,
+        // whose upper-casing and whitespace trimming know Unicode.
+        let bytes = Array(text.utf8)
+        let digits = bytes.allSatisfy({ $0 < 0x80 }) ? try Self.digits(ascii: bytes) : try Self.digits(unicode: text)
         guard digits.count == 10 else { throw RightsError(.kboInvalidFormat, "a KBO number has 10 digits (or 9 for an old number)") }
-        guard digits != "0000000000" else { throw RightsError(.kboInvalidFormat, "all zeros") }
-        let first = digits.utf8.first! - 48
+        guard digits != Array(repeating: 0x30, count: 10) else { throw RightsError(.kboInvalidFormat, "all zeros") }
         let kind: Kind
-        switch first {
+        switch digits[0] - 0x30 {
         case 0, 1: kind = .enterprise
         case 2...8: kind = .establishment
         default: throw RightsError(.kboNotAnOfficialNumber, "numbers starting with 9 are KBO branch IDs, not official numbers")
         }
-        guard KBONumber.checksumHolds(digits) else {
+        var base = 0
+        for index in 0..<8 { base = base * 10 + Int(digits[index] - 0x30) }
+        guard 97 - base % 97 == Int(digits[8] - 0x30) * 10 + Int(digits[9] - 0x30) else {
             throw RightsError(.kboInvalidChecksum, "the last two digits do not match 97 − (first 8 digits mod 97)")
         }
-        self.digits = digits
+        self.digits = String(decoding: digits, as: UTF8.self)
         self.kind = kind
+    }
+
+    /// The digits of an ASCII KBO number, by the rules of ``digits(unicode:)``: upper-cased, `(0)` read
+    /// as `0`, spaces and tabs trimmed, a leading `BE` dropped, spaces, dots, dashes and slashes skipped,
+    /// a 9-digit number given its leading `0`.
+    static func digits(ascii bytes: [UInt8]) throws(RightsError) -> [UInt8] {
+        var input: [UInt8] = []
+        input.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x28, index + 2 < bytes.count, bytes[index + 1] == 0x30, bytes[index + 2] == 0x29 {  // "(0)"
+                input.append(0x30)
+                index += 3
+                continue
+            }
+            input.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+            index += 1
+        }
+        var start = 0, end = input.count
+        while start < end, input[start] == 0x20 || input[start] == 0x09 { start += 1 }
+        while end > start, input[end - 1] == 0x20 || input[end - 1] == 0x09 { end -= 1 }
+        if end - start >= 2, input[start] == 0x42, input[start + 1] == 0x45 { start += 2 }  // "BE"
+        var digits: [UInt8] = []
+        for byte in input[start..<end] {
+            if byte == 0x20 || byte == 0x2E || byte == 0x2D || byte == 0x2F { continue }
+            guard byte >= 0x30, byte <= 0x39 else {
+                throw RightsError(.kboInvalidFormat, "a KBO number has only digits, spaces, dots, dashes and slashes")
+            }
+            digits.append(byte)
+        }
+        return digits.count == 9 ? [0x30] + digits : digits
+    }
+
+    /// The digits of any KBO number text, through Foundation's Unicode upper-casing and trimming.
+    static func digits(unicode text: String) throws(RightsError) -> [UInt8] {
+        var input = text.uppercased().replacingOccurrences(of: "(0)", with: "0")
+        input = input.trimmingCharacters(in: .whitespaces)
+        if input.hasPrefix("BE") { input.removeFirst(2) }
+        var digits: [UInt8] = []
+        for character in input {
+            if character == " " || character == "." || character == "-" || character == "/" { continue }
+            guard character.isASCII, character.isNumber, let byte = character.asciiValue else {
+                throw RightsError(.kboInvalidFormat, "a KBO number has only digits, spaces, dots, dashes and slashes")
+            }
+            digits.append(byte)
+        }
+        return digits.count == 9 ? [0x30] + digits : digits
     }
 
     /// The KBO Open Data form (`0441.928.931`, `2.000.000.339` or 10 plain digits) checked
@@ -80,12 +121,6 @@ public struct KBONumber: Hashable, Sendable, Comparable, CustomStringConvertible
             throw RightsError(.kboNotAnEstablishment, "an enterprise number where an establishment unit number is required")
         }
         return number
-    }
-
-    static func checksumHolds(_ digits: String) -> Bool {
-        let values = digits.utf8.map { Int($0 - 48) }
-        let base = values[0..<8].reduce(0) { $0 * 10 + $1 }
-        return 97 - base % 97 == values[8] * 10 + values[9]
     }
 
     /// Fast path for trusted 10-digit canonical values read back from the database.
