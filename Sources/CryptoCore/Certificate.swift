@@ -99,11 +99,14 @@ public struct Certificate: Sendable {
 
     /// All PEM certificates in `pem`, in order.
     public static func all(pem: String) throws -> [Certificate] {
+        // The markers are searched in the UTF-8 bytes: Foundation's `range(of:)` copied the rest of
+        // the text to UTF-16 at every call, quadratic in a bundle of many blocks.
+        let text = Array(pem.utf8)
+        let begin = Array("-----BEGIN CERTIFICATE-----".utf8), end = Array("-----END CERTIFICATE-----".utf8)
         var result: [Certificate] = []
-        var rest = Substring(pem)
-        let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
-        while let b = rest.range(of: begin), let e = rest.range(of: end, range: b.upperBound..<rest.endIndex) {
-            result.append(try Certificate(pem: String(rest[b.lowerBound..<e.upperBound])))
+        var rest = text[...]
+        while let b = rest.firstRange(of: begin), let e = rest[b.upperBound...].firstRange(of: end) {
+            result.append(try Certificate(pem: String(decoding: text[b.lowerBound..<e.upperBound], as: UTF8.self)))
             rest = rest[e.upperBound...]
         }
         return result

@@ -125,6 +125,14 @@ struct CertificateTests {
         let text = try String(contentsOf: Self.pki.appendingPathComponent("rsa/root.crt"), encoding: .utf8)
             + String(contentsOf: Self.pki.appendingPathComponent("rsa/citizen-ca.crt"), encoding: .utf8)
         #expect(try Certificate.all(pem: text).count == 2)
+        // Text around and between the blocks (non-ASCII too), a stray END first and an unfinished
+        // BEGIN last: the two certificates come back in order.
+        let root = try Certificate(pem: String(contentsOf: Self.pki.appendingPathComponent("rsa/root.crt"), encoding: .utf8))
+        let ca = try Certificate(pem: String(contentsOf: Self.pki.appendingPathComponent("rsa/citizen-ca.crt"), encoding: .utf8))
+        let decorated = "-----END CERTIFICATE-----\nsubject=Ünïcödé – root ✓\n" + (try root.pem())
+            + "issuer=€\n" + (try ca.pem()) + "\n-----BEGIN CERTIFICATE-----\nMIIB"
+        #expect(try Certificate.all(pem: decorated).map(\.derEncoded) == [root.derEncoded, ca.derEncoded])
+        #expect(try Certificate.all(pem: "no certificates here").isEmpty)
     }
 }
 
