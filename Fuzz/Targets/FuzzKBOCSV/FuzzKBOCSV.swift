@@ -30,9 +30,12 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         rows += 1
         for field in fields {
             _ = KBONumber.fastKBOForm(field)
-            _ = try? KBONumber(field)
-            _ = try? KBONumber.enterprise(field)
-            _ = try? KBONumber.establishment(field)
+            // enterprise/establishment parse as init does, then check the kind: only worth their
+            // time once the number parsed.
+            if (try? KBONumber(field)) != nil {
+                _ = try? KBONumber.enterprise(field)
+                _ = try? KBONumber.establishment(field)
+            }
             _ = try? INSZ(field)
             _ = LocalDate(field)
         }

@@ -33,9 +33,10 @@ public struct INSZ: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// - Parameters:
     ///   - text: 11 digits, optionally with spaces, dots and dashes (`85.07.30-033.28`).
     ///   - origin: manual entry applies the counter and future-birth-date rules.
-    ///   - today: the current date, for the 2000 rule and the future check.
+    ///   - today: the current date, for the 2000 rule and the future check (default: today in
+    ///     Brussels, looked up only when one of them needs it).
     /// - Throws: `RightsError` with an `insz.*` code; the reason never repeats the number.
-    public init(_ text: String, origin: Origin = .manualEntry, today: LocalDate = .today()) throws(RightsError) {
+    public init(_ text: String, origin: Origin = .manualEntry, today: LocalDate? = nil) throws(RightsError) {
         var digits = ""
         for character in text {
             if character == " " || character == "." || character == "-" { continue }
@@ -55,7 +56,7 @@ public struct INSZ: Hashable, Sendable, Comparable, CustomStringConvertible {
         let century: Int
         if 97 - base % 97 == check {
             century = 1900
-        } else if 2000 + yy <= today.year, 97 - (2_000_000_000 + base) % 97 == check {
+        } else if 2000 + yy <= (today ?? .today()).year, 97 - (2_000_000_000 + base) % 97 == check {
             century = 2000
         } else {
             throw RightsError(.inszInvalidChecksum, "the check digits do not match (neither the pre-2000 nor the 2000 rule)")
@@ -90,7 +91,7 @@ public struct INSZ: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
         if origin == .manualEntry {
             let earliest = LocalDate(year: year, month: birthMonth ?? 1, day: birthDay ?? 1) ?? LocalDate(year: year, month: 1, day: 1)!
-            if earliest > today {
+            if earliest > today ?? .today() {
                 throw RightsError(.inszBirthDateInFuture, "the birth date in the number lies in the future")
             }
         }

@@ -13,8 +13,8 @@ public struct KBONumber: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses `0441.928.931`, `BE 441.928.931`, `441928931`, `BE0441928931`, `(0)441…`, `2.000.000.339`.
     /// - Throws: `RightsError` with a `kbo.*` code.
     public init(_ text: String) throws(RightsError) {
-        // ASCII (every real input) is read byte by byte; anything else goes through Foundation,
-        // whose upper-casing and whitespace trimming know Unicode.
+        // ASCII (every real input) is read byte by byte; other text first loses the Unicode
+        // whitespace around it.
         let bytes = Array(text.utf8)
         let digits = bytes.allSatisfy({ $0 < 0x80 }) ? try Self.digits(ascii: bytes) : try Self.digits(unicode: text)
         guard digits.count == 10 else { throw RightsError(.kboInvalidFormat, "a KBO number has 10 digits (or 9 for an old number)") }
@@ -34,9 +34,9 @@ public struct KBONumber: Hashable, Sendable, Comparable, CustomStringConvertible
         self.kind = kind
     }
 
-    /// The digits of an ASCII KBO number, by the rules of ``digits(unicode:)``: upper-cased, `(0)` read
-    /// as `0`, spaces and tabs trimmed, a leading `BE` dropped, spaces, dots, dashes and slashes skipped,
-    /// a 9-digit number given its leading `0`.
+    /// The digits of an ASCII KBO number: upper-cased, `(0)` read as `0`, spaces and tabs trimmed, a
+    /// leading `BE` dropped, spaces, dots, dashes and slashes skipped, a 9-digit number given its
+    /// leading `0`.
     static func digits(ascii bytes: [UInt8]) throws(RightsError) -> [UInt8] {
         var input: [UInt8] = []
         input.reserveCapacity(bytes.count)
@@ -66,20 +66,17 @@ public struct KBONumber: Hashable, Sendable, Comparable, CustomStringConvertible
         return digits.count == 9 ? [0x30] + digits : digits
     }
 
-    /// The digits of any KBO number text, through Foundation's Unicode upper-casing and trimming.
+    /// The digits of a KBO number text that is not all ASCII. Upper-casing turns nothing outside ASCII
+    /// into a digit or an allowed separator, so the only non-ASCII characters a valid number can hold
+    /// are the whitespace (`CharacterSet.whitespaces`, e.g. a no-break space) trimmed from its ends.
     static func digits(unicode text: String) throws(RightsError) -> [UInt8] {
-        var input = text.uppercased().replacingOccurrences(of: "(0)", with: "0")
-        input = input.trimmingCharacters(in: .whitespaces)
-        if input.hasPrefix("BE") { input.removeFirst(2) }
-        var digits: [UInt8] = []
-        for character in input {
-            if character == " " || character == "." || character == "-" || character == "/" { continue }
-            guard character.isASCII, character.isNumber, let byte = character.asciiValue else {
-                throw RightsError(.kboInvalidFormat, "a KBO number has only digits, spaces, dots, dashes and slashes")
-            }
-            digits.append(byte)
+        var scalars = text.unicodeScalars[...]
+        while let first = scalars.first, CharacterSet.whitespaces.contains(first) { scalars.removeFirst() }
+        while let last = scalars.last, CharacterSet.whitespaces.contains(last) { scalars.removeLast() }
+        guard scalars.allSatisfy(\.isASCII) else {
+            throw RightsError(.kboInvalidFormat, "a KBO number has only digits, spaces, dots, dashes and slashes")
         }
-        return digits.count == 9 ? [0x30] + digits : digits
+        return try digits(ascii: scalars.map { UInt8(truncatingIfNeeded: $0.value) })
     }
 
     /// The KBO Open Data form (`0441.928.931`, `2.000.000.339` or 10 plain digits) checked
