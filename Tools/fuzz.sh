@@ -50,6 +50,7 @@ dictionary() {
     esac
 }
 
+Tools/setup.sh >/dev/null   # the system libraries the package links (a fresh machine has none)
 NICE=(nice -n 15)
 SCRATCH="$ROOT/.build-fuzz"
 # Long runs: release (-O) with -enable-testing (targets use @testable imports), as debug code
