@@ -379,21 +379,11 @@ public final class BigNum: @unchecked Sendable {
         guard z.isPerfectPower else { return nil }
         if isPerfectSquare { return (squareRoot(), 2) }
         let bits = bitCount
-        let low = lowWord
-        let log2n = Self.log2Of(self)
         for k in Self.primesTo4096 where k > 2 {
             if k > min(bits, maxExponent ?? bits) { break }
-            if bits / k < 50 {
-                // The root is a machine word: estimate, filter on the low 64 bits, verify exactly.
-                let estimate = UInt64(Foundation.pow(2, log2n / Double(k)).rounded())
-                for candidate in (estimate &- 1)...(estimate &+ 1) where candidate >= 2 {
-                    if Self.wrappingPower(candidate, k) == low, BigNum(candidate).power(k) == self {
-                        return (BigNum(candidate), k)
-                    }
-                }
-                continue
-            }
-            // A k-th power is a k-th power residue modulo every prime q ≡ 1 (mod k).
+            // A k-th power is a k-th power residue modulo every prime q ≡ 1 (mod k); the exact
+            // root then decides. (A floating-point estimate of a word-sized root is not exact
+            // enough: log2 of a 2000-bit value carries an error of a few units in the root.)
             guard (Self.residueFilters[k] ?? Self.powerResidueFilter(k)).allSatisfy({ q in
                 let r = remainder(dividingBy: q)
                 return r == 0 || Self.powMod(r, (q - 1) / UInt64(k), q) == 1
@@ -405,26 +395,6 @@ public final class BigNum: @unchecked Sendable {
     }
 
     private static let primesTo4096 = smallPrimes(upTo: 4096)
-
-    private static func wrappingPower(_ base: UInt64, _ exponent: Int) -> UInt64 {
-        var result: UInt64 = 1, b = base, e = exponent
-        while e > 0 {
-            if e & 1 == 1 { result = result &* b }
-            b = b &* b
-            e >>= 1
-        }
-        return result
-    }
-
-    private static func log2Of(_ n: BigNum) -> Double {
-        let shift = max(0, n.bitCount - 60)
-        return Foundation.log2(Double(n.shiftedRight(by: shift).uint64Value ?? 1)) + Double(shift)
-    }
-
-    private var lowWord: UInt64 {
-        let bytes = bigEndianBytes.suffix(8)
-        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
-    }
 
     /// Largest exponent bound for which ``mayBePerfectPower(_:maxExponent:)`` is used (enough for
     /// 16384-bit moduli without prime factors below 2¹⁶).
