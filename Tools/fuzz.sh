@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer runs of the parsers of outside data (Fuzz/Targets/*).
 #
-#   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--jobs J] [--corpus] [target...]
+#   Tools/fuzz.sh [--smoke] [--runs N] [--time SECONDS] [--jobs J] [--resume] [--corpus] [target...]
 #
 # Builds each target with `swift build -Xswiftc -sanitize=fuzzer,address` into .build-fuzz (the
 # targets exist only when SLEUTEL_FUZZ=1, so the normal .build is untouched), then runs it on a
@@ -11,6 +11,9 @@
 # regenerate the seed corpora (Fuzz/make-corpus.sh) after building, and run nothing.
 # --jobs J: libFuzzer's -jobs=J -workers=J, J processes on one shared corpus, each doing N/J runs
 # (the executions reported are their sum), so one long target can use every core.
+# --resume: start from the corpus the target's last run left (a run cut short by a restart), not
+# from the seeds; that run's folder is kept as runs/<target>.<time> with its logs, so the
+# executions of both runs, on the same code, can be added up.
 # A crash leaves its input in .build-fuzz/crashes/<target>/ and makes the script exit 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,7 @@ ROOT="$PWD"
 ALL_TARGETS=(FuzzEIDFiles FuzzAPDU FuzzCertificates FuzzPublicKeys FuzzKBOCSV FuzzVPCDFrames FuzzHTTPBodies FuzzOTPAuthURI)
 smoke=0
 corpus=0
+resume=0
 runs=10000000
 seconds=""
 jobs=1
@@ -27,10 +31,11 @@ while (($#)); do
     case "$1" in
         --smoke) smoke=1 ;;
         --corpus) corpus=1 ;;
+        --resume) resume=1 ;;
         --runs) runs="$2"; shift ;;
         --time) seconds="$2"; shift ;;
         --jobs) jobs="$2"; shift ;;
-        -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+        -h|--help) sed -n 2,17p "$0"; exit 0 ;;
         Fuzz*) targets+=("$1") ;;
         *) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -86,7 +91,15 @@ for target in "${targets[@]}"; do
     work="$SCRATCH/runs/$target"
     ((smoke)) && work="$SCRATCH/smoke-runs/$target"   # a smoke run never clobbers a long run's log
     artifacts="$SCRATCH/crashes/$target"   # not artifacts/: SwiftPM owns that folder
-    rm -rf "$work"; mkdir -p "$work/corpus" "$artifacts"
+    if ((resume)) && [[ -d "$work/corpus" ]]; then
+        previous="$work.$(date -u +%Y%m%dT%H%M%S)"
+        mv "$work" "$previous"
+        mkdir -p "$work" "$artifacts"
+        cp -r "$previous/corpus" "$work/corpus"
+        echo "== resuming $target from the corpus of $previous ($(find "$work/corpus" -type f | wc -l) inputs)"
+    else
+        rm -rf "$work"; mkdir -p "$work/corpus" "$artifacts"
+    fi
     [[ -d "Fuzz/Corpus/$target" ]] && cp -r "Fuzz/Corpus/$target/." "$work/corpus/"
     args=(-max_len=16384 -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$artifacts/")
     dict=$(dictionary "$target")
