@@ -133,6 +133,10 @@ struct CertificateTests {
             + "issuer=€\n" + (try ca.pem()) + "\n-----BEGIN CERTIFICATE-----\nMIIB"
         #expect(try Certificate.all(pem: decorated).map(\.derEncoded) == [root.derEncoded, ca.derEncoded])
         #expect(try Certificate.all(pem: "no certificates here").isEmpty)
+        // A large bundle with blocks back to back (no newline between END and BEGIN).
+        let joined = String(repeating: try root.pem().trimmingCharacters(in: .newlines), count: 300)
+        let many = try Certificate.all(pem: joined)
+        #expect(many.count == 300 && many.allSatisfy { $0.derEncoded == root.derEncoded })
     }
 }
 
