@@ -132,7 +132,13 @@ for target in "${targets[@]}"; do
         if grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer" "$log"; then status=1; fi
     done
     units=$(find "$work/corpus" -type f | wc -l)
-    crashes=$(find "$artifacts" -type f 2>/dev/null | wc -l)
+    # libFuzzer also writes slow-unit-* inputs (one execution over 10 s): not failures, and often a
+    # stalled machine rather than a slow input, so they are listed apart from crashes.
+    crashes=$(find "$artifacts" -type f ! -name 'slow-unit-*' 2>/dev/null | wc -l)
+    slow=$(find "$artifacts" -type f -name 'slow-unit-*' 2>/dev/null | wc -l)
+    if ((slow)); then
+        echo "fuzz: $target: $slow slow-unit input(s) in $artifacts (run one alone: a slow input, or a busy machine?)"
+    fi
     if ((status != 0)); then
         failed=1
         echo "fuzz: $target FAILED (exit $status); log ${logs[*]}" >&2
