@@ -383,7 +383,7 @@ public final class BigNum: @unchecked Sendable {
             if k > min(bits, maxExponent ?? bits) { break }
             // A k-th power is a k-th power residue modulo every prime q ≡ 1 (mod k); the exact
             // root then decides. (A floating-point estimate of a word-sized root is not exact
-            // enough: log2 of a 2000-bit value carries an error of a few units in the root.)
+            // enough: for a root near 2^50 it was off by up to a dozen units.)
             guard (Self.residueFilters[k] ?? Self.powerResidueFilter(k)).allSatisfy({ q in
                 let r = remainder(dividingBy: q)
                 return r == 0 || Self.powMod(r, (q - 1) / UInt64(k), q) == 1
