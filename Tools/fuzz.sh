@@ -87,6 +87,7 @@ fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}"
 results=()
 failed=0
+interrupted=0
 for target in "${targets[@]}"; do
     work="$SCRATCH/runs/$target"
     ((smoke)) && work="$SCRATCH/smoke-runs/$target"   # a smoke run never clobbers a long run's log
@@ -139,7 +140,11 @@ for target in "${targets[@]}"; do
     if ((slow)); then
         echo "fuzz: $target: $slow slow-unit input(s) in $artifacts (run one alone: a slow input, or a busy machine?)"
     fi
-    if ((status != 0)); then
+    if ((status != 0)) && ((crashes == 0)) && grep -qs "libFuzzer: run interrupted" "${logs[@]}" \
+        && ! grep -qs "ERROR: libFuzzer\|ERROR: AddressSanitizer" "${logs[@]}"; then
+        interrupted=1   # SIGINT (libFuzzer exits 72): the figures hold up to that moment
+        echo "fuzz: $target interrupted after ${execs:-?} executions, no crash" >&2
+    elif ((status != 0)); then
         failed=1
         echo "fuzz: $target FAILED (exit $status); log ${logs[*]}" >&2
         cat "${logs[@]}" | grep -E "ERROR: |SUMMARY: |Fatal error|Test unit written|#0 |#1 |#2 |#3 " | head -n 12 >&2 || true
@@ -170,4 +175,5 @@ else
     cat "$report"
 fi
 if ((failed)); then echo "fuzz: FAILED"; exit 1; fi
+if ((interrupted)); then echo "fuzz: interrupted, 0 crashes"; exit 130; fi
 echo "fuzz: ${#targets[@]} targets, 0 crashes"
