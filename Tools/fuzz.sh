@@ -129,8 +129,9 @@ for target in "${targets[@]}"; do
     speed=$(final_stat average_exec_per_sec)
     cov=$(cat "${logs[@]}" | grep -Eo 'cov: [0-9]+ ft: [0-9]+' | sort -t' ' -k2,2n | tail -n1 || true)
     # A job's crash shows in its own log; the parent's status covers it too.
+    errors=0
     for log in "${logs[@]}"; do
-        if grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer" "$log"; then status=1; fi
+        if grep -q "ERROR: libFuzzer\|ERROR: AddressSanitizer" "$log"; then status=1; errors=1; fi
     done
     units=$(find "$work/corpus" -type f | wc -l)
     # libFuzzer also writes slow-unit-* inputs (one execution over 10 s): not failures, and often a
@@ -140,8 +141,7 @@ for target in "${targets[@]}"; do
     if ((slow)); then
         echo "fuzz: $target: $slow slow-unit input(s) in $artifacts (run one alone: a slow input, or a busy machine?)"
     fi
-    if ((status != 0)) && ((crashes == 0)) && grep -qs "libFuzzer: run interrupted" "${logs[@]}" \
-        && ! grep -qs "ERROR: libFuzzer\|ERROR: AddressSanitizer" "${logs[@]}"; then
+    if ((status != 0)) && ((crashes == 0)) && ((errors == 0)) && grep -qs "libFuzzer: run interrupted" "${logs[@]}"; then
         interrupted=1   # SIGINT (libFuzzer exits 72): the figures hold up to that moment
         echo "fuzz: $target interrupted after ${execs:-?} executions, no crash" >&2
     elif ((status != 0)); then
