@@ -67,5 +67,33 @@ public enum OneTimeCodesSchema {
                     BEGIN SELECT RAISE(ABORT, 'otp_audit is append-only'); END;
                 """)
         },
+        StorageMigration("otp.v2") { db in
+            // Locks per key and source address, and the key's failures from unfamiliar sources
+            // (source '*'), replacing the per-credential lock columns (issue 19); addresses with a
+            // success on a key are familiar for a while.
+            try db.execute(sql: """
+                CREATE TABLE otp_lock (
+                    account TEXT NOT NULL,           -- credential id, or password:<username>
+                    source TEXT NOT NULL,            -- client address, or '*' for the unfamiliar-source count
+                    person TEXT,                     -- the key's owner (nil for an unknown username)
+                    failures INTEGER NOT NULL,
+                    lock_count INTEGER NOT NULL,
+                    locked_until REAL,
+                    window_start REAL NOT NULL,
+                    PRIMARY KEY (account, source)
+                );
+                CREATE INDEX otp_lock_person ON otp_lock(person) WHERE person IS NOT NULL;
+                CREATE TABLE otp_familiar_source (
+                    account TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    person TEXT NOT NULL,
+                    last_success REAL NOT NULL,
+                    PRIMARY KEY (account, source)
+                );
+                CREATE INDEX otp_audit_refusal ON otp_audit(source, event, at, credential_id);
+                CREATE INDEX otp_send_sent ON otp_send(sent_at);
+                CREATE INDEX otp_challenge_expiry ON otp_challenge(expires_at);
+                """)
+        },
     ]
 }

@@ -69,16 +69,36 @@ public struct OneTimeCodesConfiguration: Sendable {
     /// Steps searched either side by a resync.
     public var resyncWindow = 50
     public var challengeValidity: TimeInterval = 300
+    /// Seconds after a code is sent within which asking again sends that same code again (it
+    /// still counts toward the quotas).
     public var resendCoolDown: TimeInterval = 60
+    /// Seconds after a message within which asking again sends nothing and answers the same
+    /// challenge (a double click, an impatient person): no message, nothing counted.
+    public var minimumResendInterval: TimeInterval = 30
     public var challengeDigits = 6
-    /// Codes sent per person / per destination within ``quotaPeriod``.
+    /// Messages sent per person / per destination within ``quotaPeriod`` (an hour); every
+    /// message counts, a resend of the same code too.
     public var quotaPerPerson = 10
     public var quotaPerDestination = 5
     public var quotaPeriod: TimeInterval = 3600
-    /// Failures before a lock; the first lock lasts ``lockDuration``, each next one twice as long.
+    /// Messages sent per person / per destination within a day.
+    public var dailyQuotaPerPerson = 20
+    public var dailyQuotaPerDestination = 10
+    /// Failures of one key from one source address before that source is locked out of the key;
+    /// the first lock lasts ``lockDuration``, each next one twice as long, at most ``lockCeiling``.
+    /// Other sources are not affected: an attacker cannot lock the owner out.
     public var failuresBeforeLock = 5
     public var lockDuration: TimeInterval = 60
-    /// Rejections per minute per source address / per person before every answer is a rejection.
+    public var lockCeiling: TimeInterval = 3600
+    /// Failures of one key from unfamiliar sources (addresses without a success on the key within
+    /// ``familiarSourceLifetime``) within ``unfamiliarFailureWindow``, after which unfamiliar sources
+    /// are refused until the window ends or an eID login clears the locks (NIST SP 800-63B §5.2.2:
+    /// at most 100 consecutive failures). Familiar sources keep their own per-source limits.
+    public var unfamiliarFailureLimit = 100
+    public var unfamiliarFailureWindow: TimeInterval = 86_400
+    public var familiarSourceLifetime: TimeInterval = 90 * 86_400
+    /// Rejections per minute per source address, and per person from unfamiliar sources, before
+    /// every answer is a rejection without a check.
     public var rateLimitPerSource = 30
     public var rateLimitPerPerson = 15
     /// scrypt cost for new hashes (N = 2^scryptLogN).
@@ -95,9 +115,9 @@ public struct OneTimeCodesConfiguration: Sendable {
 public final class OneTimeCodesService: Sendable {
     private let database: Storage.Database
     private let keyring: SecretKeyring
-    private let configuration: OneTimeCodesConfiguration
+    let configuration: OneTimeCodesConfiguration
     private let senders: [OutgoingCode.Channel: any CodeSender]
-    private let clock: @Sendable () -> Date
+    let clock: @Sendable () -> Date
 
     public init(database: Storage.Database, keyring: SecretKeyring, configuration: OneTimeCodesConfiguration = .init(),
                 senders: [OutgoingCode.Channel: any CodeSender] = [:], clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -143,23 +163,35 @@ public final class OneTimeCodesService: Sendable {
                 ON CONFLICT(id) DO UPDATE SET secret = excluded.secret, salt = excluded.salt, params = excluded.params,
                     state = 'active', enrolled_at_level = excluded.enrolled_at_level, failures = 0, lock_count = 0, locked_until = NULL
                 """, arguments: [id, authority.person, authority.fasLevel, now, username, Data(hash), Data(salt), params.text])
+            // A new password starts without the old one's locks (the owner just proved themselves with the card).
+            try db.execute(sql: "DELETE FROM otp_lock WHERE account = ?", arguments: [Self.passwordAccount(username)])
             try audit(db, at: now, person: authority.person, credential: id, event: old == nil ? "password.set" : "password.replaced", source: "")
         }
     }
 
     /// Checks a password; returns the person. Rehashes when the stored scrypt cost is below the current one.
+    ///
+    /// A source or key under a lock or rate limit is refused before any scrypt work, the same for
+    /// known and unknown usernames (their locks are kept by username), so a flood of guesses costs
+    /// the server a lookup each (see ``OneTimeCodesConfiguration/failuresBeforeLock``).
     public func verifyPassword(username: String, password: String, source: String) throws(OneTimeCodesError) -> String {
         let now = clock().timeIntervalSince1970
-        let row = try read { db in
-            try Row.fetchOne(db, sql: "SELECT id, person, secret, salt, params FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
-                             arguments: [username])
+        let account = Self.passwordAccount(username)
+        let (row, refusal) = try read { db -> (Row?, Refusal?) in
+            let row = try Row.fetchOne(db, sql: "SELECT id, person, secret, salt, params FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
+                                       arguments: [username])
+            return (row, try admits(db, account: account, person: nil, source: source, now: now))
+        }
+        if let refusal {
+            try write { db in try auditRefusal(db, refusal, credential: row?["id"], person: row?["person"], source: source, now: now) }
+            throw OneTimeCodesError(.rejected, "password rejected")
         }
         guard let row, let params = ScryptParameters(text: row["params"]) else {
             // The same scrypt work as for a known username, so timing does not tell which usernames exist.
             _ = try scrypt(password, salt: SecureRandom.bytes(16), params: currentScrypt)
             try write { db in
                 try audit(db, at: now, person: nil, credential: nil, event: "password.unknown", source: source)
-                try audit(db, at: now, person: nil, credential: nil, event: "rejected", source: source)  // counts for the source's rate
+                try fail(db, credential: nil, account: account, person: nil, source: source, now: now)
             }
             throw OneTimeCodesError(.rejected, "password rejected")
         }
@@ -167,7 +199,7 @@ public final class OneTimeCodesService: Sendable {
         let person: String = row["person"]
         let salt = [UInt8](row["salt"] as Data)
         let stored = [UInt8](row["secret"] as Data)
-        // scrypt runs outside the write transaction; the lock/rate state is checked inside it.
+        // scrypt runs outside the write transaction; the lock/rate state is checked again inside it.
         let matches = constantTimeEquals(try scrypt(password, salt: salt, params: params), stored)
         var newHash: (hash: [UInt8], salt: [UInt8], params: ScryptParameters)?
         if matches && params.isBelow(currentScrypt) {
@@ -175,12 +207,12 @@ public final class OneTimeCodesService: Sendable {
             newHash = (try scrypt(password, salt: salt, params: currentScrypt), salt, currentScrypt)
         }
         let accepted: Bool = try write { db in
-            guard try admit(db, credential: id, person: person, source: source, now: now) else { return false }
+            guard try admit(db, credential: id, account: account, person: person, source: source, now: now, limitPerson: false) else { return false }
             guard matches else {
-                try fail(db, credential: id, person: person, source: source, now: now)
+                try fail(db, credential: id, account: account, person: person, source: source, now: now)
                 return false
             }
-            try succeed(db, credential: id, person: person, source: source, now: now, event: "password.used")
+            try succeed(db, credential: id, account: account, person: person, source: source, now: now, event: "password.used")
             if let newHash {
                 try db.execute(sql: "UPDATE otp_credential SET secret = ?, salt = ?, params = ? WHERE id = ?",
                                arguments: [Data(newHash.hash), Data(newHash.salt), newHash.params.text, id])
@@ -477,7 +509,7 @@ public final class OneTimeCodesService: Sendable {
         let now = clock().timeIntervalSince1970
         let fresh = Self.randomDigits(configuration.challengeDigits)
         let challengeID = Self.newID()
-        let prepared: (ticket: ChallengeTicket, code: String, destination: String) = try write { db in
+        let prepared: (ticket: ChallengeTicket, code: String, destination: String, send: Bool) = try write { db in
             try db.execute(sql: "UPDATE otp_challenge SET code_sealed = NULL WHERE resend_until < ? AND code_sealed IS NOT NULL", arguments: [now])
             guard let cred = try Row.fetchOne(db, sql: "SELECT * FROM otp_credential WHERE id = ?", arguments: [credentialID]) else {
                 throw OneTimeCodesError(.notFound, "no such credential")
@@ -486,26 +518,33 @@ public final class OneTimeCodesService: Sendable {
                                                                 context: "destination:\(credentialID)"), as: UTF8.self)
             let destinationHash: Data = cred["destination_hash"]
             let masked = Self.mask(destination, channel: channel)
-            // Resend within the cool-down: the same challenge and code.
+            let refused = (ChallengeTicket(id: "", channel: channel, maskedDestination: masked, expiresAt: .distantPast), "", "", false)
+            // A live challenge of the cool-down: the same challenge and code (sent again, or not at all just after a message).
             if let old = try Row.fetchOne(db, sql: """
                 SELECT id, code_sealed, key_id, expires_at FROM otp_challenge
                 WHERE credential_id = ? AND purpose = ? AND used = 0 AND code_sealed IS NOT NULL AND resend_until >= ? AND expires_at > ?
                 ORDER BY created_at DESC LIMIT 1
                 """, arguments: [credentialID, purpose, now, now]) {
                 let oldID: String = old["id"]
+                let ticket = ChallengeTicket(id: oldID, channel: channel, maskedDestination: masked, expiresAt: Date(timeIntervalSince1970: old["expires_at"]))
+                let lastSent = try Double.fetchOne(db, sql: "SELECT MAX(sent_at) FROM otp_send WHERE destination_hash = ?", arguments: [destinationHash]) ?? nil
+                if let lastSent, now - lastSent < configuration.minimumResendInterval {
+                    try audit(db, at: now, person: person, credential: credentialID, event: "\(channel.rawValue).resend.skipped", source: "")
+                    return (ticket, "", "", false)
+                }
+                guard try withinQuota(db, person: person, destinationHash: destinationHash, now: now) else {
+                    try audit(db, at: now, person: person, credential: credentialID, event: "\(channel.rawValue).quota", source: "")
+                    return refused
+                }
                 let code = String(decoding: try keyring.open([UInt8](old["code_sealed"] as Data), keyID: old["key_id"],
                                                              context: "challenge:\(oldID)"), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO otp_send (person, destination_hash, sent_at) VALUES (?, ?, ?)", arguments: [person, destinationHash, now])
                 try audit(db, at: now, person: person, credential: credentialID, event: "\(channel.rawValue).resent", source: "")
-                return (ChallengeTicket(id: oldID, channel: channel, maskedDestination: masked,
-                                        expiresAt: Date(timeIntervalSince1970: old["expires_at"])), code, destination)
+                return (ticket, code, destination, true)
             }
-            let since = now - configuration.quotaPeriod
-            let byPerson = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_send WHERE person = ? AND sent_at > ?", arguments: [person, since]) ?? 0
-            let byDestination = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_send WHERE destination_hash = ? AND sent_at > ?",
-                                                 arguments: [destinationHash, since]) ?? 0
-            guard byPerson < configuration.quotaPerPerson, byDestination < configuration.quotaPerDestination else {
+            guard try withinQuota(db, person: person, destinationHash: destinationHash, now: now) else {
                 try audit(db, at: now, person: person, credential: credentialID, event: "\(channel.rawValue).quota", source: "")
-                return (ChallengeTicket(id: "", channel: channel, maskedDestination: masked, expiresAt: .distantPast), "", "")
+                return refused
             }
             let sealed = try keyring.seal(Array(fresh.utf8), context: "challenge:\(challengeID)")
             let hash = try keyring.mac("\(challengeID):\(fresh)", keyID: sealed.keyID)
@@ -518,12 +557,25 @@ public final class OneTimeCodesService: Sendable {
             try db.execute(sql: "INSERT INTO otp_send (person, destination_hash, sent_at) VALUES (?, ?, ?)", arguments: [person, destinationHash, now])
             try audit(db, at: now, person: person, credential: credentialID, event: "\(channel.rawValue).sent", source: "")
             return (ChallengeTicket(id: challengeID, channel: channel, maskedDestination: masked,
-                                    expiresAt: Date(timeIntervalSince1970: expires)), fresh, destination)
+                                    expiresAt: Date(timeIntervalSince1970: expires)), fresh, destination, true)
         }
         guard !prepared.ticket.id.isEmpty else { throw OneTimeCodesError(.quotaExceeded, "sending quota used up") }
+        guard prepared.send else { return prepared.ticket }
         let minutes = max(1, Int((configuration.challengeValidity / 60).rounded(.up)))
         try await sender.send(OutgoingCode(channel: channel, destination: prepared.destination, code: prepared.code, validMinutes: minutes))
         return prepared.ticket
+    }
+
+    /// Whether one more message stays within the hourly and daily quotas of the person and of the destination.
+    private func withinQuota(_ db: GRDB.Database, person: String, destinationHash: Data, now: Double) throws -> Bool {
+        let count = { (column: String, value: any DatabaseValueConvertible, period: TimeInterval) throws -> Int in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM otp_send WHERE \(column) = ? AND sent_at > ?"),
+                             arguments: [value, now - period]) ?? 0
+        }
+        return try count("person", person, configuration.quotaPeriod) < configuration.quotaPerPerson
+            && count("destination_hash", destinationHash, configuration.quotaPeriod) < configuration.quotaPerDestination
+            && count("person", person, 86_400) < configuration.dailyQuotaPerPerson
+            && count("destination_hash", destinationHash, 86_400) < configuration.dailyQuotaPerDestination
     }
 
     private func checkChallenge(id: String, person expectedPerson: String?, code: String, source: String,
@@ -630,65 +682,49 @@ public final class OneTimeCodesService: Sendable {
         }
     }
 
+    // MARK: housekeeping
+
+    /// Deletes what no check needs any more: challenges an hour past their expiry, sending
+    /// records older than the longest quota period, pending keys not confirmed within a day
+    /// (with their challenges), locks that have run out and familiar sources past their
+    /// lifetime. The audit trail is kept.
+    /// - Returns: the number of rows removed.
+    @discardableResult
+    public func purge() throws(OneTimeCodesError) -> Int {
+        let now = clock().timeIntervalSince1970
+        return try write { db in
+            var removed = 0
+            let pendingBefore = now - 86_400
+            try db.execute(sql: """
+                DELETE FROM otp_challenge WHERE expires_at < ?
+                   OR credential_id IN (SELECT id FROM otp_credential WHERE state = 'pending' AND created_at < ?)
+                """, arguments: [now - 3600, pendingBefore])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM otp_credential WHERE state = 'pending' AND created_at < ?", arguments: [pendingBefore])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM otp_send WHERE sent_at < ?", arguments: [now - max(configuration.quotaPeriod, 86_400)])
+            removed += db.changesCount
+            removed += try purgeLocks(db, now: now)
+            return removed
+        }
+    }
+
     // MARK: lockout, rate limits, audit
 
-    /// Whether a check may proceed: the credential is not locked and neither the source nor the
-    /// person exceeded the rejection rate. A refusal is audited and answers like a wrong code.
-    private func admit(_ db: GRDB.Database, credential: String, person: String, source: String, now: Double) throws -> Bool {
-        let lockedUntil = try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM otp_credential WHERE id = ?"),
-                                              arguments: [credential]) ?? nil
-        if let lockedUntil, lockedUntil > now {
-            try audit(db, at: now, person: person, credential: credential, event: "locked.refused", source: source)
-            return false
-        }
-        let since = now - 60
-        let bySource = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM otp_audit WHERE source = ? AND event = 'rejected' AND at > ?"),
-                                        arguments: [source, since]) ?? 0
-        let byPerson = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM otp_audit WHERE person = ? AND event = 'rejected' AND at > ?"),
-                                        arguments: [person, since]) ?? 0
-        if (!source.isEmpty && bySource >= configuration.rateLimitPerSource) || byPerson >= configuration.rateLimitPerPerson {
-            try audit(db, at: now, person: person, credential: credential, event: "ratelimited", source: source)
-            return false
-        }
-        return true
-    }
-
-    private func fail(_ db: GRDB.Database, credential: String, person: String, source: String, now: Double, audited: Bool = false) throws {
-        try audit(db, at: now, person: person, credential: credential, event: "rejected", source: source)
-        try db.cachedStatement(sql: "UPDATE otp_credential SET failures = failures + 1 WHERE id = ?").execute(arguments: [credential])
-        guard let row = try Row.fetchOne(db, sql: "SELECT failures, lock_count FROM otp_credential WHERE id = ?", arguments: [credential]) else { return }
-        let failures: Int = row["failures"]
-        let lockCount: Int = row["lock_count"]
-        if failures >= configuration.failuresBeforeLock {
-            let duration = configuration.lockDuration * Double(1 << min(lockCount, 16))
-            try db.execute(sql: "UPDATE otp_credential SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE id = ?",
-                           arguments: [now + duration, credential])
-            try audit(db, at: now, person: person, credential: credential, event: "locked", source: source)
-        }
-    }
-
-    private func succeed(_ db: GRDB.Database, credential: String, person: String, source: String, now: Double, event: String) throws {
-        let wasLocked = try Int.fetchOne(db.cachedStatement(sql: "SELECT lock_count FROM otp_credential WHERE id = ?"), arguments: [credential]) ?? 0
-        try db.cachedStatement(sql: "UPDATE otp_credential SET failures = 0, lock_count = 0, locked_until = NULL, last_used_at = ? WHERE id = ?")
-            .execute(arguments: [now, credential])
-        if wasLocked > 0 { try audit(db, at: now, person: person, credential: credential, event: "unlocked", source: source) }
-        try audit(db, at: now, person: person, credential: credential, event: event, source: source)
-    }
-
-    private func audit(_ db: GRDB.Database, at: Double, person: String?, credential: String?, event: String, source: String) throws {
+    func audit(_ db: GRDB.Database, at: Double, person: String?, credential: String?, event: String, source: String) throws {
         try db.cachedStatement(sql: "INSERT INTO otp_audit (at, person, credential_id, event, source) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [at, person, credential, event, source])
     }
 
     // MARK: helpers
 
-    private func write<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
+    func write<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
         do { return try database.write(body) } catch let error as OneTimeCodesError { throw error } catch let error as StorageError {
             throw OneTimeCodesError(.storage, error.reason)
         } catch { throw OneTimeCodesError(.storage, "\(error)") }
     }
 
-    private func read<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
+    func read<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
         do { return try database.read(body) } catch let error as OneTimeCodesError { throw error } catch let error as StorageError {
             throw OneTimeCodesError(.storage, error.reason)
         } catch { throw OneTimeCodesError(.storage, "\(error)") }

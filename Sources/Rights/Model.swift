@@ -135,6 +135,9 @@ public struct ApplicationDefinition: Sendable, Codable, Hashable {
     public var name: String
     /// FAS level a session needs (§11); default 400.
     public var minimumAssurance: Int
+    /// The only keys the application accepts (`eid`, `totp`, `sms`, `email`, `password`), nil:
+    /// every key that reaches ``minimumAssurance``. Sessions maps the names to methods.
+    public var acceptedKeys: [String]?
     /// §4: a valid WV mandate counts as holding `baseRight`.
     public var legalRepresentativeHasAccess: Bool
     /// The right a WV gets automatically (required when `legalRepresentativeHasAccess`).
@@ -145,11 +148,12 @@ public struct ApplicationDefinition: Sendable, Codable, Hashable {
     /// authority (WV, HTB, HLB, LB-VO), not on grants (§5, INV-9).
     public var isRightsAdministration: Bool
 
-    public init(id: String, name: String, minimumAssurance: Int = 400, legalRepresentativeHasAccess: Bool = false,
+    public init(id: String, name: String, minimumAssurance: Int = 400, acceptedKeys: [String]? = nil, legalRepresentativeHasAccess: Bool = false,
                 baseRight: String? = nil, legalRepresentativeContext: String? = nil, isRightsAdministration: Bool = false) {
         self.id = id
         self.name = name
         self.minimumAssurance = minimumAssurance
+        self.acceptedKeys = acceptedKeys
         self.legalRepresentativeHasAccess = legalRepresentativeHasAccess
         self.baseRight = baseRight
         self.legalRepresentativeContext = legalRepresentativeContext

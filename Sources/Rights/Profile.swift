@@ -3,7 +3,8 @@ import GRDB
 import Storage
 
 /// Mijn Profiel (§8): all werkrelaties and rights of a person with dates and status, and who
-/// the HLBs of each of their organisations are. No national number in the view.
+/// the HLBs are of each organisation the person has a current werkrelatie with. No national
+/// number in the view.
 public struct Profile: Sendable, Codable {
     public struct OrganisationRef: Sendable, Codable {
         public let kbo: String
@@ -134,7 +135,9 @@ extension RightsService {
         for row in try Row.fetchAll(db, sql: "SELECT * FROM work_relation WHERE person_id = ? ORDER BY valid_from", arguments: [id.rawValue]) {
             let org: String = row["organisation"]
             let v = validity(row)
-            let managers = try Row.fetchAll(db, sql: """
+            let status = ItemStatus.of(v, revoked: (row["revoked_at"] as String?) != nil, on: day)
+            // The HLBs to turn to are shown only for a werkrelatie valid on the day (not ended, revoked or future).
+            let managers = status != .active ? [] : try Row.fetchAll(db, sql: """
                 SELECT p.given_name, p.family_name,
                   (SELECT w.email FROM work_relation w WHERE w.person_id = a.person_id AND w.organisation = a.organisation
                    ORDER BY w.valid_until DESC LIMIT 1) AS email
@@ -147,7 +150,7 @@ extension RightsService {
             }
             relations.append(Profile.WorkRelation(
                 organisation: try organisation(org), category: row["category"], validFrom: v.validFrom, validUntil: v.validUntil!,
-                status: .of(v, revoked: (row["revoked_at"] as String?) != nil, on: day),
+                status: status,
                 rights: covered.contains(org) ? [] : itemsByOrg[org] ?? [], headLocalAdministrators: managers))
             covered.insert(org)
         }

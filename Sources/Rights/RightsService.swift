@@ -81,22 +81,49 @@ public final class RightsService: Sendable {
     // MARK: - Configuration (system writes)
 
     /// Registers or updates an application.
+    /// - Throws: `invalidInput` for a minimum level outside 100…500 or an accepted key name that is
+    ///   not a lowercase word (which names exist is Sessions' business).
     public func registerApplication(_ application: ApplicationDefinition) throws {
+        guard (100...500).contains(application.minimumAssurance) else {
+            throw RightsError(.invalidInput, "minimum level must be between 100 and 500")
+        }
+        if let keys = application.acceptedKeys {
+            guard !keys.isEmpty, keys.allSatisfy({ key in
+                (1...32).contains(key.utf8.count) && key.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+            }) else {
+                throw RightsError(.invalidInput, "accepted keys must be one or more lowercase names (eid, totp, sms, email, password)")
+            }
+        }
         let now = clock.now()
         try database.write { db in
             try db.execute(sql: """
-                INSERT INTO application (id, name, minimum_assurance, legal_representative_has_access, base_right,
-                  legal_representative_context, is_rights_administration) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO application (id, name, minimum_assurance, accepted_keys, legal_representative_has_access, base_right,
+                  legal_representative_context, is_rights_administration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, minimum_assurance = excluded.minimum_assurance,
+                  accepted_keys = excluded.accepted_keys,
                   legal_representative_has_access = excluded.legal_representative_has_access,
                   base_right = excluded.base_right, legal_representative_context = excluded.legal_representative_context,
                   is_rights_administration = excluded.is_rights_administration
                 """, arguments: [application.id, application.name, application.minimumAssurance,
+                                 application.acceptedKeys?.joined(separator: ","),
                                  application.legalRepresentativeHasAccess, application.baseRight,
                                  application.legalRepresentativeContext, application.isRightsAdministration])
             try Audit.append(db, at: now, actor: nil, authority: "system:configuration", level: nil,
                              action: "application.register", organisation: nil, subject: nil,
                              after: ["application": application.id])
+        }
+    }
+
+    /// The definition of application `id`, or nil when it is not registered.
+    public func application(_ id: String) throws -> ApplicationDefinition? {
+        try database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM application WHERE id = ?"), arguments: [id]).map { row in
+                ApplicationDefinition(
+                    id: row["id"], name: row["name"], minimumAssurance: row["minimum_assurance"],
+                    acceptedKeys: (row["accepted_keys"] as String?).map { $0.split(separator: ",").map(String.init) },
+                    legalRepresentativeHasAccess: row["legal_representative_has_access"], baseRight: row["base_right"],
+                    legalRepresentativeContext: row["legal_representative_context"], isRightsAdministration: row["is_rights_administration"])
+            }
         }
     }
 

@@ -15,6 +15,10 @@ public enum RightsSchema {
         StorageMigration("rights.v2") { db in
             for statement in v2 { try db.execute(sql: statement) }
         },
+        StorageMigration("rights.v3") { db in
+            // An application's accepted keys (issue 19): NULL accepts every key reaching its minimum level.
+            try db.execute(sql: "ALTER TABLE application ADD COLUMN accepted_keys TEXT")
+        },
     ]
 
     /// Covering indexes for resolution (Benchmarks/rights.md): every lookup of the one

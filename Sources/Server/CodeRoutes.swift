@@ -176,10 +176,13 @@ extension SleutelServer {
     static let noLinkedIdentity = APIError(.forbidden, code: "otp.noLinkedIdentity",
                                            message: "keys belong to a person: log in with the eID card first")
 
-    /// The activation authority of a session: its person, level and time of authentication.
-    /// OneTimeCodes decides whether it suffices (level 450, fresh within 10 minutes).
+    /// The activation authority of a session: its person and its last card login, whatever
+    /// step-ups came since. OneTimeCodes decides whether it suffices (level 450, within 10 minutes).
     static func authority(_ session: Session) throws -> ActivationAuthority {
-        guard let person = session.person else { throw noLinkedIdentity }
-        return ActivationAuthority(person: person, fasLevel: session.level.fasLevel, authenticatedAt: session.authenticatedAt)
+        guard session.person != nil else { throw noLinkedIdentity }
+        guard let authority = session.activationAuthority else {
+            throw OneTimeCodesError(.activationNotAllowed, "keys are activated, replaced and removed within 10 minutes of an eID card login")
+        }
+        return authority
     }
 }

@@ -42,6 +42,8 @@ struct SessionReply: Encodable {
     let level: Int
     let acr: String
     let authenticatedAt: Date
+    /// The session's last eID card login (key activation needs one within 10 minutes).
+    let cardAuthenticatedAt: Date?
     let expiresAt: Date
     let idleTimeoutSeconds: Int
     let cardBound: Bool
@@ -56,6 +58,7 @@ struct SessionReply: Encodable {
         level = session.level.fasLevel
         acr = session.level.acr
         authenticatedAt = session.authenticatedAt
+        cardAuthenticatedAt = session.cardAuthenticatedAt
         expiresAt = session.expiresAt
         idleTimeoutSeconds = Int(session.idleTimeout)
         cardBound = session.cardBinding != nil

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var maxBodySize: Int = 64 << 10
     /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
     public var validateKeySHA256: [UInt8]?
+    /// Seconds between purges of expired transactions, sessions, codes and tokens (0: never).
+    public var housekeepingInterval: TimeInterval = 60
+    /// Seconds an ended or expired session is kept before the purge deletes it (default a day).
+    public var sessionRetention: TimeInterval = 86_400
 
     public init() {}
 }
@@ -89,6 +93,7 @@ public struct SleutelServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Sleutel"),
+            services: [Housekeeping(server: self)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: log
         )

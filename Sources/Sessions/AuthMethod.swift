@@ -42,6 +42,24 @@ public enum AuthMethod: String, Sendable, Codable, CaseIterable {
 
     /// Whether the method yields a national register number (organisation rights need one, INV-2).
     public var isLinkedToPerson: Bool { self != .passwordUnlinked }
+
+    /// The key the method uses, as an application's accepted keys name it: `eid`, `totp`, `sms`,
+    /// `email` or `password` (both password methods).
+    public var key: String {
+        switch self {
+        case .eidPin: "eid"
+        case .totpApp: "totp"
+        case .smsCode: "sms"
+        case .emailCode: "email"
+        case .password, .passwordUnlinked: "password"
+        }
+    }
+
+    /// Every key name an application may accept.
+    public static let keys = ["eid", "totp", "sms", "email", "password"]
+
+    /// The methods that use the key `key` (none for a name Sleutel does not know).
+    public static func methods(forKey key: String) -> [AuthMethod] { allCases.filter { $0.key == key } }
 }
 
 /// A level of assurance on the FAS/CSAM scale (100 … 500), comparable.

@@ -1,4 +1,5 @@
 import Foundation
+import OneTimeCodes
 
 /// A live authenticated session. It never holds the bearer token: only the holder has it, the
 /// store keeps its SHA-256.
@@ -14,8 +15,12 @@ public struct Session: Sendable, Equatable, Codable {
     public let method: AuthMethod
     /// The session's level (raised by step-up, never lowered).
     public let level: AssuranceLevel
-    /// When the person last authenticated (for freshness rules such as key activation, §10.4).
+    /// When the authentication behind ``method`` and ``level`` happened: a step-up with a weaker
+    /// factor, or an equal one of another method, leaves it as it was (it proved nothing newer).
     public let authenticatedAt: Date
+    /// When the person last proved themselves with the eID card in this session (nil: never).
+    /// Key activation, replacement and removal need it within 10 minutes (§10.4), whatever came since.
+    public let cardAuthenticatedAt: Date?
     public let createdAt: Date
     public let lastUsedAt: Date
     /// Absolute end, whatever the activity.
@@ -32,6 +37,21 @@ public struct Session: Sendable, Equatable, Codable {
     /// Whether the last authentication happened within `interval` before `instant`.
     public func isFresh(within interval: TimeInterval, at instant: Date) -> Bool {
         instant.timeIntervalSince(authenticatedAt) <= interval
+    }
+
+    /// This session without its organisation and application (the right behind them ended).
+    func withoutOrganisation() -> Session {
+        Session(id: id, person: person, givenName: givenName, familyName: familyName, method: method, level: level,
+                authenticatedAt: authenticatedAt, cardAuthenticatedAt: cardAuthenticatedAt, createdAt: createdAt, lastUsedAt: lastUsedAt,
+                expiresAt: expiresAt, idleTimeout: idleTimeout, cardBinding: cardBinding, organisation: nil, application: nil)
+    }
+
+    /// The session's authority to activate, replace or remove the person's keys: the last card
+    /// login of the session, at the card's level; nil without a person or a card login.
+    /// OneTimeCodes decides whether it is recent enough.
+    public var activationAuthority: ActivationAuthority? {
+        guard let person, let cardAuthenticatedAt else { return nil }
+        return ActivationAuthority(person: person, fasLevel: AuthMethod.eidPin.defaultLevel.fasLevel, authenticatedAt: cardAuthenticatedAt)
     }
 }
 

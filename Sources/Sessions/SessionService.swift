@@ -99,14 +99,19 @@ public final class SessionService: Sendable {
             _ = try? spendTransaction(transactionID, kind: "eid", at: now)  // a failed answer spends the challenge too
             throw error
         }
+        let issued: IssuedSession
         if let stepUpToken {
             guard try spendTransaction(transactionID, kind: "eid", at: now) else {
                 throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used")
             }
-            return try stepUp(token: stepUpToken, person: proof.nationalNumber, method: .eidPin, at: now)
+            issued = try stepUp(token: stepUpToken, person: proof.nationalNumber, method: .eidPin, at: now)
+        } else {
+            issued = try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now,
+                              givenName: proof.givenName, familyName: proof.familyName, consuming: (transactionID, "eid"))
         }
-        return try open(person: proof.nationalNumber, method: .eidPin, cardBinding: transaction.cardBinding, at: now,
-                        givenName: proof.givenName, familyName: proof.familyName, consuming: (transactionID, "eid"))
+        // The card proves the owner: whatever locks an attacker caused on their password and codes end.
+        _ = try? codes?.clearLocks(person: proof.nationalNumber)
+        return issued
     }
 
     // MARK: - Sessions
@@ -129,7 +134,7 @@ public final class SessionService: Sendable {
         guard let seen else { throw SessionsError(.sessionInvalid, "no live session for this token") }
         if now < seen.expiresAt, now.timeIntervalSince(seen.lastUsedAt) <= seen.idleTimeout,
            now.timeIntervalSince(seen.lastUsedAt) < Self.touchInterval {
-            return seen
+            return try withCurrentOrganisation(seen, at: now)
         }
         let live = try store { db -> Session? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE token_hash = ?"), arguments: [hash]) else {
@@ -149,7 +154,31 @@ public final class SessionService: Sendable {
             return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [session.id])!)
         }
         guard let live else { throw SessionsError(.sessionInvalid, "no live session for this token") }
-        return live
+        return try withCurrentOrganisation(live, at: now)
+    }
+
+    /// `session` with its organisation checked again against Rights: when the person may no longer
+    /// act for it in the application (the right ended or was revoked, the level no longer suffices),
+    /// the organisation is cleared here and in the store, so it is neither reported nor used.
+    private func withCurrentOrganisation(_ session: Session, at now: Date) throws(SessionsError) -> Session {
+        guard let organisation = session.organisation, let application = session.application, let rights else { return session }
+        let decision: LoginDecision
+        do {
+            let person = try session.person.map { text throws(RightsError) in try INSZ(text, origin: .certificate, today: LocalDate(now)) }
+            decision = try rights.loginDecision(person: person, application: application, organisation: KBONumber(organisation),
+                                                sessionLevel: session.level.fasLevel, at: now)
+        } catch is RightsError {
+            // A number or organisation Rights cannot read can hold no right.
+            decision = .refused(reason: .noLinkedIdentity, message: RightsError.refusalText)
+        } catch {
+            throw SessionsError(.storage, "rights resolution failed: \(error)")
+        }
+        if case .allowed(let chosen, _) = decision, chosen.digits == organisation { return session }
+        try store { db in
+            try db.cachedStatement(sql: "UPDATE session SET organisation = NULL, application = NULL WHERE id = ? AND organisation = ?")
+                .execute(arguments: [session.id, organisation])
+        }
+        return session.withoutOrganisation()
     }
 
     /// How stale `last_used_at` may be before ``authenticate(token:)`` writes it again: the idle
@@ -174,9 +203,27 @@ public final class SessionService: Sendable {
     ///   weak (not a rights failure); `methodNotAccepted` when the application refuses the method.
     public func requireAccess(token: String, application: String) throws(SessionsError) -> Session {
         try Self.checkIdentifier(application, what: "application id")
+        let rule = try rule(for: application)
         let session = try authenticate(token: token)
-        try Self.check(session, against: configuration.rule(for: application), application: application)
+        try Self.check(session, against: rule, application: application)
         return session
+    }
+
+    /// The access rule of `application` (spec §11.2): the minimum level and accepted keys of its
+    /// definition in Rights (`sleutel rights define-application`), else the configuration's rule
+    /// for it, else ``SessionsConfiguration/defaultRule``.
+    public func rule(for application: String) throws(SessionsError) -> AccessRule {
+        if let rights {
+            let definition: ApplicationDefinition?
+            do { definition = try rights.application(application) } catch {
+                throw SessionsError(.storage, "application policy: \(error)")
+            }
+            if let definition {
+                return AccessRule(minimumLevel: AssuranceLevel(definition.minimumAssurance),
+                                  acceptedMethods: definition.acceptedKeys.map { Set($0.flatMap(AuthMethod.methods(forKey:))) })
+            }
+        }
+        return configuration.rule(for: application)
     }
 
     /// Chooses the organisation the person acts for in `application` ("act on behalf of").
@@ -303,18 +350,24 @@ public final class SessionService: Sendable {
             if let consuming, try !Self.spend(db, consuming.id, kind: consuming.kind, at: now) { return nil }
             try db.cachedStatement(sql: """
                 INSERT INTO session (id, token_hash, person, given_name, family_name, method, level, authenticated_at, created_at,
-                                     last_used_at, expires_at, idle_timeout, card_binding)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     last_used_at, expires_at, idle_timeout, card_binding, card_authenticated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [id, tokenHash, person, givenName, familyName, method.rawValue, level.fasLevel,
-                                         stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding])
+                                         stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding,
+                                         method == .eidPin ? stamp : nil])
             return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [id])!)
         }
         guard let session else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
         return IssuedSession(session: session, token: token)
     }
 
-    /// Raises the session of `token` after a new authentication of the same person; the level
-    /// becomes the higher of the two and the token is replaced (no fixation).
+    /// Raises the session of `token` after a new authentication of the same person; the token is
+    /// replaced (no fixation).
+    ///
+    /// A step-up never refreshes what it did not prove: only a stronger authentication, or the
+    /// same method again at the same level, sets the level, method and ``Session/authenticatedAt``;
+    /// a weaker factor, or an equal one of another method, leaves them as they were. A card login
+    /// always sets ``Session/cardAuthenticatedAt``.
     func stepUp(token: String, person: String?, method: AuthMethod, level: AssuranceLevel? = nil, at now: Date) throws(SessionsError) -> IssuedSession {
         let level = level ?? configuration.level(of: method)
         let current = try authenticate(token: token)
@@ -322,14 +375,18 @@ public final class SessionService: Sendable {
             throw SessionsError(.personMismatch, "the step-up authenticated another person than the session's")
         }
         let newToken = Self.newToken()
-        let raise = level > current.level
+        let proves = level > current.level || (level == current.level && method == current.method)
+        let stamp = now.timeIntervalSince1970
         let session = try store { db in
             try db.execute(sql: """
-                UPDATE session SET token_hash = ?, authenticated_at = ?, last_used_at = ?, level = ?, method = ?
+                UPDATE session SET token_hash = ?, last_used_at = ?, authenticated_at = ?, level = ?, method = ?, card_authenticated_at = ?
                 WHERE id = ? AND ended_at IS NULL
-                """, arguments: [Data(try Self.tokenHash(newToken)), now.timeIntervalSince1970, now.timeIntervalSince1970,
-                                 raise ? level.fasLevel : current.level.fasLevel,
-                                 raise ? method.rawValue : current.method.rawValue, current.id])
+                """, arguments: [Data(try Self.tokenHash(newToken)), stamp,
+                                 proves ? stamp : current.authenticatedAt.timeIntervalSince1970,
+                                 proves ? level.fasLevel : current.level.fasLevel,
+                                 proves ? method.rawValue : current.method.rawValue,
+                                 method == .eidPin ? stamp : current.cardAuthenticatedAt?.timeIntervalSince1970,
+                                 current.id])
             guard db.changesCount == 1 else { return nil as Session? }
             return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [current.id])!)
         }
@@ -414,7 +471,9 @@ public final class SessionService: Sendable {
         let date = { (column: String) in Date(timeIntervalSince1970: row[column]) }
         return Session(
             id: row["id"], person: row["person"], givenName: row["given_name"], familyName: row["family_name"], method: method, level: AssuranceLevel(row["level"]),
-            authenticatedAt: date("authenticated_at"), createdAt: date("created_at"), lastUsedAt: date("last_used_at"),
+            authenticatedAt: date("authenticated_at"),
+            cardAuthenticatedAt: (row["card_authenticated_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            createdAt: date("created_at"), lastUsedAt: date("last_used_at"),
             expiresAt: date("expires_at"), idleTimeout: row["idle_timeout"], cardBinding: row["card_binding"],
             organisation: row["organisation"], application: row["application"]
         )

@@ -51,5 +51,10 @@ public enum SessionsSchema {
                 ALTER TABLE login_transaction ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
                 """)
         },
+        StorageMigration("sessions.v3") { db in
+            // The time of the session's last card login, apart from the time of its current level
+            // (issue 19): existing sessions start without one, so keys need a new card login.
+            try db.execute(sql: "ALTER TABLE session ADD COLUMN card_authenticated_at REAL")
+        },
     ]
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Rights
+import Sessions
 import Storage
 
 struct RightsCommand: ParsableCommand {
@@ -105,14 +106,28 @@ extension RightsCommand {
         @OptionGroup var options: RightsDatabaseOptions
         @Option(help: "Application id.") var id: String
         @Option(help: "Display name.") var name: String
-        @Option(help: "Minimum FAS level of a session (default 400).") var minimumLevel: Int = 400
+        @Option(help: "Minimum FAS level of a session (100–500, default 400).") var minimumLevel: Int = 400
+        @Option(help: "The only keys accepted, comma-separated: eid, totp, sms, email, password (default: every key reaching the level).")
+        var acceptedKeys: String?
         @Flag(help: "This is the rights administration (Gebruikersbeheer): managers only.") var administration = false
         @Option(help: "Right a legal representative (WV) holds automatically (§4).") var legalRepresentativeRight: String?
+
+        func validate() throws {
+            guard (100...500).contains(minimumLevel) else { throw ValidationError("--minimum-level must be between 100 and 500") }
+            for key in keys ?? [] where !AuthMethod.keys.contains(key) {
+                throw ValidationError("unknown key '\(key)' in --accepted-keys; use \(AuthMethod.keys.joined(separator: ", "))")
+            }
+        }
+
+        var keys: [String]? {
+            acceptedKeys.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        }
 
         func run() throws {
             do {
                 try options.open().registerApplication(ApplicationDefinition(
-                    id: id, name: name, minimumAssurance: minimumLevel, legalRepresentativeHasAccess: legalRepresentativeRight != nil,
+                    id: id, name: name, minimumAssurance: minimumLevel, acceptedKeys: keys,
+                    legalRepresentativeHasAccess: legalRepresentativeRight != nil,
                     baseRight: legalRepresentativeRight, isRightsAdministration: administration))
                 print("application \(id)")
             } catch { throw fail(error) }

@@ -45,6 +45,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the bearer key services present to POST /v1/otp/validate (absent: endpoint disabled).")
     var validateKeyFile: String?
     @Flag(help: "Offer no password and security-code login (eID only).") var noCodes = false
+    @Option(help: "Seconds an ended or expired session is kept before the scheduled purge deletes it (audit rows are kept).")
+    var sessionRetention: Double = 86_400
+    @Option(help: "Seconds between purges of expired challenges, transactions, sessions, codes and tokens.")
+    var purgeInterval: Double = 60
 
     enum RevocationMode: String, ExpressibleByArgument {
         case hardFail = "hard-fail", softFail = "soft-fail", off
@@ -79,6 +83,9 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(rateLimit * 2, 10)
+        guard sessionRetention >= 0, purgeInterval > 0 else { throw ValidationError("--session-retention must be ≥ 0 and --purge-interval > 0") }
+        configuration.sessionRetention = sessionRetention
+        configuration.housekeepingInterval = purgeInterval
         if let validateKeyFile {
             let key = try String(contentsOfFile: validateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             guard key.utf8.count >= 32 else { throw ValidationError("the validate key in \(validateKeyFile) must be at least 32 characters") }

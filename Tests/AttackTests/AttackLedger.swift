@@ -4,7 +4,7 @@ import Sessions
 import Testing
 import Trust
 
-/// The attacks of issue 7, in the order the issue lists them. Each test of the suite records its
+/// The attacks of issue 7 and then of issue 19, in the order the issues list them. Each test of the suite records its
 /// attempts under one of these; `README.md` maps them to their tests.
 enum Attack: String, CaseIterable, Sendable {
     case wrongRoot = "chain to a wrong root"
@@ -23,6 +23,13 @@ enum Attack: String, CaseIterable, Sendable {
     case lmbAppointsLmb = "LMB appointing an LMB"
     case rightAfterEndDate = "a right after its end date"
     case testRootsInProduction = "test roots in a production configuration"
+    // Issue 19 (the outside review).
+    case stepUpFreshness = "a step-up refreshing what it did not prove"
+    case applicationPolicy = "an application's policy bypassed"
+    case staleOrganisation = "an organisation kept after its right ended"
+    case tableGrowth = "tables grown without bound"
+    case codePumping = "SMS and e-mail pumping"
+    case lockoutDenial = "locking the owner out of an account"
 }
 
 /// Counts, per attack, the attempts made and those the product accepted, for the line the suite

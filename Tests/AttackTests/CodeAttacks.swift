@@ -60,25 +60,32 @@ struct CodeVictim {
         } ?? 0
     }
 
-    func lockedUntil(_ credential: String) throws -> Date? {
+    /// When the lock of `source` (default: the attacker's address) on the key ends, if it has one.
+    func lockedUntil(_ credential: String, source: String = CodeVictim.attacker) throws -> Date? {
         try fixture.database.read { db in
-            try Double.fetchOne(db, sql: "SELECT locked_until FROM otp_credential WHERE id = ?", arguments: [credential])
+            try Double.fetchOne(db, sql: "SELECT locked_until FROM otp_lock WHERE account = ? AND source = ?", arguments: [credential, source])
         }.map { Date(timeIntervalSince1970: $0) }
     }
 
     func sessions() throws -> Int { try rows("session", in: fixture.database) }
 }
 
-/// The most guesses a key lets be checked in `seconds`: `failuresBeforeLock` before each lock, the
-/// first lock `lockDuration` long and each next one twice as long.
+/// The most guesses of one key that are checked in `seconds` from one source address:
+/// `failuresBeforeLock` before each lock, the first lock `lockDuration` long, each next one twice
+/// as long up to `lockCeiling`.
 func lockoutBound(seconds: TimeInterval, configuration: OneTimeCodesConfiguration) -> Int {
     var locked = 0.0, locks = 0
-    while locked + configuration.lockDuration * pow(2, Double(locks)) <= seconds {
-        locked += configuration.lockDuration * pow(2, Double(locks))
+    func next() -> Double { min(configuration.lockDuration * pow(2, Double(locks)), configuration.lockCeiling) }
+    while locked + next() <= seconds {
+        locked += next()
         locks += 1
     }
     return configuration.failuresBeforeLock * (locks + 1)
 }
+
+/// The most guesses of one key that are checked from addresses that never succeeded on it
+/// (a botnet, each guess from a new address), whatever their number, within one window.
+func unfamiliarBound(configuration: OneTimeCodesConfiguration) -> Int { configuration.unfamiliarFailureLimit }
 
 /// The most hits `guesses` independent guesses with success probability `p` each give, except with
 /// probability below `tail` (Poisson tail).
@@ -196,17 +203,25 @@ extension AttackSuite {
                 }
             }
             let evaluated = try victim.evaluatedFailures(credential: victim.totpID, since: start) + hits
-            let allowed = lockoutBound(seconds: victim.now.timeIntervalSince(start), configuration: configuration)
+            let allowed = unfamiliarBound(configuration: configuration)
             // Three codes are accepted at any time (window ±1 step) out of 10^6.
             let chance = chanceBound(guesses: evaluated, p: Double(2 * configuration.totpWindow + 1) / 1e6)
             print("attack suite: TOTP brute force: \(guesses) guesses in \(Int(victim.now.timeIntervalSince(start))) s, \(evaluated) checked "
-                  + "(lockout allows \(allowed)), \(hits) accepted (chance bound \(chance))")
+                  + "(unfamiliar sources allow \(allowed)), \(hits) accepted (chance bound \(chance))")
             if hits == 0 { #expect(evaluated <= allowed) }
             #expect(hits <= chance)
             #expect(try victim.sessions() == before + hits)
 
-            // Control: once the lock has run out, the right code opens a session.
-            if let until = try victim.lockedUntil(victim.totpID), until > victim.now { victim.fixture.clock.now = until.addingTimeInterval(1) }
+            // Control: the botnet has spent the key's guesses from unfamiliar addresses, so a new address is
+            // refused even the right code; the owner's eID login clears the locks, and then it opens a session.
+            victim.fixture.clock.advance(30)
+            if evaluated >= allowed {
+                attempts.refused(.credentialsRejected, "the right code from a new address after the botnet") {
+                    try service.completeCodeLogin(transactionID: victim.begin().transactionID, factor: .totp,
+                                                  code: victim.code(at: victim.now), source: "198.51.100.1")
+                }
+            }
+            _ = try victim.fixture.login(TestCard("specimen-1.7"))
             victim.fixture.clock.advance(30)
             let issued = try service.completeCodeLogin(transactionID: victim.begin().transactionID, factor: .totp,
                                                        code: victim.code(at: victim.now), source: "198.51.100.1")
@@ -278,16 +293,58 @@ extension AttackSuite {
                 }
             }
             let evaluated = try victim.evaluatedFailures(credential: credential, since: start) + hits
-            let allowed = lockoutBound(seconds: victim.now.timeIntervalSince(start), configuration: configuration)
+            let allowed = unfamiliarBound(configuration: configuration)
             let chance = chanceBound(guesses: evaluated, p: 1 / 1e6)
             let sends = victim.sender.messages.count
             print("attack suite: \(factor.rawValue) code brute force: \(guesses) guesses in \(Int(victim.now.timeIntervalSince(start))) s, "
-                  + "\(evaluated) checked (lockout allows \(allowed)), \(sends) codes sent in all, \(unsent) sends refused by the quota, "
+                  + "\(evaluated) checked (unfamiliar sources allow \(allowed)), \(sends) codes sent in all, \(unsent) sends refused by the quota, "
                   + "\(hits) accepted (chance bound \(chance))")
             if hits == 0 { #expect(evaluated <= allowed) }
             #expect(hits <= chance)
             #expect(unsent > 0, "the sending quota should have stopped the attacker's sends")
             #expect(try victim.sessions() == before + hits)
+        }
+
+        @Test("SMS and e-mail pumping: an hour and a day of asking for codes send no more than the caps",
+              arguments: [CodeFactor.sms, .email])
+        func codePumping(factor: CodeFactor) async throws {
+            let attempts = Attempts(.codePumping)
+            let victim = try await CodeVictim()
+            let service = victim.service
+            let before = victim.sender.messages.count
+            // One send request a second for an hour, from one transaction as long as it lives, then a new one.
+            var transaction = try victim.begin()
+            var transactionStart = victim.now
+            let start = victim.now
+            for _ in 0..<3600 {
+                victim.fixture.clock.advance(1)
+                if victim.now.timeIntervalSince(transactionStart) >= service.configuration.codeLoginLifetime - 1 {
+                    transaction = try victim.begin()
+                    transactionStart = victim.now
+                }
+                _ = try? await service.sendLoginCode(transactionID: transaction.transactionID, factor: factor)
+            }
+            let hour = victim.sender.messages.count - before
+            let hourCap = min(victim.codes.quotaPerDestination, victim.codes.quotaPerPerson)
+            for _ in 0..<hour { attempts.record(accepted: false, "a message within the hourly cap") }
+            for _ in 0..<max(0, hour - hourCap) { attempts.record(accepted: true, "a message beyond the hourly cap") }
+            print("attack suite: \(factor.rawValue) pumping: \(hour) messages in the first hour of 3,600 requests (cap \(hourCap))")
+            #expect(hour <= hourCap, "\(hour) messages in an hour")
+            #expect(hour >= 1, "the first code is sent")
+            // The rest of the day, one request a minute: the daily cap holds too.
+            for _ in 0..<(23 * 60) {
+                victim.fixture.clock.advance(60)
+                if victim.now.timeIntervalSince(transactionStart) >= service.configuration.codeLoginLifetime - 60 {
+                    transaction = try victim.begin()
+                    transactionStart = victim.now
+                }
+                _ = try? await service.sendLoginCode(transactionID: transaction.transactionID, factor: factor)
+            }
+            let day = victim.sender.messages.count - before
+            let dayCap = min(victim.codes.dailyQuotaPerDestination, victim.codes.dailyQuotaPerPerson)
+            for _ in 0..<max(0, day - dayCap) { attempts.record(accepted: true, "a message beyond the daily cap") }
+            print("attack suite: \(factor.rawValue) pumping: \(day) messages in \(Int(victim.now.timeIntervalSince(start) / 3600)) hours (cap \(dayCap))")
+            #expect(day <= dayCap, "\(day) messages in a day")
         }
     }
 }

@@ -20,6 +20,8 @@ final class LoopbackServer: Sendable {
 
     static let oidcClient = OIDCClient(clientId: "attack-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket",
                                        claims: [.organisation, .rights])
+    /// A client of the same application that asks for no organisation claims.
+    static let plainClient = OIDCClient(clientId: "plain-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket", claims: [])
 
     /// - Parameters:
     ///   - rateLimit: requests per second and burst per client address (default: high enough not to interfere).
@@ -28,13 +30,14 @@ final class LoopbackServer: Sendable {
         fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, at: start)
         let oidc = try OIDCProvider(
             configuration: OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
-                                             clients: [Self.oidcClient], pairwiseKey: SecureRandom.bytes(32)),
+                                             clients: [Self.oidcClient, Self.plainClient], pairwiseKey: SecureRandom.bytes(32)),
             sessions: fixture.service, rights: fixture.rights)
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.rateLimitPerSecond = rateLimit.perSecond
         configuration.rateLimitBurst = rateLimit.burst
         configuration.validateKeySHA256 = validateKey.map { DigestAlgorithm.sha256.hash(Array($0.utf8)) }
+        configuration.housekeepingInterval = 0.2  // the attack moves the injected clock; the purge runs on real time
         let server = SleutelServer(configuration: configuration, sessions: fixture.service, rights: fixture.rights, oidc: oidc)
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await server.run { port in continuation.yield(port) } }
@@ -84,19 +87,19 @@ final class LoopbackServer: Sendable {
     }
 
     /// An OIDC authorization request of ``oidcClient`` (PKCE S256 over ``pkceVerifier``) with `extra` query items.
-    func authorize(token: String, extra: String = "") async throws -> (reply: Reply, query: [String: String]) {
+    func authorize(token: String, extra: String = "", client: String = "attack-client") async throws -> (reply: Reply, query: [String: String]) {
         let challenge = Data(DigestAlgorithm.sha256.hash(Array(Self.pkceVerifier.utf8))).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let reply = try await send("GET", "/oidc/authorize?response_type=code&client_id=attack-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+        let reply = try await send("GET", "/oidc/authorize?response_type=code&client_id=\(client)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
                                    + "&scope=openid&state=s&code_challenge=\(challenge)&code_challenge_method=S256" + extra, token: token)
         let items = URLComponents(string: reply.location ?? "")?.queryItems ?? []
         return (reply, Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 }))
     }
 
     /// Exchanges an authorization code at the token endpoint.
-    func exchange(code: String) async throws -> Reply {
+    func exchange(code: String, client: String = "attack-client") async throws -> Reply {
         try await send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(code)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
-                       + "&client_id=attack-client&code_verifier=\(Self.pkceVerifier)")
+                       + "&client_id=\(client)&code_verifier=\(Self.pkceVerifier)")
     }
 
     static let pkceVerifier = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ-._~"

@@ -156,4 +156,32 @@ struct ImportTests {
         #expect((records["rightGrant"] as! [Any]).count == 2)
         #expect((records["audit"] as! [Any]).count >= 4)
     }
+
+    @Test("Mijn Profiel: the HLBs only for werkrelaties valid on the day (not ended, future or ended early)")
+    func profileManagersOfCurrentRelationsOnly() throws {
+        let f = try Fixture()
+        try f.service.registerPerson(f.hlb, givenName: "Hanne", familyName: "Lambrechts")
+        let hlbOfY = rrn(610505005)
+        try f.service.registerPerson(hlbOfY, givenName: "Yves", familyName: "Ypersele")
+        let hlbOfZ = rrn(620606006)
+        try f.service.registerPerson(hlbOfZ, givenName: "Zoë", familyName: "Zandvliet")
+        try f.appointHLB()
+        try f.appointHLB(hlbOfY, organisation: Fixture.y)
+        try f.service.recordLegalRepresentative(person: f.other, organisation: Fixture.z, validFrom: day("2010-01-01"), validUntil: nil)
+        try f.service.appoint(.headLocalAdministrator, person: hlbOfZ, organisation: Fixture.z, validFrom: day("2026-01-01"),
+                              validUntil: day("2027-12-31"), by: f.actor(f.other))
+        try f.workRelation(f.employee, from: "2025-01-01", until: "2026-11-21")              // X: ended yesterday
+        try f.workRelation(f.employee, organisation: Fixture.y)                             // Y: current
+        try f.workRelation(f.employee, organisation: Fixture.z, from: "2026-12-01", by: f.other)  // Z: starts next week
+        let profile = try f.service.profile(person: f.employee)
+        let byOrganisation = Dictionary(uniqueKeysWithValues: profile.workRelations.map { ($0.organisation.kbo, $0) })
+        #expect(byOrganisation[Fixture.x.digits]?.status == .expired)
+        #expect(byOrganisation[Fixture.x.digits]?.headLocalAdministrators.isEmpty == true, "an ended werkrelatie shows no HLBs")
+        #expect(byOrganisation[Fixture.y.digits]?.headLocalAdministrators.map(\.name) == ["Yves Ypersele"])
+        #expect(byOrganisation[Fixture.z.digits]?.status == .future)
+        #expect(byOrganisation[Fixture.z.digits]?.headLocalAdministrators.isEmpty == true, "a future werkrelatie shows no HLBs")
+        // The day the Z relation starts, its HLBs appear.
+        let later = try f.service.profile(person: f.employee, at: instant("2026-12-01"))
+        #expect(later.workRelations.first { $0.organisation.kbo == Fixture.z.digits }?.headLocalAdministrators.map(\.name) == ["Zoë Zandvliet"])
+    }
 }

@@ -244,6 +244,23 @@ public final class OIDCProvider: Sendable {
         return claims
     }
 
+    // MARK: - Housekeeping
+
+    /// Deletes access tokens past their expiry and authorization codes once no token made from
+    /// them can live any more (a replayed code must still find its tokens to revoke them).
+    /// - Returns: the number of rows removed.
+    @discardableResult
+    public func purge() throws -> Int {
+        let now = sessions.clock.now().timeIntervalSince1970
+        return try database.write { db in
+            try db.execute(sql: "DELETE FROM oidc_access_token WHERE expires_at < ?", arguments: [now])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM oidc_code WHERE expires_at < ?", arguments: [now - configuration.tokenLifetime])
+            removed += db.changesCount
+            return removed
+        }
+    }
+
     // MARK: - Claims
 
     struct OrganisationClaims {

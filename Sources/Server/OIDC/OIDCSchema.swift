@@ -29,5 +29,12 @@ public enum OIDCSchema {
                 CREATE INDEX oidc_access_token_code ON oidc_access_token(code_hash);
                 """)
         },
+        StorageMigration("oidc.v2") { db in
+            // The scheduled purge deletes by expiry (issue 19).
+            try db.execute(sql: """
+                CREATE INDEX oidc_code_expiry ON oidc_code(expires_at);
+                CREATE INDEX oidc_access_token_expiry ON oidc_access_token(expires_at);
+                """)
+        },
     ]
 }
