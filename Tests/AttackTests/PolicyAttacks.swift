@@ -56,9 +56,42 @@ extension AttackSuite {
             #expect(try await server.authorize(token: card, client: "plain-client").query["code"] != nil)
         }
 
+        @Test("an application that accepts only eID refuses a TOTP session on the access check, OIDC and the organisation choice")
+        func acceptedKeys() async throws {
+            let attempts = Attempts(.applicationPolicy)
+            let server = try await LoopbackServer()
+            let rights = server.fixture.rights
+            let x = try KBONumber("0441.928.931")
+            try rights.registerOrganisation(x, name: "FN HERSTAL")
+            // eloket (the OIDC clients' application) accepts only the card, at the substantial level.
+            try rights.registerApplication(ApplicationDefinition(id: "eloket", name: "e-loket", minimumAssurance: 400, acceptedKeys: ["eid"],
+                                                                 legalRepresentativeHasAccess: true, baseRight: "ondernemer"))
+            try rights.defineRight(RightDefinition(application: "eloket", code: "ondernemer", label: "e-loket"))
+            try rights.recordLegalRepresentative(person: INSZ("82020200126", origin: .certificate), organisation: x,
+                                                 validFrom: LocalDate(year: 2010, month: 1, day: 1)!, validUntil: nil)
+            let totp = try await Self.totpSession(server, level: 400)
+            let access = try await server.send("GET", "/v1/session/access/eloket", token: totp)
+            attempts.record(accepted: access.status < 300, "access check of an eID-only application with a TOTP session")
+            #expect(access.status == 403 && access.errorCode == "session.methodNotAccepted", "\(access.errorCode ?? "-")")
+            for client in ["plain-client", "attack-client"] {
+                let oidc = try await server.authorize(token: totp, client: client)
+                attempts.record(accepted: oidc.query["code"] != nil, "OIDC code (\(client)) for an eID-only application with a TOTP session")
+                #expect(oidc.query["error"] == "unmet_authentication_requirements")
+            }
+            let choose = try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket", "organisation": "0441928931"], token: totp)
+            attempts.record(accepted: choose.status < 300, "organisation choice in an eID-only application with a TOTP session")
+            #expect(choose.status == 403 && choose.errorCode == "session.methodNotAccepted")
+            // Control: the card session of the same person passes all three.
+            let card = try await server.login(TestCard("specimen-1.8", ec: true))
+            #expect(try await server.send("GET", "/v1/session/access/eloket", token: card).status == 200)
+            #expect(try await server.authorize(token: card, client: "attack-client").query["code"] != nil)
+            #expect(try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket"], token: card).json["decision"] as? String == "allowed")
+        }
+
         /// A TOTP session (level 400) of the specimen card's person.
         static func totpSession(_ server: LoopbackServer, level: Int) async throws -> String {
             let eid = try await server.login(TestCard("specimen-1.8", ec: true))
+            #expect(try await server.send("PUT", "/v1/keys/password", json: ["username": "bert", "password": password], token: eid).status == 204)
             let enrol = try await server.send("POST", "/v1/keys/totp", json: ["account": "bert"], token: eid)
             let secret = try #require(enrol.json["secret"] as? String)
             let credential = try #require(enrol.json["credentialId"] as? String)

@@ -16,6 +16,32 @@ struct RightsCLITests {
         try runProcess(Rig.binary, ["rights"] + arguments + ["--database", database])
     }
 
+    @Test("define-application stores the minimum level and accepted keys (no --demo needed); unknown keys and levels are refused")
+    func applicationPolicy() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rights-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("sleutel.sqlite").path
+        let defined = try sleutel(["define-application", "--id", "btb", "--name", "BTB", "--minimum-level", "450", "--accepted-keys", "eid"],
+                                  database: database)
+        #expect(defined.status == 0, "\(defined.stderr)")
+        let portaal = try sleutel(["define-application", "--id", "portaal", "--name", "Portaal", "--minimum-level", "200",
+                                   "--accepted-keys", "eid, totp,sms,email,password"], database: database)
+        #expect(portaal.status == 0, "\(portaal.stderr)")
+        let stored = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", """
+            import sqlite3, sys
+            for row in sqlite3.connect(sys.argv[1]).execute("SELECT id, minimum_assurance, accepted_keys FROM application ORDER BY id"):
+                print(*row)
+            """, database])
+        #expect(stored.stdout == "btb 450 eid\nportaal 200 eid,totp,sms,email,password\n", "\(stored.stdout)\(stored.stderr)")
+        let unknown = try sleutel(["define-application", "--id", "x", "--name", "X", "--accepted-keys", "eid,fingerprint"], database: database)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown key 'fingerprint'"))
+        let level = try sleutel(["define-application", "--id", "x", "--name", "X", "--minimum-level", "600"], database: database)
+        #expect(level.status != 0)
+        #expect(level.stderr.contains("--minimum-level"))
+    }
+
     @Test("import, configure, appoint, grant, resolve, refuse, profile; an update extract deactivates the organisation")
     func endToEnd() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rights-cli-\(UUID().uuidString)")
