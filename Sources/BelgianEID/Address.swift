@@ -1,3 +1,4 @@
+import CryptoCore
 /// The address file `3F00/DF01/4033` (§3.5): a fixed-length, zero-padded TLV file.
 ///
 /// `description`, `debugDescription` and `Mirror` output redact every address field.
@@ -67,7 +68,7 @@ public struct Address: Sendable, Equatable {
         elements.append(EIDTLV.Element(tag: Tag.municipality, value: Array(municipality.utf8)))
         for tag in unknownTags.keys.sorted() {
             guard tag > Tag.highestKnown else {
-                throw .invalidTag("unknownTags contains known tag 0x\(EIDHex.byte(tag))")
+                throw .invalidTag("unknownTags contains known tag 0x\(Hex.byte(tag))")
             }
             elements.append(EIDTLV.Element(tag: tag, value: unknownTags[tag] ?? []))
         }
@@ -98,7 +99,7 @@ extension Address: Codable {
         zipCode = try c.decode(String.self, forKey: .zipCode)
         municipality = try c.decode(String.self, forKey: .municipality)
         if let text = try c.decodeIfPresent(String.self, forKey: .fileStructureVersion) {
-            guard let bytes = HexCoding.decode(text) else {
+            guard let bytes = Hex.decode(text) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .fileStructureVersion,
                     in: c,
@@ -111,7 +112,7 @@ extension Address: Codable {
         }
         var unknown: [UInt8: [UInt8]] = [:]
         for (key, value) in try c.decodeIfPresent([String: String].self, forKey: .unknownTags) ?? [:] {
-            guard let tag = UInt8(key, radix: 16), let bytes = HexCoding.decode(value) else {
+            guard let tag = UInt8(key, radix: 16), let bytes = Hex.decode(value) else {
                 throw DecodingError.dataCorruptedError(forKey: .unknownTags, in: c, debugDescription: "bad entry")
             }
             unknown[tag] = bytes
@@ -125,10 +126,10 @@ extension Address: Codable {
         try c.encode(streetAndNumber, forKey: .streetAndNumber)
         try c.encode(zipCode, forKey: .zipCode)
         try c.encode(municipality, forKey: .municipality)
-        try c.encodeIfPresent(fileStructureVersion.map(HexCoding.encode), forKey: .fileStructureVersion)
+        try c.encodeIfPresent(fileStructureVersion.map { Hex.encode($0, uppercase: true) }, forKey: .fileStructureVersion)
         if !unknownTags.isEmpty {
             var map: [String: String] = [:]
-            for (tag, value) in unknownTags { map[EIDHex.byte(tag)] = HexCoding.encode(value) }
+            for (tag, value) in unknownTags { map[Hex.byte(tag)] = Hex.encode(value, uppercase: true) }
             try c.encode(map, forKey: .unknownTags)
         }
     }

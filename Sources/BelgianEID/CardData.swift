@@ -1,3 +1,4 @@
+import CryptoCore
 /// The applet version byte of GET CARD DATA (offset 21).
 public enum AppletVersion: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Applet 1.1 (`11`), legacy RSA-1024 cards.
@@ -41,7 +42,7 @@ public enum AppletVersion: Sendable, Hashable, Codable, CustomStringConvertible 
         case .v1_1: "1.1"
         case .v1_7: "1.7"
         case .v1_8: "1.8"
-        case .unknown(let value): "0x\(EIDHex.byte(value))"
+        case .unknown(let value): "0x\(Hex.byte(value))"
         }
     }
 
@@ -81,7 +82,7 @@ public struct CardData: Sendable, Hashable, Codable {
     /// Offsets 0–15: chip serial number (= identity tag `02` and TokenInfo serial).
     public var serialNumber: [UInt8] { Array(bytes[0..<16]) }
     /// The serial number as upper-case hex (32 characters).
-    public var serialNumberHex: String { EIDHex.string(serialNumber) }
+    public var serialNumberHex: String { Hex.encode(serialNumber, uppercase: true) }
     /// PKCS#11 token serial as eid-mw shows it: the last 16 hex characters of the serial.
     public var tokenSerial: String { String(serialNumberHex.suffix(16)) }
     /// Offset 16: component code.
@@ -195,7 +196,7 @@ public struct CardData: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let bytes = HexCoding.decode(text) else {
+        guard let bytes = Hex.decode(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not hex"))
         }
         do throws(EIDError) {
@@ -208,6 +209,6 @@ public struct CardData: Sendable, Hashable, Codable {
     /// Encodes as the hex string of ``bytes``.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode(EIDHex.string(bytes))
+        try c.encode(Hex.encode(bytes, uppercase: true))
     }
 }

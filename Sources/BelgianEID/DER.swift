@@ -1,3 +1,4 @@
+import CryptoCore
 // A tiny DER writer and reader, enough for the PKCS#15 files of the eID card and for
 // ECDSA signature conversion. Only low tag numbers (single-byte tags) and definite lengths
 // up to 3 length bytes are supported; anything else is rejected with a typed error.
@@ -113,7 +114,7 @@ struct DERElement {
     private func expect(_ expected: UInt8, _ what: String) throws(EIDError) {
         guard tag == expected else {
             throw .invalidTag(
-                "expected \(what) (tag \(EIDHex.byte(expected))), found tag \(EIDHex.byte(tag)) at offset \(offset)"
+                "expected \(what) (tag \(Hex.byte(expected))), found tag \(Hex.byte(tag)) at offset \(offset)"
             )
         }
     }
@@ -210,7 +211,7 @@ struct DERReader {
         } else {
             let count = Int(first & 0x7F)
             guard count >= 1 && count <= 3 else {
-                throw .invalidLength("unsupported DER length form \(EIDHex.byte(first)) at offset \(absolute + 1)")
+                throw .invalidLength("unsupported DER length form \(Hex.byte(first)) at offset \(absolute + 1)")
             }
             guard start + 2 + count <= bytes.count else {
                 throw .truncatedTLV("DER length bytes run past the end at offset \(absolute + 1)")
@@ -241,7 +242,7 @@ struct DERReader {
     mutating func read(tag: UInt8, _ what: String) throws(EIDError) -> DERElement {
         if let next = peekTag, next != tag {
             throw .invalidTag(
-                "expected \(what) (tag \(EIDHex.byte(tag))), found tag \(EIDHex.byte(next)) at offset \(baseOffset + position)"
+                "expected \(what) (tag \(Hex.byte(tag))), found tag \(Hex.byte(next)) at offset \(baseOffset + position)"
             )
         }
         return try read()

@@ -1,3 +1,4 @@
+import CryptoCore
 /// An error raised while talking to a Belgian eID card or decoding its data.
 ///
 /// Errors compare equal when their ``code`` is equal, so tests can write
@@ -98,17 +99,13 @@ public struct EIDError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         var text = "EIDError.\(code): \(reason)"
         if let statusWord {
-            text += " (SW \(EIDError.hex(UInt8(statusWord >> 8))) \(EIDError.hex(UInt8(statusWord & 0xFF))))"
+            text += " (SW \(Hex.byte(UInt8(statusWord >> 8))) \(Hex.byte(UInt8(statusWord & 0xFF))))"
         }
         if let triesLeft { text += " (tries left: \(triesLeft))" }
         text += " [\(file):\(line)]"
         return text
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-    }
 
     // MARK: Factories
 
@@ -212,13 +209,3 @@ public struct EIDError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 }
 
-/// Internal hex formatting for error reasons and display (never used for personal data).
-enum EIDHex {
-    /// `byte` as two upper-case hex digits.
-    static func byte(_ byte: UInt8) -> String { EIDError.hex(byte) }
-
-    /// Bytes as upper-case hex without separators.
-    static func string<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        bytes.map { EIDError.hex($0) }.joined()
-    }
-}

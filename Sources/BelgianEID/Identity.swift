@@ -1,3 +1,4 @@
+import CryptoCore
 /// The identity file `3F00/DF01/4031` (§3.2), one typed field per tag.
 ///
 /// Tags `01`–`11` are mandatory (present, possibly with an empty value, on every card).
@@ -309,7 +310,7 @@ public struct Identity: Sendable, Equatable {
         addOptional(Tag.euCardStartDate, euCardStartDate.map { Array($0.cardString.utf8) })
         for tag in unknownTags.keys.sorted() {
             guard tag > Tag.highestKnown else {
-                throw .invalidTag("unknownTags contains known tag 0x\(EIDHex.byte(tag))")
+                throw .invalidTag("unknownTags contains known tag 0x\(Hex.byte(tag))")
             }
             add(tag, unknownTags[tag] ?? [])
         }
@@ -397,7 +398,7 @@ extension Identity: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func hex(_ key: CodingKeys) throws -> [UInt8] {
             let text = try c.decode(String.self, forKey: key)
-            guard let bytes = HexCoding.decode(text) else {
+            guard let bytes = Hex.decode(text) else {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "not hex")
             }
             return bytes
@@ -440,7 +441,7 @@ extension Identity: Codable {
         emptyTags = Set(try c.decodeIfPresent([UInt8].self, forKey: .emptyTags) ?? [])
         var unknown: [UInt8: [UInt8]] = [:]
         for (key, value) in try c.decodeIfPresent([String: String].self, forKey: .unknownTags) ?? [:] {
-            guard let tag = UInt8(key, radix: 16), let bytes = HexCoding.decode(value) else {
+            guard let tag = UInt8(key, radix: 16), let bytes = Hex.decode(value) else {
                 throw DecodingError.dataCorruptedError(forKey: .unknownTags, in: c, debugDescription: "bad entry")
             }
             unknown[tag] = bytes
@@ -452,9 +453,9 @@ extension Identity: Codable {
     /// ``unknownTags`` a map from hex tag to hex value. Includes the national number.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(fileStructureVersion.map(HexCoding.encode), forKey: .fileStructureVersion)
+        try c.encodeIfPresent(fileStructureVersion.map { Hex.encode($0, uppercase: true) }, forKey: .fileStructureVersion)
         try c.encode(cardNumber, forKey: .cardNumber)
-        try c.encode(HexCoding.encode(chipNumber), forKey: .chipNumber)
+        try c.encode(Hex.encode(chipNumber, uppercase: true), forKey: .chipNumber)
         try c.encode(validityBegin, forKey: .validityBegin)
         try c.encode(validityEnd, forKey: .validityEnd)
         try c.encode(deliveryMunicipality, forKey: .deliveryMunicipality)
@@ -469,7 +470,7 @@ extension Identity: Codable {
         try c.encode(nobleCondition, forKey: .nobleCondition)
         try c.encode(documentType, forKey: .documentType)
         try c.encode(specialStatus, forKey: .specialStatus)
-        try c.encode(HexCoding.encode(photoHash), forKey: .photoHash)
+        try c.encode(Hex.encode(photoHash, uppercase: true), forKey: .photoHash)
         try c.encodeIfPresent(duplicate, forKey: .duplicate)
         try c.encodeIfPresent(specialOrganisation, forKey: .specialOrganisation)
         try c.encode(isMemberOfFamily, forKey: .isMemberOfFamily)
@@ -478,7 +479,7 @@ extension Identity: Codable {
         try c.encodeIfPresent(employerVAT1, forKey: .employerVAT1)
         try c.encodeIfPresent(employerVAT2, forKey: .employerVAT2)
         try c.encodeIfPresent(regionalFileNumber, forKey: .regionalFileNumber)
-        try c.encodeIfPresent(basicKeyHash.map(HexCoding.encode), forKey: .basicKeyHash)
+        try c.encodeIfPresent(basicKeyHash.map { Hex.encode($0, uppercase: true) }, forKey: .basicKeyHash)
         try c.encodeIfPresent(brexitMention1, forKey: .brexitMention1)
         try c.encodeIfPresent(brexitMention2, forKey: .brexitMention2)
         try c.encodeIfPresent(cardAMention1, forKey: .cardAMention1)
@@ -487,7 +488,7 @@ extension Identity: Codable {
         if !emptyTags.isEmpty { try c.encode(emptyTags.sorted(), forKey: .emptyTags) }
         if !unknownTags.isEmpty {
             var map: [String: String] = [:]
-            for (tag, value) in unknownTags { map[EIDHex.byte(tag)] = HexCoding.encode(value) }
+            for (tag, value) in unknownTags { map[Hex.byte(tag)] = Hex.encode(value, uppercase: true) }
             try c.encode(map, forKey: .unknownTags)
         }
     }
@@ -767,33 +768,6 @@ extension CardTextValue {
 
 // MARK: - Internal helpers
 
-/// Upper-case hex conversion for JSON output.
-enum HexCoding {
-    static func encode(_ bytes: [UInt8]) -> String { EIDHex.string(bytes) }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x41...0x46: c - 0x41 + 10
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        var index = 0
-        while index < chars.count {
-            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-}
-
 /// Fields of a parsed TLV file, consumed tag by tag (shared by Identity and Address).
 struct FieldSet {
     private var fields: [UInt8: EIDTLV.Element]
@@ -811,14 +785,14 @@ struct FieldSet {
 
     mutating func required(_ tag: UInt8) throws(EIDError) -> EIDTLV.Element {
         guard let element = take(tag) else {
-            throw .invalidCardData("\(file) file lacks mandatory tag 0x\(EIDHex.byte(tag))")
+            throw .invalidCardData("\(file) file lacks mandatory tag 0x\(Hex.byte(tag))")
         }
         return element
     }
 
     static func text(_ element: EIDTLV.Element) throws(EIDError) -> String {
         guard let text = String(validating: element.value, as: UTF8.self) else {
-            throw .invalidValue("tag 0x\(EIDHex.byte(element.tag)) at offset \(element.offset) is not valid UTF-8")
+            throw .invalidValue("tag 0x\(Hex.byte(element.tag)) at offset \(element.offset) is not valid UTF-8")
         }
         return text
     }
@@ -832,7 +806,7 @@ struct FieldSet {
         do throws(EIDError) {
             return try EIDDate(cardBytes: element.value)
         } catch {
-            throw .invalidDate("tag 0x\(EIDHex.byte(tag)) at offset \(element.offset): \(error.reason)")
+            throw .invalidDate("tag 0x\(Hex.byte(tag)) at offset \(element.offset): \(error.reason)")
         }
     }
 
@@ -864,7 +838,7 @@ struct FieldSet {
         do throws(EIDError) {
             return try EIDDate(cardBytes: element.value)
         } catch {
-            throw .invalidDate("tag 0x\(EIDHex.byte(tag)) at offset \(element.offset): \(error.reason)")
+            throw .invalidDate("tag 0x\(Hex.byte(tag)) at offset \(element.offset): \(error.reason)")
         }
     }
 

@@ -1,3 +1,4 @@
+import CryptoCore
 /// Builders and parsers for the PKCS#15 files of the BELPIC application (§2.5):
 /// EF(DIR) `2F00`, EF(ODF) `5031`, EF(TokenInfo) `5032`, EF(AODF) `5034`, EF(PrKDF) `5035`
 /// and EF(CDF) `5037`.
@@ -185,7 +186,7 @@ public enum PKCS15 {
     public static func parseODF(_ bytes: [UInt8]) throws(EIDError) -> [ODFEntry] {
         try objects(bytes, "EF(ODF)").map { (element) throws(EIDError) in
             guard element.tag & 0xE0 == 0xA0 else {
-                throw .invalidTag("EF(ODF): tag \(EIDHex.byte(element.tag)) at offset \(element.offset) is not [n]")
+                throw .invalidTag("EF(ODF): tag \(Hex.byte(element.tag)) at offset \(element.offset) is not [n]")
             }
             var children = element.children()
             let path = try readPath(&children)
@@ -550,7 +551,7 @@ public enum PKCS15 {
             case 0xA0: keyType = .ec
             default:
                 throw .invalidTag(
-                    "EF(PrKDF): key type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported"
+                    "EF(PrKDF): key type tag \(Hex.byte(element.tag)) at offset \(element.offset) not supported"
                 )
             }
             var children = element.children()
@@ -643,7 +644,7 @@ public enum PKCS15 {
         init(_ element: DERElement) throws(EIDError) {
             guard element.tag == DER.Tag.sequence else {
                 throw .invalidTag(
-                    "EF(CDF): certificate type tag \(EIDHex.byte(element.tag)) at offset \(element.offset) not supported"
+                    "EF(CDF): certificate type tag \(Hex.byte(element.tag)) at offset \(element.offset) not supported"
                 )
             }
             var children = element.children()

@@ -1,3 +1,4 @@
+import CryptoCore
 /// The simple TLV coding of the eID identity (`4031`) and address (`4033`) files.
 ///
 /// Each field is a 1-byte tag, a 1-byte length and the value. Parsing rules:
@@ -52,22 +53,22 @@ public enum EIDTLV {
                 }
             } else if Int(tag) <= previousTag {
                 throw .invalidTag(
-                    "tag 0x\(EIDHex.byte(tag)) at offset \(index) follows tag 0x\(EIDHex.byte(UInt8(previousTag))); tags must ascend"
+                    "tag 0x\(Hex.byte(tag)) at offset \(index) follows tag 0x\(Hex.byte(UInt8(previousTag))); tags must ascend"
                 )
             }
             guard index + 1 < bytes.count else {
-                throw .truncatedTLV("tag 0x\(EIDHex.byte(tag)) at offset \(index) has no length byte")
+                throw .truncatedTLV("tag 0x\(Hex.byte(tag)) at offset \(index) has no length byte")
             }
             let length = Int(bytes[index + 1])
             guard length < 0x80 else {
                 throw .invalidLength(
-                    "tag 0x\(EIDHex.byte(tag)) at offset \(index) has length byte 0x\(EIDHex.byte(UInt8(length))) (≥ 0x80 is not supported)"
+                    "tag 0x\(Hex.byte(tag)) at offset \(index) has length byte 0x\(Hex.byte(UInt8(length))) (≥ 0x80 is not supported)"
                 )
             }
             let start = index + 2
             guard start + length <= bytes.count else {
                 throw .truncatedTLV(
-                    "tag 0x\(EIDHex.byte(tag)) at offset \(index) declares \(length) bytes, only \(bytes.count - start) remain"
+                    "tag 0x\(Hex.byte(tag)) at offset \(index) declares \(length) bytes, only \(bytes.count - start) remain"
                 )
             }
             elements.append(Element(tag: tag, value: Array(bytes[start..<(start + length)]), offset: index))
@@ -88,7 +89,7 @@ public enum EIDTLV {
         for element in elements {
             guard element.value.count <= maximumValueLength else {
                 throw .invalidLength(
-                    "tag 0x\(EIDHex.byte(element.tag)) value of \(element.value.count) bytes exceeds \(maximumValueLength)"
+                    "tag 0x\(Hex.byte(element.tag)) value of \(element.value.count) bytes exceeds \(maximumValueLength)"
                 )
             }
             output.append(element.tag)

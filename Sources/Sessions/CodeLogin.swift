@@ -79,7 +79,7 @@ extension SessionService {
         offers.sort { $0.level > $1.level }
 
         let now = clock.now()
-        let id = Self.hex(SecureRandom.bytes(16))
+        let id = Hex.encode(SecureRandom.bytes(16))
         let expires = now.addingTimeInterval(configuration.codeLoginLifetime)
         try store { db in
             try db.execute(sql: """

@@ -59,7 +59,7 @@ public final class SessionService: Sendable {
         if let cardBinding { try Self.checkIdentifier(cardBinding, what: "card binding") }
         let now = clock.now()
         let challenge = EIDChallenge(
-            transactionID: Self.hex(SecureRandom.bytes(16)),
+            transactionID: Hex.encode(SecureRandom.bytes(16)),
             application: application,
             challenge: SecureRandom.bytes(32),
             expiresAt: now.addingTimeInterval(configuration.challengeLifetime)
@@ -342,7 +342,7 @@ public final class SessionService: Sendable {
               givenName: String? = nil, familyName: String? = nil, consuming: (id: String, kind: String)? = nil) throws(SessionsError) -> IssuedSession {
         let level = level ?? configuration.level(of: method)
         let token = Self.newToken()
-        let id = Self.hex(SecureRandom.bytes(16))
+        let id = Hex.encode(SecureRandom.bytes(16))
         let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
         let stamp = now.timeIntervalSince1970
         let tokenHash = Data(try Self.tokenHash(token))
@@ -485,10 +485,7 @@ public final class SessionService: Sendable {
     }
 
     /// A new bearer token: 32 random bytes in base64url without padding.
-    static func newToken() -> String {
-        Data(SecureRandom.bytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func newToken() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
 
     /// SHA-256 of a well-formed token; a malformed token is `sessionInvalid` without a lookup.
     static func tokenHash(_ token: String) throws(SessionsError) -> [UInt8] {
@@ -498,17 +495,6 @@ public final class SessionService: Sendable {
             throw SessionsError(.sessionInvalid, "no live session for this token")
         }
         return DigestAlgorithm.sha256.hash(Array(token.utf8))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func checkIdentifier(_ value: String, what: String) throws(SessionsError) {

@@ -440,7 +440,7 @@ final class CrashLoad: @unchecked Sendable {
               let credential = reply["credentialId"] as? String, let secret = reply["secret"] as? String,
               let seed = Base32.decode(secret) else { return false }
         secrets.record("seed-base32", secret)
-        secrets.record("seed-hex", seed.map { String(format: "%02x", $0) }.joined())
+        secrets.record("seed-hex", Hex.encode(seed))
         let keyIndex = ledger.addKey(person: personIndex, credentialID: credential)
         let code = OTP.totp(secret: seed, date: Date())
         secrets.record("code", code)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CryptoCore
 import Foundation
 import OneTimeCodes
 
@@ -50,16 +51,6 @@ struct OTPImport: ParsableCommand {
         return tokens
     }
 
-    static func hex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-        }
-        return out
-    }
+    static func hex(_ text: String) -> [UInt8]? { text.isEmpty ? nil : Hex.decode(text) }
 }
 

@@ -176,7 +176,7 @@ public final class OIDCProvider: Sendable {
         guard let clientID, let client = configuration.clients[clientID] else { throw OIDCError(.invalidClient, "unknown client") }
         if let expected = client.secretSHA256 {
             guard let secret = basicCredentials?.1 ?? form["client_secret"],
-                  Self.constantTimeEqual(Self.hex(DigestAlgorithm.sha256.hash(Array(secret.utf8))), expected.lowercased()) else {
+                  constantTimeEquals(Array(Hex.encode(DigestAlgorithm.sha256.hash(Array(secret.utf8))).utf8), Array(expected.lowercased().utf8)) else {
                 throw OIDCError(.invalidClient, "client authentication failed")
             }
         }
@@ -205,7 +205,7 @@ public final class OIDCProvider: Sendable {
         guard boundClient == client.clientId, boundRedirect == redirectURI else {
             throw OIDCError(.invalidGrant, "the code was issued to another client or redirect_uri")
         }
-        guard Self.constantTimeEqual(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))), challenge) else {
+        guard constantTimeEquals(Array(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))).utf8), Array(challenge.utf8)) else {
             throw OIDCError(.invalidGrant, "code_verifier does not match code_challenge")
         }
         var claims = try JSON.decoder.decode(ClaimSet.self, from: Data(snapshot.utf8))
@@ -344,7 +344,6 @@ public final class OIDCProvider: Sendable {
 
     static func hash(_ token: String) -> [UInt8] { DigestAlgorithm.sha256.hash(Array(token.utf8)) }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     /// RFC 7636 unreserved characters.
     static func isPKCEValue(_ value: String) -> Bool {
@@ -352,14 +351,6 @@ public final class OIDCProvider: Sendable {
             (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
                 || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
         }
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 
     static func append(_ items: [(String, String)], to uri: String) -> String {
