@@ -1,3 +1,4 @@
+import CardBinding
 import Foundation
 import Rights
 import Sessions

@@ -1,8 +1,10 @@
+import CardBinding
 import Dispatch
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Rights
 import Sessions
 import Storage
@@ -29,28 +31,6 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 }
 
-/// What the health endpoint reports about the local card reader, when the server uses one.
-public struct ReaderHealth: Sendable, Codable, Equatable {
-    /// Whether pcscd answered.
-    public let pcscdRunning: Bool
-    /// Reader names, with whether a card is present.
-    public let readers: [Reader]
-
-    public struct Reader: Sendable, Codable, Equatable {
-        public let name: String
-        public let cardPresent: Bool
-        public init(name: String, cardPresent: Bool) {
-            self.name = name
-            self.cardPresent = cardPresent
-        }
-    }
-
-    public init(pcscdRunning: Bool, readers: [Reader]) {
-        self.pcscdRunning = pcscdRunning
-        self.readers = readers
-    }
-}
-
 /// The Sleutel HTTP API on Hummingbird: eID challenge-response login, sessions, organisation
 /// choice, rights, profile and key-strength checks, with JSON errors carrying stable codes,
 /// per-address rate limits, a health endpoint and the OpenAPI document at `/openapi.json`.
@@ -63,16 +43,19 @@ public struct SleutelServer: Sendable {
     public let readerHealth: (@Sendable () -> ReaderHealth)?
     /// The OpenID Connect provider; nil to serve the API without OIDC.
     public let oidc: OIDCProvider?
+    /// Services that run in the server's service group and stop with it (e.g. the card-removal watcher).
+    public let services: [any Service]
 
     public init(configuration: ServerConfiguration, sessions: SessionService, rights: RightsService?,
                 keyStrength: KeyStrengthChecker = KeyStrengthChecker(), oidc: OIDCProvider? = nil,
-                readerHealth: (@Sendable () -> ReaderHealth)? = nil) {
+                readerHealth: (@Sendable () -> ReaderHealth)? = nil, services: [any Service] = []) {
         self.configuration = configuration
         self.sessions = sessions
         self.rights = rights
         self.keyStrength = keyStrength
         self.oidc = oidc
         self.readerHealth = readerHealth
+        self.services = services
     }
 
     /// Builds the Hummingbird application.
@@ -93,7 +76,7 @@ public struct SleutelServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Sleutel"),
-            services: [Housekeeping(server: self)],
+            services: [Housekeeping(server: self)] + services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: log
         )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CardBinding
 import Foundation
 import CryptoCore
 import Logging
@@ -6,6 +7,7 @@ import OneTimeCodes
 import PCSC
 import Rights
 import Server
+import ServiceLifecycle
 import Sessions
 import Storage
 import Trust
@@ -100,11 +102,13 @@ struct Serve: AsyncParsableCommand {
         )
         let oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: sessions, rights: rights)
         var health: (@Sendable () -> ReaderHealth)?
+        var services: [any Service] = []
         if localReader {
-            health = { Serve.readerHealth() }
-            CardRemovalWatcher.start(sessions: sessions)
+            health = { ReaderHealth.probe() }
+            services.append(CardRemovalWatcher(sessions: sessions))
         }
-        let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, oidc: oidc, readerHealth: health)
+        let server = SleutelServer(configuration: configuration, sessions: sessions, rights: rights, oidc: oidc, readerHealth: health,
+                                   services: services)
         let host = self.host
         try await server.run { port in
             Terminal.printLine("sleutel: listening on http://\(host):\(port) (OpenAPI at /openapi.json)")
@@ -119,55 +123,6 @@ struct Serve: AsyncParsableCommand {
         let keyring = try SecretKeyring.load(path: keyPath)
         let senders = try delivery.senders()
         return OneTimeCodesService(database: store, keyring: keyring, senders: senders)
-    }
-
-    /// pcscd and reader state for /health.
-    static func readerHealth() -> ReaderHealth {
-        guard let context = try? PCSCContext(), let names = try? context.readers() else {
-            return ReaderHealth(pcscdRunning: false, readers: [])
-        }
-        var states = names.map { ReaderState(reader: $0) }
-        _ = try? context.waitForChange(&states, timeoutMilliseconds: 0)
-        return ReaderHealth(pcscdRunning: true, readers: states.map { .init(name: $0.reader, cardPresent: $0.isPresent) })
-    }
-}
-
-/// Ends card-bound sessions the moment their card leaves the local reader (kiosks). Runs on a
-/// thread of its own, waiting on pcscd's status changes; survives pcscd restarts by reconnecting.
-/// When pcscd goes away the watcher is blind, so the sessions bound to every reader it watched
-/// end too (the card may have been swapped meanwhile).
-enum CardRemovalWatcher {
-    static func start(sessions: SessionService) {
-        let thread = Thread {
-            var watched = Set<String>()
-            while true {
-                do {
-                    let context = try PCSCContext()
-                    var monitor = CardMonitor(context: context)
-                    while true {
-                        for event in try monitor.next(timeoutMilliseconds: 1000) {
-                            switch event {
-                            case .readerAttached(let reader): watched.insert(reader)
-                            case .cardRemoved(let reader), .readerDetached(let reader):
-                                let ended = (try? sessions.endSessions(reader: reader)) ?? 0
-                                if ended > 0 { Terminal.printLine("sleutel: card left \(reader): \(ended) session(s) ended") }
-                            default: break
-                            }
-                        }
-                    }
-                } catch {
-                    for reader in watched.sorted() {
-                        let ended = (try? sessions.endSessions(reader: reader, reason: "card reader lost")) ?? 0
-                        if ended > 0 { Terminal.printLine("sleutel: lost pcscd; \(ended) session(s) bound to \(reader) ended") }
-                    }
-                    watched = []
-                    Terminal.error("card watcher: \(error); retrying in 2 s")
-                    Thread.sleep(forTimeInterval: 2)
-                }
-            }
-        }
-        thread.name = "sleutel.card-watcher"
-        thread.start()
     }
 }
 
