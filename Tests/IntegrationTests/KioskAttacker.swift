@@ -60,12 +60,22 @@ final class KioskAttacker {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 
     private static let server = #"""
-        import http.client, http.server, os, sys, threading, urllib.parse
+        import http.client, http.server, os, signal, sys, threading, urllib.parse
+
+        # Started from a thread that blocks signals (libdispatch workers do), this process would
+        # inherit the mask and never see the test's SIGTERM.
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
         KIOSK = int(sys.argv[1])
         PAGES = sys.argv[2]
