@@ -26,6 +26,7 @@ struct KioskAttackTests {
         // A page on another loopback origin: cross-origin reads, no-cors text/plain PINs, a form, a frame.
         let crossOrigin = try Self.chromium(attacker.attackURL, extra: [])
         let crossLog = KioskAttacker.log(in: crossOrigin.stdout)
+        TestLogs.keep("kiosk-attack-cross-origin", crossLog.joined(separator: "\n"))
         #expect(crossLog.last == "DONE", "the attack script ran to its end: \(crossLog.map { $0.prefix(120) })")
         Self.expectNothingPersonal(crossLog)
         // The framed kiosk page is refused by its frame-ancestors policy (Chromium says so on its console).
@@ -35,6 +36,7 @@ struct KioskAttackTests {
         // DNS rebinding: the attacker's name now points at the kiosk, so its script is same-origin.
         let rebound = try Self.chromium(attacker.rebindURL, extra: ["--proxy-server=http://127.0.0.1:\(attacker.port)"])
         let rebindLog = KioskAttacker.log(in: rebound.stdout)
+        TestLogs.keep("kiosk-attack-rebinding", rebindLog.joined(separator: "\n"))
         #expect(rebindLog.last == "DONE", "the rebinding script ran to its end: \(rebindLog.map { $0.prefix(120) })")
         Self.expectNothingPersonal(rebindLog)
         #expect(rebindLog.contains { $0.hasPrefix("PAGE-READ") && $0.hasSuffix("no-token") }, "the page token did not leak: \(rebindLog.map { $0.prefix(120) })")
