@@ -12,7 +12,8 @@ struct KioskCommand: AsyncParsableCommand {
             logs in to the Sleutel server with the card's signature, lets the person choose the organisation \
             to act for, shows their rights, and ends the session the moment the card is pulled. Open \
             http://127.0.0.1:PORT/ in a browser in kiosk mode (e.g. `chromium --kiosk`); the page is served \
-            on loopback only.
+            on loopback only, and the kiosk answers only that page: a request with another Host or Origin, \
+            a body that is not JSON, or without the page's token is refused (see README).
             """
     )
 

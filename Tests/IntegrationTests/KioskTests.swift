@@ -33,10 +33,23 @@ final class KioskProcess {
 
     var url: String { "http://127.0.0.1:\(port)/" }
 
+    /// The page token, read from the served page as the page's own script reads it (nil when
+    /// the page carries none).
+    private(set) lazy var pageToken: String? = {
+        guard let page = try? RawHTTP.send(port: port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"),
+              let range = page.text.range(of: #"name="sleutel-kiosk-token" content="[^"]+""#, options: .regularExpression) else { return nil }
+        return String(page.text[range].split(separator: "\"").last ?? "")
+    }()
+
+    /// A request as the kiosk's own page makes it: the page token, and JSON bodies as `application/json`.
     func call(_ method: String, _ path: String, json: [String: Any]? = nil) throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
-        if let json { request.httpBody = try JSONSerialization.data(withJSONObject: json) }
+        if let pageToken { request.setValue(pageToken, forHTTPHeaderField: RawHTTP.tokenHeader) }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
         let box = DataBox()
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { data, _, _ in box.data = data ?? Data(); done.signal() }.resume()
@@ -57,9 +70,12 @@ final class KioskProcess {
         return state
     }
 
-    deinit {
+    /// Ends the kiosk (it lets go of the card).
+    func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
     }
+
+    deinit { stop() }
 }
 
 @Suite("Kiosk: card in, name and photo, PIN, organisation, rights, card out", .serialized,
