@@ -7,11 +7,11 @@
 ///
 /// All malformed input results in ``EIDError/Code/invalidSignatureFormat`` (or
 /// `truncatedTLV`/`invalidLength` from the DER reader), never a crash.
-public enum ECDSASignatureFormat {
+package enum ECDSASignatureFormat {
     /// Converts raw `r ‖ s` into DER.
     /// - Parameter raw: an even number of bytes (2 × component size), 2…264 bytes.
     /// - Throws: ``EIDError/Code/invalidSignatureFormat`` for odd/empty input or a zero r or s.
-    public static func der(fromRaw raw: [UInt8]) throws(EIDError) -> [UInt8] {
+    package static func der(fromRaw raw: [UInt8]) throws(EIDError) -> [UInt8] {
         guard !raw.isEmpty, raw.count % 2 == 0, raw.count <= 264 else {
             throw .invalidSignatureFormat(
                 "raw ECDSA signature must have an even length of 2…264 bytes, got \(raw.count)"
@@ -32,7 +32,7 @@ public enum ECDSASignatureFormat {
     ///   - componentSize: size of each half in bytes (48 for P-384, 32 for P-256, 66 for P-521).
     /// - Throws: ``EIDError/Code/invalidSignatureFormat`` for malformed DER, negative or zero
     ///   integers, or integers longer than `componentSize`.
-    public static func raw(fromDER der: [UInt8], componentSize: Int) throws(EIDError) -> [UInt8] {
+    package static func raw(fromDER der: [UInt8], componentSize: Int) throws(EIDError) -> [UInt8] {
         guard componentSize > 0 && componentSize <= 132 else {
             throw .invalidSignatureFormat("component size \(componentSize) out of range")
         }
@@ -51,7 +51,7 @@ public enum ECDSASignatureFormat {
     /// `SEQUENCE { INTEGER, INTEGER }`.
     /// - Throws: ``EIDError/Code/invalidSignatureFormat`` (or `truncatedTLV` when the header
     ///   claims more bytes than present).
-    public static func trimZeroPadding(_ padded: [UInt8]) throws(EIDError) -> [UInt8] {
+    package static func trimZeroPadding(_ padded: [UInt8]) throws(EIDError) -> [UInt8] {
         guard padded.count >= 2, padded[0] == DER.Tag.sequence else {
             throw .invalidSignatureFormat("signature does not start with a DER SEQUENCE")
         }

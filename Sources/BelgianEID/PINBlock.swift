@@ -4,25 +4,25 @@
 /// `1234` → `24 12 34 FF FF FF FF FF`. Errors never contain the PIN, and descriptions are
 /// redacted. Buffers holding PIN digits are zeroed where practical; call ``wipe()`` when
 /// the block is no longer needed.
-public struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+package struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Shortest accepted PIN.
-    public static let minimumLength = 4
+    package static let minimumLength = 4
     /// Longest accepted PIN.
-    public static let maximumLength = 12
+    package static let maximumLength = 12
     /// Size of a PIN block.
-    public static let size = 8
+    package static let size = 8
 
     /// The block with no digits (`20 FF FF FF FF FF FF FF`), the template used in pin-pad
     /// VERIFY/MODIFY structures.
-    public static let emptyTemplate: [UInt8] = [0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+    package static let emptyTemplate: [UInt8] = [0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
 
     /// The 8 block bytes.
-    public private(set) var bytes: [UInt8]
+    package private(set) var bytes: [UInt8]
 
     /// Builds a block from ASCII digits (`0x30`–`0x39`).
     /// - Parameter pin: 4–12 ASCII digits. The caller keeps ownership and should zero it.
     /// - Throws: ``EIDError/Code/invalidPIN`` for a wrong length or a non-digit.
-    public init(pin: [UInt8]) throws(EIDError) {
+    package init(pin: [UInt8]) throws(EIDError) {
         guard (PINBlock.minimumLength...PINBlock.maximumLength).contains(pin.count) else {
             throw .invalidPIN("PIN must have 4 to 12 digits, got \(pin.count)")
         }
@@ -45,7 +45,7 @@ public struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     /// Builds a block from a PIN string of ASCII digits.
     /// - Throws: ``EIDError/Code/invalidPIN``.
-    public init(pin: String) throws(EIDError) {
+    package init(pin: String) throws(EIDError) {
         var digits = Array(pin.utf8)
         defer { PINBlock.zero(&digits) }
         try self.init(pin: digits)
@@ -53,7 +53,7 @@ public struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     /// Wraps an existing 8-byte block after checking its format (see ``digits(fromBlock:)``).
     /// - Throws: ``EIDError/Code/invalidPIN``.
-    public init(block: [UInt8]) throws(EIDError) {
+    package init(block: [UInt8]) throws(EIDError) {
         var digits = try PINBlock.digits(fromBlock: block)
         PINBlock.zero(&digits)
         bytes = block
@@ -64,7 +64,7 @@ public struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// - Throws: ``EIDError/Code/invalidPIN`` when the block is not 8 bytes, the first nibble
     ///   is not `2`, the length nibble is outside 4…12, a digit nibble is not BCD, or the fill
     ///   is not all `F` — the cases where a card answers `6A 80`.
-    public static func digits(fromBlock block: [UInt8]) throws(EIDError) -> [UInt8] {
+    package static func digits(fromBlock block: [UInt8]) throws(EIDError) -> [UInt8] {
         guard block.count == size else { throw .invalidPIN("PIN block must be 8 bytes, got \(block.count)") }
         guard block[0] >> 4 == 0x2 else { throw .invalidPIN("PIN block does not start with nibble 2") }
         let length = Int(block[0] & 0x0F)
@@ -91,19 +91,19 @@ public struct PINBlock: Sendable, CustomStringConvertible, CustomDebugStringConv
     }
 
     /// Overwrites the block bytes with zeros.
-    public mutating func wipe() { PINBlock.zero(&bytes) }
+    package mutating func wipe() { PINBlock.zero(&bytes) }
 
     /// Overwrites a buffer with zeros in place.
-    public static func zero(_ buffer: inout [UInt8]) {
+    package static func zero(_ buffer: inout [UInt8]) {
         buffer.withUnsafeMutableBufferPointer { pointer in
             for index in pointer.indices { pointer[index] = 0 }
         }
     }
 
     /// `PINBlock(<redacted>)`.
-    public var description: String { "PINBlock(<redacted>)" }
+    package var description: String { "PINBlock(<redacted>)" }
     /// `PINBlock(<redacted>)`.
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
     /// A mirror without the block bytes.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

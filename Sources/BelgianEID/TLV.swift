@@ -14,18 +14,18 @@ import CryptoCore
 ///   second copy of a field would let two readers of the same signed file disagree.
 /// - A value running past the end of the data is an ``EIDError/Code/truncatedTLV`` error
 ///   naming the tag and byte offset.
-public enum EIDTLV {
+package enum EIDTLV {
     /// One field of a TLV file.
-    public struct Element: Sendable, Hashable {
+    package struct Element: Sendable, Hashable {
         /// The tag byte.
-        public var tag: UInt8
+        package var tag: UInt8
         /// The value bytes (at most 127 bytes when encoded).
-        public var value: [UInt8]
+        package var value: [UInt8]
         /// Byte offset of the tag in the parsed buffer (0 for elements built in code).
-        public var offset: Int
+        package var offset: Int
 
         /// Creates an element.
-        public init(tag: UInt8, value: [UInt8], offset: Int = 0) {
+        package init(tag: UInt8, value: [UInt8], offset: Int = 0) {
             self.tag = tag
             self.value = value
             self.offset = offset
@@ -33,13 +33,13 @@ public enum EIDTLV {
     }
 
     /// The largest value length this coding produces or accepts.
-    public static let maximumValueLength = 0x7F
+    package static let maximumValueLength = 0x7F
 
     /// Parses a TLV file according to the rules above.
     /// - Parameter bytes: the file content as read from the card (padding allowed).
     /// - Returns: the fields in file order.
     /// - Throws: ``EIDError`` with code `truncatedTLV`, `invalidLength` or `invalidTag`.
-    public static func parse(_ bytes: [UInt8]) throws(EIDError) -> [Element] {
+    package static func parse(_ bytes: [UInt8]) throws(EIDError) -> [Element] {
         var elements: [Element] = []
         var index = 0
         var previousTag: Int = -1
@@ -84,7 +84,7 @@ public enum EIDTLV {
     ///   - paddedTo: when given, the output is zero-filled to this many bytes.
     /// - Throws: ``EIDError/Code/invalidLength`` for a value of 128 bytes or more, or when the
     ///   content is longer than `paddedTo`.
-    public static func encode(_ elements: [Element], paddedTo: Int? = nil) throws(EIDError) -> [UInt8] {
+    package static func encode(_ elements: [Element], paddedTo: Int? = nil) throws(EIDError) -> [UInt8] {
         var output: [UInt8] = []
         for element in elements {
             guard element.value.count <= maximumValueLength else {
@@ -106,7 +106,7 @@ public enum EIDTLV {
     }
 
     /// Removes trailing `00` bytes (the rule for the address file before signature checks).
-    public static func trimmingTrailingZeros(_ bytes: [UInt8]) -> [UInt8] {
+    package static func trimmingTrailingZeros(_ bytes: [UInt8]) -> [UInt8] {
         var end = bytes.count
         while end > 0 && bytes[end - 1] == 0 { end -= 1 }
         return Array(bytes[..<end])
