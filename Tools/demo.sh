@@ -24,7 +24,8 @@ pki_start >/dev/null   # the test PKI's OCSP responders: the demo checks revocat
 rig_start_card demo-card "$BIN" virtual-card run --profile "$PROFILE" --port 35963
 rig_start_card demo-server "$BIN" serve --port "$PORT" --database "$DATA/sleutel.sqlite" --demo --local-reader \
     --test --roots Hardware/test-pki/rsa/root.crt --roots Hardware/test-pki/ec/root.crt
-rig_start_card demo-kiosk "$BIN" kiosk --server "http://127.0.0.1:$PORT" --port "$KIOSK_PORT" --reader "Virtual PCD 00 00"
+rig_start_card demo-kiosk "$BIN" kiosk --server "http://127.0.0.1:$PORT" --port "$KIOSK_PORT" --reader "Virtual PCD 00 00" \
+    --test-roots Hardware/test-pki
 for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
     sleep 0.1

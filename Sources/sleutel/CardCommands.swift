@@ -15,7 +15,6 @@ struct Card: ParsableCommand {
 struct ReaderOption: ParsableArguments {
     @Option(name: .shortAndLong, help: "Reader name (default: the first reader holding a Belgian eID).")
     var reader: String?
-
     /// Connects to the chosen reader, or to the first one with an eID card in it.
     func connect(_ context: PCSCContext) throws -> (String, CardConnection) {
         if let reader { return (reader, try Self.connect(context, reader)) }
@@ -91,27 +90,25 @@ extension Card {
         @Option(help: "Write the photo (JPEG) to this file.") var photo: String?
         @Flag(help: "Judge the card's certificates (path, key strength, revocation with --revocation); exit 6 when any is refused.")
         var trust = false
-        @Option(name: .customLong("test-roots"), help: "With --trust: trust the self-signed certificates found under this directory as TEST roots.")
+        @Option(name: .customLong("test-roots"), help: ArgumentHelp(
+            "Trust the self-signed certificates found under this directory as TEST roots (default: the public Belgium roots).",
+            discussion: "The integrity check requires the card's root certificate to be one of the trusted roots; --trust judges the certificates against them too."))
         var testRoots: String?
         @OptionGroup var checks: TrustCheckOptions
 
-        func validate() throws {
-            if testRoots != nil && !trust { throw ValidationError("--test-roots needs --trust") }
-        }
-
         func run() throws {
+            let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
             let context = try PCSCContext()
             let (_, connection) = try readerOption.connect(context)
             defer { connection.disconnect() }
             let card = try EIDCard(channel: connection)
             let contents = try card.readAll(includePhoto: true)
-            let report = contents.verifyIntegrity()
+            let report = try card.verifyIntegrity(of: contents, trustedRoots: configuration.anchors.flatMap(\.certificates))
             if let photo, let bytes = contents.photo {
                 try Data(bytes).write(to: URL(fileURLWithPath: photo))
             }
             var summary = try CardSummary(card: card, contents: contents, report: report)
             if trust {
-                let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
                 summary.trust = try CardSummary.judge(contents, service: try checks.service(configuration: configuration))
             }
             if json {
@@ -121,7 +118,10 @@ extension Card {
             } else {
                 print(summary.text)
             }
-            if !report.isValid { throw ExitCode(3) }
+            if !report.isValid {
+                Terminal.error("integrity check failed: \(report.failureNames)")
+                throw ExitCode(3)
+            }
             if summary.trust?.contains(where: { $0.report.rule != nil }) == true { throw ExitCode(6) }
         }
     }
