@@ -44,7 +44,7 @@ echo "== one-shot demo (DEMO_ONESHOT=1 Tools/demo.sh)"
 rig_stop; pki_stop
 rm -rf "$RIG_DIR/demo" "$PKI_DIR/demo"
 demo_status=0
-DEMO_ONESHOT=1 RIG_DIR="$RIG_DIR/demo" PKI_DIR="$PKI_DIR/demo" SLEUTEL_DEMO_DIR="$RIG_DIR/demo/data" Tools/demo.sh \
+SLEUTEL_DEMO_DIR="$RIG_DIR/demo/data" DEMO_ONESHOT=1 RIG_DIR="$RIG_DIR/demo" PKI_DIR="$PKI_DIR/demo" Tools/demo.sh \
     >"$RIG_DIR/demo-output.txt" 2>&1 || demo_status=$?
 grep -E "^logged in:|^demo:|^rig:|^pki:|Error|error" "$RIG_DIR/demo-output.txt" || true
 if ((demo_status != 0)); then echo "one-shot demo FAILED (exit $demo_status); output in $RIG_DIR/demo-output.txt"; fi
