@@ -30,6 +30,6 @@ OUT="Benchmarks/results/card-read-$(date -u +%Y%m%d-%H%M%S).txt"
     echo "## whole processes, same card (hyperfine, $RUNS runs)"
     hyperfine --warmup 3 --runs "$RUNS" -N --export-markdown /dev/stdout \
         "pkcs15-tool --reader 0 --list-certificates" \
-        "$BIN card read --reader 'Virtual PCD 00 00' --json" 2>/dev/null
+        "$BIN card read --reader 'Virtual PCD 00 00' --json --test-roots Hardware/test-pki" 2>/dev/null
 } | tee "$OUT"
 echo "saved $OUT"

@@ -6,7 +6,8 @@
 #   Tools/privacy-check.sh [--root R] [--secrets F] [--deliveries D] [--exclude P] PATH...   (Tools/privacy/privacy_check.py)
 # Scanned: $SLEUTEL_LOG_DIR (logs kept by the tests: `sleutel serve`, kiosk, virtual cards, CLI
 # stderr, crash test), $RIG_DIR/*.log (pcscd, cards, swift-test.log with the in-process logging),
-# $PKI_DIR/*.log (OCSP/CRL responders), $MAIL_DIR/*.log (the sinks' own logs).
+# $PKI_DIR/*.log (OCSP/CRL responders), $MAIL_DIR/*.log (the sinks' own logs), and the one-shot demo's
+# pcscd, card, server, kiosk and responders ($RIG_DIR/demo/*.log, $PKI_DIR/demo/*.log).
 # Not scanned: the sinks' delivered messages ($MAIL_DIR/messages, $MAIL_DIR/http): they carry codes by
 # design; their codes are added to the secrets instead. Secrets: card profiles, test PKI, test
 # sources, and the manifest the tests append to ($SLEUTEL_SECRETS_FILE). Hits print file:line and the
@@ -25,4 +26,4 @@ SECRETS="${SLEUTEL_SECRETS_FILE:-$RIG_DIR/test-secrets.tsv}"
 "$PY" Tools/privacy/privacy_check.py --self-test
 exec "$PY" Tools/privacy/privacy_check.py --root "$PWD" --secrets "$SECRETS" \
     --deliveries "$MAIL_DIR/messages" --deliveries "$MAIL_DIR/http" \
-    "$LOG_DIR" "$RIG_DIR/*.log" "$PKI_DIR/*.log" "$MAIL_DIR/*.log"
+    "$LOG_DIR" "$RIG_DIR/*.log" "$PKI_DIR/*.log" "$MAIL_DIR/*.log" "$RIG_DIR/demo/*.log" "$PKI_DIR/demo/*.log"

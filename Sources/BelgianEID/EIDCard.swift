@@ -239,11 +239,48 @@ public final class EIDCard: Sendable {
             throw EIDError.unsupported("no basic key on this card")
         }
         guard DigestAlgorithm.sha384.hash(file) == expected else { return false }
-        let key = try PublicKey(spkiDER: file)
+        return try basicKeyChallenge(file).passed
+    }
+
+    /// Every integrity check of spec §4 on `contents` read from this card, plus, on a 1.8 card,
+    /// the basic-key challenge: the chip must sign a fresh random value with the key of file
+    /// `4040` (a card that copied another card's signed files but not its chip fails it).
+    /// - Parameter trustedRoots: the roots the card's root certificate must match by key (nil:
+    ///   the card's own root is not judged; see ``EIDCardContents/verifyIntegrity(trustedRoots:)``).
+    /// - Throws: ``EIDError`` `.transport`/`.timeout` when the card stops answering; a card that
+    ///   answers the challenge with an error status or a wrong signature fails the check instead.
+    public func verifyIntegrity(of contents: EIDCardContents, trustedRoots: [Certificate]?) throws -> IntegrityReport {
+        let report = contents.verifyIntegrity(trustedRoots: trustedRoots)
+        guard applet.isEC else { return report }
+        guard let file = contents.files[.basicPublicKey], !file.isEmpty else {
+            return report.adding(.init(check: .basicKeyChallenge, passed: false, detail: "no basic public key (file 4040) to check the chip with"))
+        }
+        return report.adding(try basicKeyChallenge(file))
+    }
+
+    /// INTERNAL AUTHENTICATE over 48 fresh random bytes, verified with the key in `file` (`4040`).
+    private func basicKeyChallenge(_ file: [UInt8]) throws -> IntegrityReport.Result {
+        func result(_ passed: Bool, _ detail: String) -> IntegrityReport.Result {
+            IntegrityReport.Result(check: .basicKeyChallenge, passed: passed, detail: detail)
+        }
+        guard let key = try? PublicKey(spkiDER: file), key.kind.isEC else {
+            return result(false, "file 4040 is not an EC public key")
+        }
         let nonce = SecureRandom.bytes(48)
-        let raw = try internalAuthenticate(nonce)
-        let der = try ECDSASignatureFormat.der(fromRaw: raw)
-        return key.verify(signature: der, digest: nonce, algorithm: .sha384)
+        let raw: [UInt8]
+        do {
+            raw = try internalAuthenticate(nonce)
+        } catch let error as EIDError where [.transport, .timeout].contains(error.code) {
+            throw error
+        } catch let error as EIDError {
+            return result(false, "INTERNAL AUTHENTICATE failed: \(error.code) (\(error.reason))")
+        }
+        guard let der = try? ECDSASignatureFormat.der(fromRaw: raw) else {
+            return result(false, "the answer to INTERNAL AUTHENTICATE is not an r‖s signature")
+        }
+        let ok = key.verify(signature: der, digest: nonce, algorithm: .sha384)
+        return result(ok, ok ? "INTERNAL AUTHENTICATE: the chip signed a fresh challenge with the key of file 4040 (ECDSA P-384)"
+                             : "INTERNAL AUTHENTICATE: the chip's signature does not verify with the key of file 4040")
     }
 
     private func manageSecurityEnvironment(algorithm: UInt8, key: EIDKey) throws {

@@ -30,13 +30,26 @@ public struct EIDCardContents: Sendable {
     }
 
     /// Checks the card data's authenticity (spec §4) without talking to the card.
-    public func verifyIntegrity() -> IntegrityReport { IntegrityReport(contents: self) }
+    ///
+    /// Without `trustedRoots` the RRN certificate is only checked against the root certificate
+    /// found on the card, which a forged card brings along: give the trusted roots (matched by
+    /// public key, spec §4.5) to have the card's root checked too (``IntegrityReport/Check/rootCertificate``).
+    /// The chip itself is checked by ``EIDCard/verifyIntegrity(of:trustedRoots:)``, which adds the
+    /// basic-key challenge of 1.8 cards.
+    public func verifyIntegrity(trustedRoots: [Certificate]? = nil) -> IntegrityReport {
+        IntegrityReport(contents: self, trustedRoots: trustedRoots)
+    }
 }
 
 /// The outcome of the card-data integrity checks of spec §4.
 public struct IntegrityReport: Sendable, Codable, Equatable {
     public enum Check: String, Sendable, Codable {
-        case rrnCertificate, identitySignature, addressSignature, photoHash, basicKeyHash, chipNumber
+        /// The root certificate on the card (`503B`) has the key of a trusted root (only when trusted roots are given).
+        case rootCertificate
+        case rrnCertificate, identitySignature, addressSignature, photoHash, basicKeyHash
+        /// 1.8: the chip signs a fresh challenge with the basic key of file `4040` (INTERNAL AUTHENTICATE).
+        case basicKeyChallenge
+        case chipNumber
     }
 
     public struct Result: Sendable, Codable, Equatable {
@@ -44,6 +57,12 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
         public let passed: Bool
         /// What was checked and how (algorithm), or why it failed. No personal data.
         public let detail: String
+
+        public init(check: Check, passed: Bool, detail: String) {
+            self.check = check
+            self.passed = passed
+            self.detail = detail
+        }
     }
 
     public let results: [Result]
@@ -54,7 +73,17 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
     /// The checks that failed.
     public var failures: [Result] { results.filter { !$0.passed } }
 
-    init(contents c: EIDCardContents) {
+    /// The checks that failed, by name (`identitySignature, addressSignature`), for messages.
+    public var failureNames: String { failures.map(\.check.rawValue).joined(separator: ", ") }
+
+    /// This report with `result` added (e.g. the basic-key challenge, which needs the card).
+    public func adding(_ result: Result) -> IntegrityReport {
+        IntegrityReport(results: results + [result])
+    }
+
+    private init(results: [Result]) { self.results = results }
+
+    init(contents c: EIDCardContents, trustedRoots: [Certificate]?) {
         var results: [Result] = []
         func add(_ check: Check, _ passed: Bool, _ detail: String) {
             results.append(Result(check: check, passed: passed, detail: detail))
@@ -63,6 +92,22 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
         let idSig = c.files[.identitySignature] ?? []
         let addrFile = c.files[.address] ?? []
         let addrSig = c.files[.addressSignature] ?? []
+
+        // The root certificate on the card must be a trusted root (by key: re-issued roots keep it).
+        if let trustedRoots {
+            do {
+                if let root = try c.certificate(.rootCertificate) {
+                    let key = try root.publicKey().spkiDER()
+                    let trusted = trustedRoots.contains { (try? $0.publicKey().spkiDER()) == key }
+                    add(.rootCertificate, trusted && root.isSignedBy(root),
+                        trusted ? "the card's root certificate has the key of a trusted root" : "the card's root certificate is not a trusted root")
+                } else {
+                    add(.rootCertificate, false, "no root certificate on the card")
+                }
+            } catch {
+                add(.rootCertificate, false, "root certificate unreadable: \(error)")
+            }
+        }
 
         // The RRN certificate must be issued by the root certificate on the card.
         var rrnKey: PublicKey?
@@ -98,12 +143,16 @@ public struct IntegrityReport: Sendable, Codable, Equatable {
             }
         }
 
-        if let basic = c.files[.basicPublicKey], !basic.isEmpty {
-            if let expected = c.identity.basicKeyHash {
-                add(.basicKeyHash, DigestAlgorithm.sha384.hash(basic) == expected, "SHA-384 of file 4040 against identity tag 1A")
-            } else {
-                add(.basicKeyHash, false, "basic key file present but identity has no tag 1A")
-            }
+        let basic = c.files[.basicPublicKey] ?? []
+        switch (basic.isEmpty, c.identity.basicKeyHash) {
+        case (false, let expected?):
+            add(.basicKeyHash, DigestAlgorithm.sha384.hash(basic) == expected, "SHA-384 of file 4040 against identity tag 1A")
+        case (false, nil):
+            add(.basicKeyHash, false, "basic key file present but identity has no tag 1A")
+        case (true, _?):
+            add(.basicKeyHash, false, "identity tag 1A names a basic key but file 4040 was not read or is empty")
+        case (true, nil):
+            if c.cardData.appletVersion.isEC { add(.basicKeyHash, false, "applet 1.8 card without a basic key (no tag 1A, no file 4040)") }
         }
 
         add(.chipNumber, c.identity.chipNumber == c.cardData.serialNumber, "chip number (tag 02) equals the GET CARD DATA serial")

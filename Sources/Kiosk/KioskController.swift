@@ -41,6 +41,7 @@ public final class KioskController: @unchecked Sendable {
     private let application: String
     private let preferredReader: String?
     private let cardTimeout: Duration
+    private let trustedRoots: [Certificate]
     private let queue = DispatchQueue(label: "be.sleutel.kiosk.card")
     private let lock = NSLock()
     private var current = State()
@@ -60,11 +61,17 @@ public final class KioskController: @unchecked Sendable {
     ///   - application: the application the kiosk logs people in to.
     ///   - reader: the reader to watch; nil for the first reader a card is inserted in.
     ///   - cardTimeout: the longest one card command may take before the card counts as hung.
-    public init(client: SleutelClient, application: String, reader: String? = nil, cardTimeout: Duration = .seconds(5)) {
+    ///   - trustedRoots: the roots a card's root certificate must match (by key) for its data to
+    ///     count as genuine: the public Belgium roots in production, the TEST roots in tests.
+    public init(
+        client: SleutelClient, application: String, reader: String? = nil, cardTimeout: Duration = .seconds(5),
+        trustedRoots: [Certificate]
+    ) {
         self.client = client
         self.application = application
         self.preferredReader = reader
         self.cardTimeout = cardTimeout
+        self.trustedRoots = trustedRoots
     }
 
     /// The current screen.
@@ -165,6 +172,17 @@ public final class KioskController: @unchecked Sendable {
             let card = try EIDCard(channel: connection)
             self.card = card
             let contents = try card.readAll(includePhoto: true)
+            // Nothing from a card whose data is not genuine reaches the screen or the login.
+            let report = try card.verifyIntegrity(of: contents, trustedRoots: trustedRoots)
+            guard report.isValid else {
+                endSession()
+                update { state in
+                    state = State(phase: .error, reader: reader,
+                                  message: "De gegevens op deze kaart zijn niet echt (controle mislukt: \(report.failureNames)).",
+                                  error: EIDError.Code.integrityFailed.description)
+                }
+                return
+            }
             let status = try? card.pinStatus()
             let identity = contents.identity
             update { state in

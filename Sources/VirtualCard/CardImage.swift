@@ -51,13 +51,13 @@ public struct CardImage: Sendable {
     public let authKey: PrivateKey?
     /// Non-repudiation key `83`.
     public let signKey: PrivateKey?
-    /// Basic key `81` (1.8).
-    public let basicKey: PrivateKey?
+    /// Basic key `81` (1.8). A ``CardTamper`` may make it differ from the key in file `4040`.
+    public internal(set) var basicKey: PrivateKey?
     /// Hash used for identity tag `11`.
     public let photoHashAlgorithm: DigestAlgorithm
 
     let pinDigits: [UInt8]
-    let tree: FileTree
+    var tree: FileTree
 
     /// Loads a profile file and everything it names.
     /// - Throws: ``VirtualCardError`` (missing file, bad JSON field, bad PIN, key/cert mismatch).
@@ -305,8 +305,14 @@ public struct CardImage: Sendable {
 /// The card's file system: the MF's EFs plus two DFs of EFs.
 struct FileTree: Sendable {
     static let mf: UInt16 = 0x3F00
-    let mf: [UInt16: [UInt8]]
-    let dfs: [UInt16: [UInt16: [UInt8]]]
+    var mf: [UInt16: [UInt8]]
+    var dfs: [UInt16: [UInt16: [UInt8]]]
+
+    /// Replaces the content of an existing EF `[DF, EF]` below the MF (``CardTamper``).
+    mutating func replace(_ path: [UInt16], with content: [UInt8]) {
+        guard path.count == 2, dfs[path[0]]?[path[1]] != nil else { return }
+        dfs[path[0]]?[path[1]] = content
+    }
 
     func isDF(_ fid: UInt16) -> Bool { fid == Self.mf || dfs[fid] != nil }
 

@@ -13,12 +13,17 @@ public struct VirtualCardRunner: Sendable {
     /// - Parameters:
     ///   - profileURL: a `Hardware/cards/*.json` profile.
     ///   - port: vpcd port (35963 = first virtual reader, 35964 = second).
+    ///   - tamper: forge the card's data (``CardTamper``), with the other keys and certificates
+    ///     taken from the folder above the profile's (`Hardware/`).
     /// - Throws: ``VirtualCardError``.
-    public init(profileURL: URL, port: Int = 35963) throws(VirtualCardError) {
-        image = try CardImage.load(profileURL: profileURL)
+    public init(profileURL: URL, port: Int = 35963, tamper: CardTamper? = nil) throws(VirtualCardError) {
+        let loaded = try CardImage.load(profileURL: profileURL)
+        let hardware = profileURL.deletingLastPathComponent().deletingLastPathComponent()
+        image = try tamper.map { tamper throws(VirtualCardError) in try tamper.apply(to: loaded, hardware: hardware) } ?? loaded
         options = VirtualCardConnection.Options(port: port, reconnect: true) { line in
             FileHandle.standardError.write(Data("virtual-card: \(line)\n".utf8))
         }
+        if let tamper { options.log?("tampered card: \(tamper)") }
     }
 
     /// Builds a runner around an image made in code.

@@ -15,9 +15,16 @@ struct Card: ParsableCommand {
 struct ReaderOption: ParsableArguments {
     @Option(name: .shortAndLong, help: "Reader name (default: the first reader holding a Belgian eID).")
     var reader: String?
+    @Option(name: .customLong("wait"), help: "Wait up to this many seconds for a card (in --reader, else in any reader) instead of failing when there is none yet.")
+    var waitSeconds: Double = 0
+
+    func validate() throws {
+        guard (0...3600).contains(waitSeconds) else { throw ValidationError("--wait must be 0…3600 seconds") }
+    }
 
     /// Connects to the chosen reader, or to the first one with an eID card in it.
     func connect(_ context: PCSCContext) throws -> (String, CardConnection) {
+        if waitSeconds > 0 { try waitForCard(context) }
         if let reader { return (reader, try Self.connect(context, reader)) }
         let readers = try context.readers()
         guard !readers.isEmpty else { throw ValidationError("no card reader found (is pcscd running with a reader?)") }
@@ -28,6 +35,35 @@ struct ReaderOption: ParsableArguments {
             throw ValidationError("no card in any reader (\(readers.joined(separator: ", ")))")
         }
         return (pick.reader, try Self.connect(context, pick.reader))
+    }
+
+    /// Waits on pcscd's reader states (SCardGetStatusChange) until a card is in the reader (or in
+    /// any reader), at most `--wait` seconds.
+    private func waitForCard(_ context: PCSCContext) throws {
+        let milliseconds = Int(waitSeconds * 1000)
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        do {
+            if let reader {
+                try context.waitForCard(in: reader, present: true, timeoutMilliseconds: milliseconds)
+                return
+            }
+            var states: [ReaderState] = []
+            while true {
+                let names = try context.readers()
+                if names != states.map(\.reader) { states = names.map { ReaderState(reader: $0) } }
+                let left = ContinuousClock.now.duration(to: deadline)
+                let ms = max(0, Int(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                // With no reader yet, poll for one; otherwise block until a reader's state changes.
+                if states.isEmpty { Thread.sleep(forTimeInterval: min(0.2, Double(ms) / 1000)) } else {
+                    try context.waitForChange(&states, timeoutMilliseconds: ms)
+                }
+                if states.contains(where: { $0.isPresent && !$0.isMute }) { return }
+                for i in states.indices { states[i].acknowledge() }
+                if ContinuousClock.now >= deadline { throw PCSCError(status: .timeout, function: "SCardGetStatusChange") }
+            }
+        } catch let error as PCSCError where error.status == .timeout {
+            throw ValidationError("no card in \(reader ?? "any reader") after waiting \(waitSeconds) s")
+        }
     }
 
     /// `SCardConnect`; when pcscd cannot connect to a card whose ATR is not a Belgian eID's (a
@@ -91,27 +127,25 @@ extension Card {
         @Option(help: "Write the photo (JPEG) to this file.") var photo: String?
         @Flag(help: "Judge the card's certificates (path, key strength, revocation with --revocation); exit 6 when any is refused.")
         var trust = false
-        @Option(name: .customLong("test-roots"), help: "With --trust: trust the self-signed certificates found under this directory as TEST roots.")
+        @Option(name: .customLong("test-roots"), help: ArgumentHelp(
+            "Trust the self-signed certificates found under this directory as TEST roots (default: the public Belgium roots).",
+            discussion: "The integrity check requires the card's root certificate to be one of the trusted roots; --trust judges the certificates against them too."))
         var testRoots: String?
         @OptionGroup var checks: TrustCheckOptions
 
-        func validate() throws {
-            if testRoots != nil && !trust { throw ValidationError("--test-roots needs --trust") }
-        }
-
         func run() throws {
+            let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
             let context = try PCSCContext()
             let (_, connection) = try readerOption.connect(context)
             defer { connection.disconnect() }
             let card = try EIDCard(channel: connection)
             let contents = try card.readAll(includePhoto: true)
-            let report = contents.verifyIntegrity()
+            let report = try card.verifyIntegrity(of: contents, trustedRoots: configuration.anchors.flatMap(\.certificates))
             if let photo, let bytes = contents.photo {
                 try Data(bytes).write(to: URL(fileURLWithPath: photo))
             }
             var summary = try CardSummary(card: card, contents: contents, report: report)
             if trust {
-                let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
                 summary.trust = try CardSummary.judge(contents, service: try checks.service(configuration: configuration))
             }
             if json {
@@ -121,7 +155,10 @@ extension Card {
             } else {
                 print(summary.text)
             }
-            if !report.isValid { throw ExitCode(3) }
+            if !report.isValid {
+                Terminal.error("integrity check failed: \(report.failureNames)")
+                throw ExitCode(3)
+            }
             if summary.trust?.contains(where: { $0.report.rule != nil }) == true { throw ExitCode(6) }
         }
     }

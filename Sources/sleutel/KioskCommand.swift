@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kiosk
+import Trust
 
 /// `sleutel kiosk`: the desk front for libraries and town halls.
 struct KioskCommand: AsyncParsableCommand {
@@ -22,15 +23,20 @@ struct KioskCommand: AsyncParsableCommand {
     @Option(help: "Port of the local kiosk page (0: any free port).") var port = 8090
     @Option(name: .shortAndLong, help: "Reader to watch (default: the first reader a card is inserted in).") var reader: String?
     @Option(help: "Seconds one card command may take before the card counts as hung and its session ends.") var cardTimeout = 5.0
+    @Option(name: .customLong("test-roots"), help: ArgumentHelp(
+        "Trust the self-signed certificates found under this directory as TEST roots (default: the public Belgium roots).",
+        discussion: "A card is shown and logged in only when its data passes the integrity check, whose root must be a trusted root."))
+    var testRoots: String?
 
     func validate() throws {
         guard cardTimeout > 0, cardTimeout <= 600 else { throw ValidationError("--card-timeout must be in (0, 600] seconds") }
     }
 
     func run() async throws {
+        let configuration = try testRoots.map { try TrustConfiguration.test(roots: try selfSignedCertificates(under: $0)) } ?? .production()
         let controller = KioskController(
             client: SleutelClient(server: server), application: application, reader: reader,
-            cardTimeout: .milliseconds(Int(cardTimeout * 1000)))
+            cardTimeout: .milliseconds(Int(cardTimeout * 1000)), trustedRoots: configuration.anchors.flatMap(\.certificates))
         try await KioskServer(controller: controller, port: port).run { port in
             Terminal.printLine("sleutel: kiosk page on http://127.0.0.1:\(port)/")
         }

@@ -25,9 +25,21 @@ struct VirtualCardCommand: ParsableCommand {
                 pull-during-read, pull-during-signature.
                 """,
             valueName: "fault")) var fault: String?
+        @Option(help: ArgumentHelp(
+            "Integrity tests: forge the card's data.",
+            discussion: """
+                identity (a surname letter changed), address (a street letter changed, zero padded), \
+                address-unpadded (the same without the trailing zero bytes), photo (one byte changed), \
+                identity-other-rrn (identity signed by another RRN key), rrn-other-root (the RRN certificate of \
+                the other test tree, not under the card's root), rogue-root (root and RRN certificate of \
+                Hardware/rogue-pki, data re-signed), basic-key-file (1.8: another key in 4040), \
+                basic-key-challenge (1.8: INTERNAL AUTHENTICATE answered with another key).
+                """,
+            valueName: "tamper")) var tamper: String?
 
         func run() throws {
-            var runner = try VirtualCardRunner(profileURL: URL(fileURLWithPath: profile), port: port)
+            let tamper = try self.tamper.map { text throws(VirtualCardError) in try CardTamper(parsing: text) }
+            var runner = try VirtualCardRunner(profileURL: URL(fileURLWithPath: profile), port: port, tamper: tamper)
             if let fault { runner.options.fault = try CardFault(parsing: fault) }
             try runner.run()
         }

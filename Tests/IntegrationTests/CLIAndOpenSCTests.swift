@@ -18,7 +18,7 @@ struct CLIAndOpenSCTests {
         defer { try? card.remove() }
         let photo = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-photo-\(getpid()).jpg")
         defer { try? FileManager.default.removeItem(at: photo) }
-        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--photo", photo.path], timeout: 30)
+        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--photo", photo.path, "--test-roots", Rig.testPKI], timeout: 30)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let profile = try profileJSON("specimen-1.7")
@@ -33,7 +33,7 @@ struct CLIAndOpenSCTests {
         #expect(photoBytes.starts(with: [0xFF, 0xD8]))  // JPEG SOI
     }
 
-    @Test("`sleutel card read --trust --test-roots` judges auth, sign and RRN certificates; without --trust no verdict")
+    @Test("`sleutel card read --trust --test-roots` judges auth, sign and RRN certificates; production roots fail the test card's integrity; without --trust no verdict")
     func cliReadTrust() throws {
         let card = try CardProcess(profile: "specimen-1.7", slot: 0)
         defer { try? card.remove() }
@@ -51,11 +51,13 @@ struct CLIAndOpenSCTests {
             #expect(report["keyVerdict"] == "acceptable")
             #expect(report["revocation"] == (PKIResponders.enabled ? "good" : "not checked"))
         }
-        // Production roots refuse the test card: exit 6, the rule named in the text output.
+        // Production roots refuse the test card: its root is not a trusted root, so its data fails the
+        // integrity check (exit 3, before the trust verdicts' exit 6), the rules named in the text output.
         let production = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--trust"], timeout: 60)
-        #expect(production.status == 6)
+        #expect(production.status == 3)
+        #expect(production.stdout.contains("Integrity rootCertificate: FAILED"), "\(production.stdout)")
         #expect(production.stdout.contains("Trust authenticationCertificate: REFUSED (noTrustAnchor"))
-        let plain = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json"], timeout: 30)
+        let plain = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--test-roots", Rig.testPKI], timeout: 30)
         let plainJSON = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
         #expect(plainJSON["trust"] == nil)
     }
@@ -133,7 +135,7 @@ struct CLIAndOpenSCTests {
     func openSCMinor() throws {
         let card = try CardProcess(profile: "minor-1.8", slot: 0)
         defer { try? card.remove() }
-        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json"], timeout: 30)
+        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--test-roots", Rig.testPKI], timeout: 30)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let certs = try #require(json["certificates"] as? [[String: Any]])

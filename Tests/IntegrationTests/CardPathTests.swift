@@ -13,9 +13,10 @@ final class InsertedCard {
 
     init(
         _ profile: String, slot: Int = 1, dropAfterAPDUs: Int? = nil, apduDelay: Duration? = nil, fault: CardFault? = nil,
-        reconnect: Bool = false
+        reconnect: Bool = false, tamper: CardTamper? = nil
     ) throws {
-        let image = try CardImage.load(profileURL: Rig.profile(profile))
+        var image = try CardImage.load(profileURL: Rig.profile(profile))
+        if let tamper { image = try tamper.apply(to: image, hardware: Rig.root.appendingPathComponent("Hardware")) }
         reader = Rig.readers[slot]
         let options = VirtualCardConnection.Options(
             port: Rig.ports[slot], connectTimeout: .seconds(5), reconnect: reconnect, apduDelay: apduDelay,

@@ -12,7 +12,7 @@ final class KioskProcess {
 
     init(server: ServeProcess, reader: String, extra: [String] = []) throws {
         process.executableURL = Rig.binary
-        process.arguments = ["kiosk", "--server", server.url, "--port", "0", "--reader", reader] + extra
+        process.arguments = ["kiosk", "--server", server.url, "--port", "0", "--reader", reader, "--test-roots", Rig.testPKI] + extra
         process.standardOutput = output
         process.standardError = TestLogs.file("kiosk")
         try process.run()

@@ -22,6 +22,9 @@ enum Rig {
 
     static func profile(_ name: String) -> URL { root.appendingPathComponent("Hardware/cards/\(name).json") }
 
+    /// The TEST roots' folder, for `--test-roots`.
+    static var testPKI: String { root.appendingPathComponent("Hardware/test-pki").path }
+
     /// The built CLI.
     static var binary: URL {
         if let b = ProcessInfo.processInfo.environment["SLEUTEL_BIN"] { return URL(fileURLWithPath: b) }
@@ -120,12 +123,14 @@ final class CardProcess {
     let process = Process()
     let slot: Int
 
-    /// - Parameter fault: a `--fault` for the card (fault injection), e.g. `pull-during-read`.
-    init(profile: String, slot: Int, fault: String? = nil) throws {
+    /// - Parameters:
+    ///   - fault: a `--fault` for the card (fault injection), e.g. `pull-during-read`.
+    ///   - tamper: a `--tamper` for the card (forged data), e.g. `identity`.
+    init(profile: String, slot: Int, fault: String? = nil, tamper: String? = nil) throws {
         self.slot = slot
         process.executableURL = Rig.binary
         process.arguments = ["virtual-card", "run", "--profile", Rig.profile(profile).path, "--port", String(Rig.ports[slot])]
-            + (fault.map { ["--fault", $0] } ?? [])
+            + (fault.map { ["--fault", $0] } ?? []) + (tamper.map { ["--tamper", $0] } ?? [])
         let log = TestLogs.file("virtual-card-\(profile)")
         process.standardOutput = log
         process.standardError = log
