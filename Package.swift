@@ -108,9 +108,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SleutelClient",
+            dependencies: ["BelgianEID", "CryptoCore", "Transport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Kiosk",
             dependencies: [
-                "PCSC", "BelgianEID", "CryptoCore", "Transport",
+                "PCSC", "BelgianEID", "CryptoCore", "Transport", "SleutelClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("kiosk.html")],
@@ -119,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "Kiosk", "CardBinding",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "Kiosk", "CardBinding", "SleutelClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -16,6 +16,11 @@ public enum KeyKind: Sendable, Equatable, CustomStringConvertible {
 
     /// True for elliptic-curve keys.
     public var isEC: Bool { if case .ec = self { true } else { false } }
+
+    /// The digest a Belgian eID card signs with this kind of key, and so the one a login
+    /// challenge's signature is made and checked with: SHA-384 for EC (1.8 cards), SHA-256 for
+    /// RSA (PKCS#1 v1.5, older cards). The project's one place for that choice.
+    public var challengeDigest: DigestAlgorithm { isEC ? .sha384 : .sha256 }
 }
 
 /// Named curves this project generates keys on.

@@ -3,6 +3,7 @@ import CryptoCore
 import Dispatch
 import Foundation
 import PCSC
+import SleutelClient
 
 /// The kiosk's card side: waits for an eID in the reader, shows the holder's name and photo,
 /// verifies the PIN on the card, logs in to the Sleutel server with the card's signature, lets
@@ -227,14 +228,9 @@ public final class KioskController: @unchecked Sendable {
         }
         update { $0.phase = .loggingIn; $0.message = nil }
         do {
-            let certificate = try Certificate(paddedDER: try card.read(.authenticationCertificate))
-            let issuer = try Certificate(paddedDER: try card.read(.caCertificate))
             let binding = "\(reader)/\(card.cardData.serialNumberHex)"
-            let challenge = try client.challenge(application: application, cardBinding: binding)
-            let signature = try card.signChallenge(Array(challenge.toBeSigned), keyKind: try certificate.publicKey().kind)
-            try? card.logOff()
-            let issued = try client.login(transactionID: challenge.transactionId, signature: signature.bytes,
-                                          certificate: certificate.derEncoded, intermediates: [issuer.derEncoded])
+            let issued = try client.login(application: application, cardBinding: binding, signer: CardSigner(card: card),
+                                          afterSigning: { try? card.logOff() })
             token = issued.token
             update { $0.level = issued.session.level }
             apply(organisation: nil, token: issued.token)

@@ -38,9 +38,7 @@ public struct EIDProofVerifier: Sendable {
         } catch {
             throw SessionsError(.invalidInput, "the certificates are not readable DER X.509")
         }
-        let valid = key.kind.isEC
-            ? key.verify(signature: signature, data: message, algorithm: .sha384)
-            : key.verify(signature: signature, data: message, algorithm: .sha256)
+        let valid = key.verify(signature: signature, data: message, algorithm: key.kind.challengeDigest)
         guard valid else {
             throw SessionsError(.signatureInvalid, "the signature does not verify with the authentication certificate's key")
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import CryptoCore
 import Dispatch
 import Foundation
-import Kiosk
+import SleutelClient
 import Rights
 import Sessions
 import Storage
@@ -73,11 +73,11 @@ struct BenchLogin: ParsableCommand {
         let challenges = try (0..<count).map { _ in try sessions.beginEIDLogin(application: "eloket") }
         let issueSeconds = Self.seconds(since: issueStart)
         let signatures = try challenges.enumerated().map { i, challenge in
-            try deck[i % deck.count].key.sign(data: challenge.toBeSigned, algorithm: ec ? .sha384 : .sha256)
+            try deck[i % deck.count].key.sign(data: challenge.toBeSigned, algorithm: deck[i % deck.count].key.kind.challengeDigest)
         }
         if ocsp {  // the first answer is fetched; every later one comes from the cache
             let warm = try sessions.beginEIDLogin(application: "eloket")
-            _ = try sessions.completeEIDLogin(transactionID: warm.transactionID, signature: key.sign(data: warm.toBeSigned, algorithm: ec ? .sha384 : .sha256),
+            _ = try sessions.completeEIDLogin(transactionID: warm.transactionID, signature: key.sign(data: warm.toBeSigned, algorithm: key.kind.challengeDigest),
                                               certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
         }
 
@@ -90,7 +90,7 @@ struct BenchLogin: ParsableCommand {
                 return Self.round(Self.seconds(since: t0) * 1000 / Double(n))
             }
             let publicKey = try leaf.publicKey()
-            parts["signature_ms"] = time { _ = publicKey.verify(signature: signatures[0], data: challenges[0].toBeSigned, algorithm: ec ? .sha384 : .sha256) }
+            parts["signature_ms"] = time { _ = publicKey.verify(signature: signatures[0], data: challenges[0].toBeSigned, algorithm: publicKey.kind.challengeDigest) }
             // A card's first login: its certificate's signature and its key's strength are judged;
             // later logins find both remembered (path_ms is then the rules on a known chain).
             parts["leaf_signature_ms"] = time { _ = leaf.isSignedBy(issuer) }
@@ -100,7 +100,7 @@ struct BenchLogin: ParsableCommand {
             parts["path_known_card_ms"] = try time { _ = try validator.validate(leaf, kind: .authentication, intermediates: [issuer]) }
             parts["parse_ms"] = try time { _ = try Certificate(der: leaf.derEncoded); _ = try Certificate(der: issuer.derEncoded) }
             let probe = try sessions.beginEIDLogin(application: "eloket")
-            let opened = try sessions.completeEIDLogin(transactionID: probe.transactionID, signature: key.sign(data: probe.toBeSigned, algorithm: ec ? .sha384 : .sha256),
+            let opened = try sessions.completeEIDLogin(transactionID: probe.transactionID, signature: key.sign(data: probe.toBeSigned, algorithm: key.kind.challengeDigest),
                                                        certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
             parts["organisation_choice_ms"] = try time {
                 _ = try sessions.chooseOrganisation(token: opened.token, application: "eloket", organisation: DemoData.organisations[0].0)
@@ -141,7 +141,8 @@ struct BenchLogin: ParsableCommand {
     private func runOverHTTP(server: String, leaf: Certificate, issuer: Certificate, key: PrivateKey, ec: Bool) throws {
         let client = SleutelClient(server: server)
         let challenges = try (0..<count).map { _ in try client.challenge(application: "eloket", cardBinding: nil) }
-        let signatures = try challenges.map { try key.sign(data: Array($0.toBeSigned), algorithm: ec ? .sha384 : .sha256) }
+        let signer = KeySigner(certificate: leaf.derEncoded, intermediates: [issuer.derEncoded], key: key)
+        let signatures = try challenges.map { try signer.sign(Array($0.toBeSigned)) }
         let run = Self.measure(count: count, concurrency: concurrency) { index in
             let issued = try client.login(transactionID: challenges[index].transactionId, signature: signatures[index],
                                           certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])

@@ -3,6 +3,7 @@ import CryptoCore
 import Dispatch
 import Foundation
 import OneTimeCodes
+import SleutelClient
 import Storage
 import Transport
 
@@ -132,7 +133,6 @@ struct CrashPeople: Sendable {
         /// The tree's citizen and foreigner CAs (the server picks the issuer).
         let intermediates: [[UInt8]]
         let key: PrivateKey
-        let digest: DigestAlgorithm
         /// Whether the demo rights let this person choose a demo organisation.
         let representative: Bool
     }
@@ -152,7 +152,7 @@ struct CrashPeople: Sendable {
             let tree = ec ? "ec" : "rsa"
             let issuers = try ["citizen-ca", "foreigner-ca"].map { try Certificate(pem: text("\(tree)/\($0).crt")).derEncoded }
             return Person(name: name, certificate: leaf.derEncoded, intermediates: issuers,
-                          key: try PrivateKey(pem: text("persons/\(name)/auth.key")), digest: ec ? .sha384 : .sha256,
+                          key: try PrivateKey(pem: text("persons/\(name)/auth.key")),
                           representative: name == representativeCard)
         }
         return CrashPeople(persons: persons)
@@ -421,16 +421,8 @@ final class CrashLoad: @unchecked Sendable {
     /// eID challenge, the card key's signature, login: the session token.
     func login(_ personIndex: Int) throws -> String {
         let person = people.persons[personIndex]
-        let challenge = try call("POST", "/v1/eid/challenge", body: ["application": "eloket"], expect: 201)
-        guard let transaction = challenge["transactionId"] as? String, let text = challenge["toBeSigned"] as? String,
-              let toBeSigned = Data(base64Encoded: text) else { throw CrashTestError("malformed challenge reply") }
-        let signature = try person.key.sign(data: Array(toBeSigned), algorithm: person.digest)
-        let issued = try call("POST", "/v1/eid/login", body: [
-            "transactionId": transaction, "signature": Data(signature).base64EncodedString(),
-            "certificate": Data(person.certificate).base64EncodedString(), "intermediates": person.intermediates.map { Data($0).base64EncodedString() },
-        ], expect: 201)
-        guard let token = issued["token"] as? String else { throw CrashTestError("malformed login reply") }
-        return token
+        let signer = KeySigner(certificate: person.certificate, intermediates: person.intermediates, key: person.key)
+        return try SleutelClient(server: base, http: http).login(application: "eloket", signer: signer).token
     }
 
     /// TOTP enrolment with the fresh eID session, its confirmation, sometimes its disabling.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kiosk
+import SleutelClient
 import Trust
 
 /// `sleutel kiosk`: the desk front for libraries and town halls.

@@ -2,7 +2,7 @@ import ArgumentParser
 import BelgianEID
 import CryptoCore
 import Foundation
-import Kiosk
+import SleutelClient
 import PCSC
 
 /// `sleutel login`: logs in to a Sleutel server with the eID card in a local reader.
@@ -31,17 +31,13 @@ struct Login: ParsableCommand {
         let (readerName, connection) = try readerOption.connect(context)
         defer { connection.disconnect(.reset) }
         let card = try EIDCard(channel: connection)
-        let certificate = try Certificate(paddedDER: try card.read(.authenticationCertificate))
-        let issuer = try Certificate(paddedDER: try card.read(.caCertificate))
+        let signer = try CardSigner(card: card)
         let binding = cardBound ? "\(readerName)/\(card.cardData.serialNumberHex)" : nil
 
         do {
-            let challenge = try client.challenge(application: application, cardBinding: binding)
-            try Terminal.verifyPIN(on: card, pinpad: pinpad)
-            let signature = try card.signChallenge(Array(challenge.toBeSigned), keyKind: try certificate.publicKey().kind)
-            try card.logOff()
-            let issued = try client.login(transactionID: challenge.transactionId, signature: signature.bytes,
-                                          certificate: certificate.derEncoded, intermediates: [issuer.derEncoded])
+            let issued = try client.login(application: application, cardBinding: binding, signer: signer,
+                                          beforeSigning: { try Terminal.verifyPIN(on: card, pinpad: pinpad) },
+                                          afterSigning: { try? card.logOff() })
             print("logged in: session \(issued.session.id), \(issued.session.method) at level \(issued.session.level) (\(issued.session.acr))")
             if let tokenFile {
                 FileManager.default.createFile(atPath: tokenFile, contents: Data(issued.token.utf8), attributes: [.posixPermissions: 0o600])

@@ -24,7 +24,7 @@ struct AttackerCard: Sendable {
 
     /// Signs like the card: SHA-256 PKCS#1 v1.5 with RSA, SHA-384 ECDSA with EC.
     func sign(_ message: [UInt8]) throws -> [UInt8] {
-        try key.sign(data: message, algorithm: key.kind.isEC ? .sha384 : .sha256)
+        try key.sign(data: message, algorithm: key.kind.challengeDigest)
     }
 
     /// A full eID login attempt: a fresh challenge, this card's answer.

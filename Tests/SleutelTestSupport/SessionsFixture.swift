@@ -42,7 +42,7 @@ public struct TestCard: Sendable {
 
     /// What the card does after PIN verification: sign the bytes (SHA-256 PKCS#1 on RSA, SHA-384 ECDSA on EC).
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
-        try key.sign(data: message, algorithm: key.kind.isEC ? .sha384 : .sha256)
+        try key.sign(data: message, algorithm: key.kind.challengeDigest)
     }
 
     public static func roots() throws -> [Certificate] {
