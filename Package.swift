@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sleutel", targets: ["sleutel"]),
+        .executable(name: "sleutel-dev", targets: ["sleutel-dev"]),
         .library(name: "BelgianEID", targets: ["BelgianEID"]),
         .library(name: "VirtualCard", targets: ["VirtualCard"]),
         .library(name: "Trust", targets: ["Trust"]),
@@ -119,6 +120,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("kiosk.html")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sleutel-dev",
+            dependencies: [
+                "PCSC", "BelgianEID", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "SleutelClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

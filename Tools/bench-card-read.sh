@@ -12,7 +12,9 @@ RUNS="${RUNS:-30}"
 Tools/setup.sh
 command -v hyperfine >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
 swift build -c release --product sleutel 2>&1 | tail -n 2
+swift build -c release --product sleutel-dev 2>&1 | tail -n 2
 BIN="$(swift build -c release --show-bin-path)/sleutel"
+DEV="$(swift build -c release --show-bin-path)/sleutel-dev"
 
 source Tools/rig.sh
 trap rig_stop EXIT
@@ -25,8 +27,8 @@ OUT="Benchmarks/results/card-read-$(date -u +%Y%m%d-%H%M%S).txt"
 {
     echo "# card read benchmark, profile $PROFILE, $(date -u), $(nproc) cores"
     echo "## in-process (release build)"
-    "$BIN" card bench --reader "Virtual PCD 00 00" --iterations 200
-    "$BIN" card bench --reader "Virtual PCD 00 00" --iterations 200 --certificates-only
+    "$DEV" bench-card --reader "Virtual PCD 00 00" --iterations 200
+    "$DEV" bench-card --reader "Virtual PCD 00 00" --iterations 200 --certificates-only
     echo "## whole processes, same card (hyperfine, $RUNS runs)"
     hyperfine --warmup 3 --runs "$RUNS" -N --export-markdown /dev/stdout \
         "pkcs15-tool --reader 0 --list-certificates" \

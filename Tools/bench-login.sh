@@ -12,7 +12,9 @@ WORK="$(mktemp -d /tmp/sleutel-bench-login.XXXXXX)"
 
 Tools/setup.sh >/dev/null
 swift build -c release --product sleutel 2>&1 | tail -n 1
+swift build -c release --product sleutel-dev 2>&1 | tail -n 1
 BIN="$(swift build -c release --show-bin-path)/sleutel"
+DEV="$(swift build -c release --show-bin-path)/sleutel-dev"
 source Tools/pki-responders.sh
 SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; pki_stop; rm -rf "$WORK"; }
@@ -21,20 +23,20 @@ pki_start >/dev/null
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 run() { echo "$*" >&2; "$@"; }
-EC_INPROC="$(run "$BIN" bench-login --count "$COUNT" --concurrency 2 --ocsp --breakdown)"
-RSA_INPROC="$(run "$BIN" bench-login --count "$COUNT" --concurrency 2 --ocsp --person specimen-1.7)"
+EC_INPROC="$(run "$DEV" bench-login --count "$COUNT" --concurrency 2 --ocsp --breakdown)"
+RSA_INPROC="$(run "$DEV" bench-login --count "$COUNT" --concurrency 2 --ocsp --person specimen-1.7)"
 # Distinct cards, each logging in once: nothing about a card is remembered yet (its certificate is parsed,
 # its signature by the Citizen CA checked and its key judged). The test PKI's OCSP responder does not know
 # these certificates, so this run checks no revocation.
 CARDS="${SLEUTEL_BENCH_CARDS:-1000}"
 Tools/bench/make-cards.sh "$CARDS" "$WORK/cards" >&2
-FIRST_INPROC="$(run "$BIN" bench-login --count "$CARDS" --concurrency 2 --cards "$WORK/cards")"
+FIRST_INPROC="$(run "$DEV" bench-login --count "$CARDS" --concurrency 2 --cards "$WORK/cards")"
 
 "$BIN" serve --port "$PORT" --database "$WORK/s.sqlite" --demo --rate-limit 1000000 \
     --test --roots Hardware/test-pki/rsa/root.crt --roots Hardware/test-pki/ec/root.crt >"$WORK/serve.out" 2>"$WORK/serve.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
-EC_HTTP="$(run "$BIN" bench-login --count "$COUNT" --concurrency 4 --server "http://127.0.0.1:$PORT")"
+EC_HTTP="$(run "$DEV" bench-login --count "$COUNT" --concurrency 4 --server "http://127.0.0.1:$PORT")"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "$EC_INPROC"; echo "$RSA_INPROC"; echo "$FIRST_INPROC"; echo "$EC_HTTP"

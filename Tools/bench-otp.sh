@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TOTP validation benchmark: privacyIDEA 3.14 (PyPI) on SQLite under gunicorn on loopback, driven by
 # Tools/bench/otp-load.py (valid current codes computed by the load generator, every (token, step) used
-# once), side by side with `sleutel otp bench` in the same run.
+# once), side by side with `sleutel-dev bench-otp` in the same run.
 #
 # Usage: Tools/bench-otp.sh [REQUESTS=1000] [CONCURRENCY=4] [TOKENS=500]
 # Environment: WORKERS (gunicorn sync workers, default: number of cores), PI_DB (disk|tmpfs|both, default both),
@@ -180,18 +180,20 @@ case "$PI_DB" in
     *) run_pi disk; run_pi tmpfs ;;
 esac
 
-# 3. Sleutel, same machine, same run: the library loop (`sleutel otp bench`), then the same tokens over HTTP through
+# 3. Sleutel, same machine, same run: the library loop (`sleutel-dev bench-otp`), then the same tokens over HTTP through
 #    `sleutel serve` with the same load generator as privacyIDEA.
 SLEUTEL="$ROOT/.build/release/sleutel"
+SLEUTEL_DEV="$ROOT/.build/release/sleutel-dev"
 if [ "$SLEUTEL_BUILD" = 1 ] && grep -rqs 'commandName: "otp"' Sources/sleutel; then
-    echo "bench-otp: building .build/release/sleutel"
+    echo "bench-otp: building .build/release/sleutel and sleutel-dev"
     timeout 3000 swift build -c release --product sleutel 2>&1 | tail -n 2 || true
+    timeout 3000 swift build -c release --product sleutel-dev 2>&1 | tail -n 2 || true
 fi
 SLEUTEL_RESULT=""
 SLEUTEL_HTTP=""
-if [ -x "$SLEUTEL" ] && timeout 60 "$SLEUTEL" otp bench --help >/dev/null 2>&1; then
-    echo "bench-otp: sleutel otp bench (library-level TOTP validation): $REQUESTS requests, concurrency $CONCURRENCY"
-    SLEUTEL_RESULT=$(timeout 1200 "$SLEUTEL" otp bench --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json | tail -n 1)
+if [ -x "$SLEUTEL" ] && timeout 60 "$SLEUTEL_DEV" bench-otp --help >/dev/null 2>&1; then
+    echo "bench-otp: sleutel-dev bench-otp (library-level TOTP validation): $REQUESTS requests, concurrency $CONCURRENCY"
+    SLEUTEL_RESULT=$(timeout 1200 "$SLEUTEL_DEV" bench-otp --requests "$REQUESTS" --concurrency "$CONCURRENCY" --json | tail -n 1)
     echo "  $SLEUTEL_RESULT"
 
     # The same tokens imported into `sleutel serve` (SQLite on disk), validated over HTTP by the same load generator.
@@ -255,7 +257,7 @@ for mode, r in pi.items():
         "$PI_VERSION", mode.split("-")[0], $WORKERS, r["concurrency"], r["requests"], r["per_second"], r["p50_ms"], r["p99_ms"],
         r["accepted"], r["requests"]))
 if sl:
-    print("| sleutel otp bench (library level) | $CONCURRENCY | %d | %.1f | %.3f | %.3f | |" % (sl["requests"], sl["per_second"], sl["p50_ms"], sl["p99_ms"]))
+    print("| sleutel-dev bench-otp (library level) | $CONCURRENCY | %d | %.1f | %.3f | %.3f | |" % (sl["requests"], sl["per_second"], sl["p50_ms"], sl["p99_ms"]))
     for mode, r in pi.items():
         if mode.endswith("-c1"):
             continue

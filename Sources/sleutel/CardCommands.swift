@@ -8,7 +8,7 @@ import Trust
 struct Card: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work with card readers and Belgian eID cards through pcscd.",
-        subcommands: [Readers.self, Watch.self, Read.self, VerifyPIN.self, Bench.self]
+        subcommands: [Readers.self, Watch.self, Read.self, VerifyPIN.self]
     )
 }
 

@@ -14,7 +14,7 @@ struct OTPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otp",
         abstract: "One-time codes (authenticator app, SMS, e-mail) and passwords.",
-        subcommands: [Keygen.self, Rekey.self, Enroll.self, Confirm.self, Verify.self, PasswordCommand.self, Challenge.self, OTPImport.self, Bench.self]
+        subcommands: [Keygen.self, Rekey.self, Enroll.self, Confirm.self, Verify.self, PasswordCommand.self, Challenge.self, OTPImport.self]
     )
 }
 

@@ -76,7 +76,6 @@ struct Serve: AsyncParsableCommand {
         }
         let verifier = EIDProofVerifier(trust: TrustService(configuration: trustConfiguration, revocation: checker))
         var sessionsConfiguration = SessionsConfiguration()
-        if demo { sessionsConfiguration.rules = DemoData.rules }
         let codes = noCodes ? nil : try oneTimeCodes(store: store, databasePath: path)
         let sessions = SessionService(database: store, trust: verifier, rights: rights, codes: codes, configuration: sessionsConfiguration)
 
@@ -126,34 +125,8 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Demo organisations and rights for the virtual demo cards (Hardware/cards), loaded by
-/// `sleutel serve --demo`. Idempotent.
-enum DemoData {
-    /// Bert Specimen (specimen-1.8) is legal representative of two demo companies.
-    static let representative = "82020200126"
-    static let organisations = [("0441928931", "DEMO NV"), ("0566988259", "DEMO BV")]
-
-    static let rules: [String: AccessRule] = [
-        "eloket": AccessRule(minimumLevel: .substantial),
-        "gebruikersbeheer": AccessRule(minimumLevel: .substantial),
-        "btb": AccessRule(minimumLevel: .high, acceptedMethods: [.eidPin]),
-    ]
-
+extension DemoData {
     /// A public demo client (PKCE) receiving every claim, with a loopback redirect.
     static let oidcClient = OIDCClient(clientId: "demo-client", redirectUris: ["http://127.0.0.1:9999/callback"],
                                        application: "eloket", claims: Set(OIDCClient.Claim.allCases))
-
-    static func load(into rights: RightsService) throws {
-        for (number, name) in organisations { try rights.registerOrganisation(KBONumber(number), name: name) }
-        try rights.registerApplication(ApplicationDefinition(id: "eloket", name: "e-loket ondernemers",
-                                                             legalRepresentativeHasAccess: true, baseRight: "ondernemer"))
-        try rights.defineRight(RightDefinition(application: "eloket", code: "ondernemer", label: "e-loket ondernemers"))
-        try rights.registerApplication(ApplicationDefinition(id: "gebruikersbeheer", name: "Gebruikersbeheer", isRightsAdministration: true))
-        let person = try INSZ(representative, origin: .certificate)
-        let held = try rights.resolve(person: person).organisations.map(\.organisation.digits)
-        for (number, _) in organisations where !held.contains(number) {
-            try rights.recordLegalRepresentative(person: person, organisation: KBONumber(number),
-                                                 validFrom: LocalDate(year: 2020, month: 1, day: 1)!, validUntil: nil)
-        }
-    }
 }

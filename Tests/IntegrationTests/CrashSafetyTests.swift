@@ -17,7 +17,7 @@ struct CrashSafetyTests {
 
     func crashTest(_ arguments: [String]) throws -> Run {
         let pki = Rig.root.appendingPathComponent("Hardware/test-pki").path
-        let result = try runProcess(Rig.binary, ["crash-test", "--pki", pki] + arguments, timeout: 300)
+        let result = try runProcess(Rig.devBinary, ["crash-test", "--pki", pki] + arguments, timeout: 300)
         let lines = result.stdout.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
         }

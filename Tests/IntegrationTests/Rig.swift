@@ -31,6 +31,9 @@ enum Rig {
         return root.appendingPathComponent(".build/debug/sleutel")
     }
 
+    /// The developer tools (`sleutel-dev`: crash test, benchmarks), next to ``binary``.
+    static var devBinary: URL { binary.deletingLastPathComponent().appendingPathComponent("sleutel-dev") }
+
     /// Waits until `reader` holds a card (or is empty).
     static func waitFor(_ reader: String, present: Bool, timeoutMilliseconds: Int = 5000) throws {
         let context = try PCSCContext()

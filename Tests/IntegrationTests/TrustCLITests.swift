@@ -118,11 +118,11 @@ struct TrustVerifyChecksCLITests {
     }
 }
 
-@Suite("`sleutel keys bench-gcd` synthetic corpus")
+@Suite("`sleutel-dev bench-gcd` synthetic corpus")
 struct BenchGCDCLITests {
     @Test("RSA-like moduli share nothing but the planted factors: exactly the planted moduli are found")
     func planted() throws {
-        let r = try runProcess(Rig.binary, ["keys", "bench-gcd", "--count", "3000", "--planted", "6", "--json"], timeout: 120)
+        let r = try runProcess(Rig.devBinary, ["bench-gcd", "--count", "3000", "--planted", "6", "--json"], timeout: 120)
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(json["plantedLeaves"] as? Int == 12)

@@ -3,6 +3,7 @@ import CryptoCore
 import Dispatch
 import Foundation
 import OneTimeCodes
+import Rights
 import SleutelClient
 import Storage
 import Transport
@@ -24,8 +25,7 @@ struct CrashTest: ParsableCommand {
             Needs no card rig: logins use the test PKI's keys (Hardware/test-pki/persons) to sign the \
             challenges, and the server runs with --test roots, --demo and --revocation off. Exits 1 when a \
             write is lost, the database fails its integrity check, or a round acknowledged no writes.
-            """,
-        shouldDisplay: false
+            """
     )
 
     @Option(help: "Rounds of load, kill -9 and restart.") var rounds = 3
@@ -38,7 +38,7 @@ struct CrashTest: ParsableCommand {
     var directory: String?
     @Option(help: "Where the server's output and the grant processes' errors go (default: $SLEUTEL_LOG_DIR, else the work directory).")
     var logDir: String?
-    @Option(help: "The sleutel binary to run as server and for grants (default: this program).") var binary: String?
+    @Option(help: "The sleutel binary to run as server and for grants (default: `sleutel` next to this program).") var binary: String?
     @Option(help: "Seed of the random kill moments and choices (default: random, printed).") var seed: UInt64?
     @Flag(help: "Self-check: before the last verification, end one acknowledged session and disable one acknowledged active key without recording it; the check must then report exactly 2 lost writes.")
     var simulateLoss = false
@@ -59,7 +59,7 @@ struct CrashTest: ParsableCommand {
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let seed = self.seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         var random = SeededRandom(seed: seed)
-        let program = binary ?? CommandLine.arguments[0]
+        let program = binary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sleutel").path
         let people = try CrashPeople.load(pki: pki)
         let secrets = SecretsManifest(path: environment["SLEUTEL_SECRETS_FILE"])
         let ledger = CrashLedger()
@@ -67,7 +67,7 @@ struct CrashTest: ParsableCommand {
         let grants = noGrants ? nil : GrantRunner(binary: program, database: server.database, logs: logs, secrets: secrets)
         defer { server.stop(signal: SIGTERM) }
 
-        Terminal.printLine(json(["event": "start", "seed": seed, "rounds": rounds, "workers": workers, "database": server.database,
+        printLine(json(["event": "start", "seed": seed, "rounds": rounds, "workers": workers, "database": server.database,
                                  "logs": logs]))
         var failed = false
         var totalAcknowledged = 0, totalLost = 0, integrityFailures = 0
@@ -97,7 +97,7 @@ struct CrashTest: ParsableCommand {
             totalLost += lostCount
             if !(problems.isEmpty && afterStop.isEmpty) { integrityFailures += 1 }
             if lostCount > 0 || !problems.isEmpty || !afterStop.isEmpty || acknowledgedCount == 0 { failed = true }
-            Terminal.printLine(json([
+            printLine(json([
                 "event": "round", "round": round, "loadSeconds": (seconds * 100).rounded() / 100,
                 "httpWritesInFlightAtKill": inFlight, "grantKilledInFlight": grantInFlight,
                 "acknowledged": acknowledged.dictionary, "acknowledgedTotal": acknowledgedCount,
@@ -106,7 +106,7 @@ struct CrashTest: ParsableCommand {
                 "integrityProblems": Array((problems + afterStop).prefix(20)),
             ]))
         }
-        Terminal.printLine(json(["event": "summary", "seed": seed, "rounds": rounds, "acknowledged": totalAcknowledged,
+        printLine(json(["event": "summary", "seed": seed, "rounds": rounds, "acknowledged": totalAcknowledged,
                                  "lost": totalLost, "integrityFailures": integrityFailures, "passed": !failed]))
         if failed { throw ExitCode(1) }
     }
@@ -654,3 +654,6 @@ final class GrantRunner: @unchecked Sendable {
         return Set(rows.compactMap { ($0["id"] as? NSNumber)?.int64Value })
     }
 }
+
+/// One line on standard output, written at once (the crash test's JSON events).
+func printLine(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }

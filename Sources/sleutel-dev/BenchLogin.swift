@@ -17,8 +17,7 @@ struct BenchLogin: ParsableCommand {
             Prepares COUNT challenges and has the test card's key sign them (not timed: that is the card's \
             work), then completes the logins on CONCURRENCY threads against a SQLite file, each followed by \
             the organisation choice through Rights. Prints JSON with throughput and latency percentiles.
-            """,
-        shouldDisplay: false
+            """
     )
 
     @Option(help: "Logins to time.") var count = 5000
@@ -64,9 +63,7 @@ struct BenchLogin: ParsableCommand {
         try DemoData.load(into: rights)
         let trust = try TrustConfiguration.test(roots: [certificate("rsa/root.crt"), certificate("ec/root.crt")])
         let verifier = EIDProofVerifier(trust: TrustService(configuration: trust, revocation: ocsp ? RevocationChecker() : nil))
-        var configuration = SessionsConfiguration()
-        configuration.rules = DemoData.rules
-        let sessions = SessionService(database: store, trust: verifier, rights: rights, configuration: configuration)
+        let sessions = SessionService(database: store, trust: verifier, rights: rights)
 
         // Challenges (timed: server work) and the card's signatures (not timed).
         let issueStart = DispatchTime.now()
