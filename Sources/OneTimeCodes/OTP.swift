@@ -86,7 +86,9 @@ public enum Base32 {
         var out: [UInt8] = []
         var buffer: UInt32 = 0
         var bits = 0
-        for c in text.uppercased().utf8 where c != UInt8(ascii: " ") && c != UInt8(ascii: "=") {
+        for byte in text.utf8 where byte != UInt8(ascii: " ") && byte != UInt8(ascii: "=") {
+            // ASCII case folding only: `uppercased()` would turn "ı" into "I" and "ß" into "SS".
+            let c = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 32 : byte
             guard let index = alphabet.firstIndex(of: c) else { return nil }
             buffer = (buffer << 5) | UInt32(index)
             bits += 5
@@ -128,6 +130,16 @@ public struct OTPAuthURI: Sendable, Equatable {
             + "&digits=\(parameters.digits)&period=\(parameters.period)"
     }
 
+    private static func text(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        CharacterSet.whitespaces.contains(scalar)
+    }
+
     /// Parses a TOTP key URI. Throws `invalidInput` naming the part that is wrong (never the secret).
     public init(parsing text: String) throws(OneTimeCodesError) {
         guard let components = URLComponents(string: text) else { throw OneTimeCodesError(.invalidInput, "not a URI") }
@@ -137,11 +149,12 @@ public struct OTPAuthURI: Sendable, Equatable {
         if label.hasPrefix("/") { label.removeFirst() }
         guard !label.isEmpty else { throw OneTimeCodesError(.invalidInput, "missing label") }
         // Key-URI format: "issuer:account" or "account"; neither part may contain a colon, and spaces
-        // may follow the colon.
-        let parts = label.split(separator: ":", omittingEmptySubsequences: false)
+        // may follow the colon. Split and trim by Unicode scalar, not by Character: a combining mark
+        // after the colon would otherwise fuse with it, and the rendered label would split differently.
+        let parts = Array(label.unicodeScalars).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count <= 2 else { throw OneTimeCodesError(.invalidInput, "the label has more than one colon") }
-        let labelIssuer = parts.count == 2 ? String(parts[0]) : nil
-        let account = String(parts[parts.count - 1]).trimmingCharacters(in: .whitespaces)
+        let labelIssuer = parts.count == 2 ? Self.text(parts[0]) : nil
+        let account = Self.text(parts[parts.count - 1].drop { Self.isSpace($0) }.reversed().drop { Self.isSpace($0) }.reversed())
         guard !account.isEmpty else { throw OneTimeCodesError(.invalidInput, "missing account name") }
         var query: [String: String] = [:]
         for item in components.queryItems ?? [] {
@@ -156,7 +169,7 @@ public struct OTPAuthURI: Sendable, Equatable {
         if let labelIssuer, let q = query["issuer"], q != labelIssuer {
             throw OneTimeCodesError(.invalidInput, "issuer in label and parameter differ")
         }
-        guard !issuer.contains(":") else { throw OneTimeCodesError(.invalidInput, "the issuer contains a colon") }
+        guard !issuer.unicodeScalars.contains(":") else { throw OneTimeCodesError(.invalidInput, "the issuer contains a colon") }
         var algorithm = OTPAlgorithm.sha1
         if let a = query["algorithm"] {
             guard let parsed = OTPAlgorithm(rawValue: a.uppercased()) else { throw OneTimeCodesError(.invalidInput, "unknown algorithm") }
