@@ -13,7 +13,7 @@ COPIES=${2:-4}
 GCD_COUNT=${3:-100000}
 COUNT=$((DISTINCT * COPIES))
 VENV=/tmp/sleutel-badkeys-venv
-SOURCE=/tmp/sleutel-keybench-corpus-$DISTINCT
+SOURCE=/tmp/sleutel-keybench-corpus-v2-$DISTINCT
 WORK=$(mktemp -d /tmp/sleutel-keybench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -69,7 +69,7 @@ run full1 "$SLEUTEL" keys check --json --threads 1 "${FILES[@]}" > /dev/null
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 COMPARE=$("$VENV/bin/python" Tools/keys/compare.py "$WORK/badkeys.jsonl" "$WORK/sleutel.jsonl")
-COMPARE_FAST=$("$VENV/bin/python" Tools/keys/compare.py "$WORK/badkeys.jsonl" "$WORK/sleutel-fast.jsonl" | tail -n 1)
+COMPARE_FAST=$("$VENV/bin/python" Tools/keys/compare.py "$WORK/badkeys.jsonl" "$WORK/sleutel-fast.jsonl" | grep "^Overall")
 echo "$COMPARE"
 BK=$(wall badkeys)
 for n in badkeys full fast fast1 full1; do echo "$n: $(wall $n) s wall, $(cpu $n) s CPU"; done
@@ -90,8 +90,9 @@ row() {   # row LABEL NAME
     echo "Run by \`Tools/bench-keys.sh $DISTINCT $COPIES $GCD_COUNT\` on $(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."
     echo "badkeys $("$VENV/bin/badkeys" --version) with \`-c $CHECKS\`. Corpus: $DISTINCT distinct SPKI PEM files from"
     echo "\`Tools/keys/gen_corpus.py\`, each present $COPIES times ($COUNT files): mostly RSA-2048, some RSA-3072,"
-    echo "P-256/P-384/Ed25519/secp256k1/brainpool, and weak RSA: 1024-bit, close primes, small factor, ROCA-structured,"
-    echo "e=3, e=1, even modulus, small d."
+    echo "P-256/P-384/Ed25519/Ed448/brainpool, and labelled weak kinds: RSA-1024, close primes (Fermat within 100 steps),"
+    echo "medium-close primes (|p − q| ≈ 2^520), small factor, ROCA-structured, e=3, e=1, even modulus, small d, secp256k1,"
+    echo "Ed25519 small-order points and non-canonical encodings; X25519 keys (key agreement, not signature keys)."
     echo
     echo "Machine load (1/5/15-minute load average): $LOAD_START at the start of the key checks, $LOAD_END at their end"
     echo "(other builds share the 2 cores). CPU time (user+system) is much less sensitive to that load than wall time."
@@ -112,7 +113,7 @@ row() {   # row LABEL NAME
     echo "\`--fast\` skips only \`rsa.modulus.prime\` (one full-size modular exponentiation per RSA key), a check badkeys"
     echo "does not have; every check the two tools share runs in both modes."
     echo
-    echo "## Verdict agreement on the checks both tools have"
+    echo "## Verdict agreement on the checks both tools have, and verdicts per labelled kind"
     echo
     echo "$COMPARE"
     echo

@@ -224,7 +224,8 @@ public final class BigNum: @unchecked Sendable {
         return Self.compute("BN_gcd") { r, c in BN_gcd(r, bn, other.bn, c) }
     }
 
-    /// Fermat's factoring method from a = ⌈√self⌉ for at most `maxSteps` steps (GNU MP, in place).
+    /// Fermat's factoring method for a from ⌈√self⌉ through ⌈√self⌉ + `maxSteps`, sieved by
+    /// quadratic residues so that most steps cost a few word operations (``FermatSieve``).
     /// - Returns: the step and the bit length of b = (q − p)/2 when a² − self = b² is found; nil otherwise.
     public func fermatFactor(maxSteps: Int) -> (step: Int, bBits: Int)? {
         guard !isNegative, bitCount > 2 else { return nil }
@@ -313,11 +314,7 @@ public final class BigNum: @unchecked Sendable {
     private struct SquareResidues {
         let mod64: [Bool], mod63: [Bool], mod65: [Bool], mod11: [Bool]
         init() {
-            func table(_ m: Int) -> [Bool] {
-                var t = [Bool](repeating: false, count: m)
-                for x in 0..<m { t[x * x % m] = true }
-                return t
-            }
+            let table = FermatSieve.squares(modulo:)
             (mod64, mod63, mod65, mod11) = (table(64), table(63), table(65), table(11))
         }
     }

@@ -96,26 +96,9 @@ final class GMPInteger: @unchecked Sendable {
     var isPerfectSquare: Bool { __gmpz_perfect_square_p(z) != 0 }
     var isPerfectPower: Bool { __gmpz_perfect_power_p(z) != 0 }
 
-    /// Fermat's method from a = ⌈√n⌉: b² = a² − n, then b² += 2a + 1 and a += 1 per step, in place.
-    func fermatFactor(maxSteps: Int) -> (step: Int, bBits: Int)? {
-        let a = GMPInteger(), b2 = GMPInteger(), twoA1 = GMPInteger()
-        __gmpz_sqrtrem(a.z, b2.z, z)
-        if b2.isZero { return (0, 0) }
-        __gmpz_add_ui(a.z, a.z, 1)
-        __gmpz_mul(b2.z, a.z, a.z)
-        __gmpz_sub(b2.z, b2.z, z)
-        __gmpz_mul_2exp(twoA1.z, a.z, 1)
-        __gmpz_add_ui(twoA1.z, twoA1.z, 1)
-        for step in 0...maxSteps {
-            if __gmpz_perfect_square_p(b2.z) != 0 {
-                __gmpz_sqrt(a.z, b2.z)
-                return (step, a.bitCount)
-            }
-            __gmpz_add(b2.z, b2.z, twoA1.z)
-            __gmpz_add_ui(twoA1.z, twoA1.z, 2)
-        }
-        return nil
-    }
+    /// Fermat's method from a = ⌈√n⌉ through ⌈√n⌉ + `maxSteps`, over a quadratic-residue sieve
+    /// (``FermatSieve``).
+    func fermatFactor(maxSteps: Int) -> (step: Int, bBits: Int)? { FermatSieve.factor(self, maxSteps: maxSteps) }
 
     /// Wiener's continued-fraction attack on the RSA key (`self` = n, `e`), in place: each convergent
     /// k/d of e/n gives a candidate φ = (e·d − 1)/k, and when (n − φ + 1)² − 4n is a square, d is the

@@ -11,8 +11,11 @@ public enum KeyComponents: Sendable {
     case rsa(modulus: BigNum, exponent: BigNum)
     /// An elliptic-curve key on a named or explicitly given curve.
     case ec(ECPublicComponents)
-    /// An Edwards-curve key: `Ed25519` or `Ed448`.
-    case edwards(name: String, bits: Int, valid: Bool)
+    /// An Edwards-curve signature key: `Ed25519` or `Ed448`.
+    case edwards(EdwardsPublicComponents)
+    /// A Montgomery-curve key-agreement key (RFC 7748): `X25519` or `X448`. It can never verify a
+    /// signature, so it is judged unsuitable wherever a signature key is expected.
+    case keyAgreement(name: String)
     /// Any other algorithm (named by OID or SSH type).
     case other(algorithm: String)
 
@@ -21,7 +24,8 @@ public enum KeyComponents: Sendable {
         switch self {
         case .rsa(let n, let e): "RSA-\(n.bitCount) e=\(e.bitCount <= 64 ? e.decimalString : "\(e.bitCount)-bit")"
         case .ec(let ec): "EC \(ec.curveName)"
-        case .edwards(let name, _, _): name
+        case .edwards(let ed): ed.name
+        case .keyAgreement(let name): name
         case .other(let algorithm): "unsupported \(algorithm)"
         }
     }
@@ -116,6 +120,8 @@ public enum KeyReader {
     static let ecPublicKey = "1.2.840.10045.2.1"
     static let ed25519 = "1.3.101.112"
     static let ed448 = "1.3.101.113"
+    static let x25519 = "1.3.101.110"
+    static let x448 = "1.3.101.111"
 
     /// Decodes a DER SubjectPublicKeyInfo.
     public static func spki(_ der: [UInt8]) throws -> KeyComponents {
@@ -136,9 +142,13 @@ public enum KeyReader {
             }
             return .ec(ecComponents(curveOID: nil, point: keyBits))
         case ed25519:
-            return .edwards(name: "Ed25519", bits: 256, valid: rawKeyValid("ED25519", keyBits, length: 32))
+            return .edwards(EdwardsPublicComponents(.ed25519, encoding: keyBits))
         case ed448:
-            return .edwards(name: "Ed448", bits: 456, valid: rawKeyValid("ED448", keyBits, length: 57))
+            return .edwards(EdwardsPublicComponents(.ed448, encoding: keyBits))
+        case x25519:
+            return .keyAgreement(name: "X25519")
+        case x448:
+            return .keyAgreement(name: "X448")
         default:
             return .other(algorithm: oidName(oid))
         }
@@ -184,7 +194,7 @@ public enum KeyReader {
             components = .ec(ecComponents(curveOID: oid, point: try wire.string()))
         case "ssh-ed25519":
             let raw = try wire.string()
-            components = .edwards(name: "Ed25519", bits: 256, valid: rawKeyValid("ED25519", raw, length: 32))
+            components = .edwards(EdwardsPublicComponents(.ed25519, encoding: raw))
         default:
             components = .other(algorithm: type)
         }
@@ -200,17 +210,6 @@ public enum KeyReader {
         let nid = OBJ_obj2nid(obj)
         guard nid != NID_undef, let sn = OBJ_nid2sn(nid) else { return oid }
         return String(cString: sn)
-    }
-
-    private static func rawKeyValid(_ name: String, _ raw: [UInt8], length: Int) -> Bool {
-        guard raw.count == length else { return false }
-        let type = name == "ED25519" ? EVP_PKEY_ED25519 : EVP_PKEY_ED448
-        guard let pkey = EVP_PKEY_new_raw_public_key(type, nil, raw, raw.count) else {
-            _ = drainOpenSSLErrors()
-            return false
-        }
-        EVP_PKEY_free(pkey)
-        return true
     }
 
     /// Runs OpenSSL's point checks for `point` on the named curve `curveOID`.

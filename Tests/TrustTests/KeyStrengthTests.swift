@@ -144,7 +144,7 @@ struct KeyStrengthTests {
         #expect(limited.verdict(for: .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4), year: 2026).failures.map(\.id) == ["rsa.size"])
     }
 
-    @Test("EC: P-256/P-384 and Ed25519 accepted; brainpool and secp256k1 per policy")
+    @Test("EC: P-256/P-384, Ed25519 and brainpool accepted; secp256k1 never")
     func curves() throws {
         for curve in [NamedCurve.p256, .p384] {
             let key = try PrivateKey.generateEC(curve: curve)
@@ -153,8 +153,12 @@ struct KeyStrengthTests {
         let ed = try Self.opensslPublicKey(["genpkey", "-algorithm", "ed25519"])
         #expect(try checker.verdicts(forFile: ed, year: 2026).allSatisfy(\.isAcceptable))
         let brainpool = try Self.opensslPublicKey(["ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout"])
-        #expect(try checker.verdicts(forFile: brainpool, year: 2026)[0].failures.map(\.id) == ["ec.curve"])
-        #expect(try KeyStrengthChecker(policy: .bsi).verdicts(forFile: brainpool, year: 2026)[0].isAcceptable)
+        for policy in KeyStrengthPolicy.all {  // SP 800-186 for interoperability, BSI TR-02102 and ANSSI recommend them
+            #expect(try KeyStrengthChecker(policy: policy).verdicts(forFile: brainpool, year: 2040)[0].isAcceptable, "\(policy.name)")
+        }
+        let brainpool224 = try Self.opensslPublicKey(["ecparam", "-name", "brainpoolP224r1", "-genkey", "-noout"])
+        #expect(try checker.verdicts(forFile: brainpool224, year: 2030)[0].isAcceptable)  // 112-bit strength, like P-224
+        #expect(try checker.verdicts(forFile: brainpool224, year: 2031)[0].failures.map(\.id) == ["ec.curve"])
         let k1 = try Self.opensslPublicKey(["ecparam", "-name", "secp256k1", "-genkey", "-noout"])
         for policy in KeyStrengthPolicy.all {
             #expect(!(try KeyStrengthChecker(policy: policy).verdicts(forFile: k1, year: 2026)[0].isAcceptable))

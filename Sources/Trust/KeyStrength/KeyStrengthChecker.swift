@@ -19,12 +19,14 @@ import Foundation
 /// | `rsa.wiener` | no small private exponent by Wiener's continued fractions (only when e > 2³²) |
 /// | `ec.curve` | a named curve the profile accepts, with its last acceptable year |
 /// | `ec.point` | point on the curve, not at infinity, in the prime-order subgroup |
-/// | `ed.key` | Ed25519/Ed448 key of the right length that OpenSSL accepts |
+/// | `ed.key` | Ed25519/Ed448 key of the right length, canonically encoded, on the curve and not of small order |
+/// | `key.purpose` | a signature key: X25519/X448 keys (key agreement only) fail it, whatever their strength |
 /// | `key.algorithm` | a supported algorithm at all |
 public struct KeyStrengthChecker: Sendable {
     /// Tuning knobs.
     public struct Options: Sendable {
-        /// Fermat steps from ⌈√n⌉ (badkeys uses 100).
+        /// Fermat steps from ⌈√n⌉ (badkeys uses 100). The default million, sieved by quadratic
+        /// residues, splits any RSA-2048 modulus whose primes differ by less than about 2^525.
         public var fermatIterations: Int
         /// Run `rsa.modulus.prime` (one full-size modular exponentiation per key).
         public var primalityTest: Bool
@@ -33,7 +35,7 @@ public struct KeyStrengthChecker: Sendable {
         /// the cube of the size (a 64 KB request could otherwise hold a 370,000-bit modulus).
         public var maximumModulusBits: Int
 
-        public init(fermatIterations: Int = 100, primalityTest: Bool = true, maximumModulusBits: Int = 16384) {
+        public init(fermatIterations: Int = 1_000_000, primalityTest: Bool = true, maximumModulusBits: Int = 16384) {
             self.fermatIterations = fermatIterations
             self.primalityTest = primalityTest
             self.maximumModulusBits = maximumModulusBits
@@ -81,10 +83,14 @@ public struct KeyStrengthChecker: Sendable {
             (checks, lifetime) = rsaChecks(n: n, e: e, year: year, smallFactorGCD: smallFactorGCD)
         case .ec(let ec):
             (checks, lifetime) = ecChecks(ec, year: year)
-        case .edwards(let name, _, let valid):
-            checks.append(KeyCheckResult(id: "ed.key", passed: valid, detail: valid ? "\(name) key accepted" : "invalid \(name) key"))
-            lifetime = curveLifetime(name)
-            checks.append(curveResult(name, lifetime: lifetime, year: year))
+        case .edwards(let ed):
+            checks.append(Self.edwardsResult(ed))
+            lifetime = curveLifetime(ed.name)
+            checks.append(curveResult(ed.name, lifetime: lifetime, year: year))
+        case .keyAgreement(let name):
+            checks.append(KeyCheckResult(id: "key.purpose", passed: false,
+                                         detail: "\(name) is a key-agreement key (RFC 7748), not a signature key"))
+            lifetime = .never
         case .other(let algorithm):
             checks.append(KeyCheckResult(id: "key.algorithm", passed: false, detail: "unsupported algorithm \(algorithm)"))
             lifetime = .never
@@ -288,6 +294,16 @@ public struct KeyStrengthChecker: Sendable {
             return KeyCheckResult(id: "ec.curve", passed: false, detail: "\(name) not accepted: \(policy.curveNote)")
         }
         return KeyCheckResult(id: "ec.curve", passed: Self.covers(lifetime, year), detail: "\(name): \(lifetime) under \(policy.document)")
+    }
+
+    static func edwardsResult(_ ed: EdwardsPublicComponents) -> KeyCheckResult {
+        let problem: String? =
+            !ed.lengthValid ? "\(ed.encoding.count) bytes, not the \(ed.bits == 256 ? 32 : 57) of an \(ed.name) key"
+            : !ed.canonical ? "non-canonical encoding (y not below p, or x = 0 with the sign bit set)"
+            : !ed.onCurve ? "no point on the curve has this y-coordinate"
+            : ed.smallOrder ? "small-order point (identity or torsion point): any signature check with it is meaningless"
+            : nil
+        return KeyCheckResult(id: "ed.key", passed: problem == nil, detail: problem.map { "\(ed.name): \($0)" } ?? "valid \(ed.name) point")
     }
 
     private func ecChecks(_ ec: ECPublicComponents, year: Int) -> ([KeyCheckResult], KeyLifetime) {

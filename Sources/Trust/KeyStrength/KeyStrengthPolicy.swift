@@ -29,15 +29,19 @@ public struct KeyStrengthPolicy: Sendable, Hashable, Codable {
     /// NIST SP 800-57 Part 1 Rev. 5 (Table 4, security-strength time frames) with
     /// SP 800-131A Rev. 2: 112-bit strength (RSA ≥ 2048, EC order 224–255 bits) is acceptable
     /// through 2030 and disallowed after; 128-bit and above (RSA ≥ 3072, EC ≥ 256) have no end
-    /// date ("2031 and beyond"). Curves: FIPS 186-5 / SP 800-186 — P-224…P-521, Ed25519, Ed448.
-    /// secp256k1 is not approved; SP 800-186 keeps the Brainpool curves for interoperability
-    /// only, so this profile does not accept them for login keys.
+    /// date ("2031 and beyond"). Curves: FIPS 186-5 / SP 800-186 — P-224…P-521, Ed25519, Ed448,
+    /// and the Brainpool curves of RFC 5639, which SP 800-186 allows for interoperability (their
+    /// strength decides their end year like the P-curves'). secp256k1 is not approved.
     public static let nist = KeyStrengthPolicy(
         name: "nist",
         document: "NIST SP 800-57 Part 1 Rev. 5 / SP 800-131A Rev. 2",
         rsaTiers: [Tier(minimumBits: 3072, lastYear: nil), Tier(minimumBits: 2048, lastYear: 2030)],
-        curves: ["P-224": 2030, "P-256": nil, "P-384": nil, "P-521": nil, "Ed25519": nil, "Ed448": nil],
-        curveNote: "FIPS 186-5 / SP 800-186 approve P-224…P-521, Ed25519 and Ed448 only (Brainpool for interoperability only)"
+        curves: [
+            "P-224": 2030, "P-256": nil, "P-384": nil, "P-521": nil, "Ed25519": nil, "Ed448": nil,
+            "brainpoolP224r1": 2030, "brainpoolP256r1": nil, "brainpoolP320r1": nil, "brainpoolP384r1": nil,
+            "brainpoolP512r1": nil,
+        ],
+        curveNote: "FIPS 186-5 / SP 800-186 allow P-224…P-521, Ed25519, Ed448 and the Brainpool r1 curves (for interoperability)"
     )
 
     /// BSI TR-02102-1 "Cryptographic Mechanisms: Recommendations and Key Lengths", version
@@ -64,8 +68,8 @@ public struct KeyStrengthPolicy: Sendable, Hashable, Codable {
         document: "ANSSI Guide des mécanismes cryptographiques v2.04 (RGS B1)",
         rsaTiers: [Tier(minimumBits: 3072, lastYear: nil), Tier(minimumBits: 2048, lastYear: 2030)],
         curves: [
-            "P-256": nil, "P-384": nil, "P-521": nil, "brainpoolP256r1": nil, "brainpoolP384r1": nil,
-            "brainpoolP512r1": nil, "FRP256v1": nil, "Ed25519": nil, "Ed448": nil,
+            "P-256": nil, "P-384": nil, "P-521": nil, "brainpoolP256r1": nil, "brainpoolP320r1": nil,
+            "brainpoolP384r1": nil, "brainpoolP512r1": nil, "FRP256v1": nil, "Ed25519": nil, "Ed448": nil,
         ],
         curveNote: "ANSSI accepts FRP256v1, NIST P-curves and Brainpool curves of at least 256 bits"
     )
