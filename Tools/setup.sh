@@ -8,6 +8,7 @@ PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl
           python3 python3-aiosmtpd           # the loopback SMTP server of the delivery tests
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
           chromium                           # headless, renders the kiosk page in the tests
+          nginx-light                        # a real reverse proxy in front of serve (trusted-proxy tests)
           python3-venv)                      # for the PyPI tools below
 
 missing=()

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     /// Requests per second per client address, and the burst allowed.
     public var rateLimitPerSecond: Double = 50
     public var rateLimitBurst: Double = 100
+    /// Reverse proxies whose forwarding header names the client (default none: the peer is the client).
+    public var trustedProxies = TrustedProxies()
     /// Largest accepted request body in bytes.
     public var maxBodySize: Int = 64 << 10
     /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
@@ -66,6 +68,7 @@ public struct SleutelServer: Sendable {
         ServerMetrics.bootstrap()
         router.add(middleware: UnmatchedRouteMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ClientAddressMiddleware(proxies: configuration.trustedProxies))
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perSecond: configuration.rateLimitPerSecond,
                                                                          burst: configuration.rateLimitBurst)))
         addRoutes(to: router)

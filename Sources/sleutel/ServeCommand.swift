@@ -35,6 +35,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load demo organisations, applications and rights for the demo cards (with --test roots only).")
     var demo = false
     @Option(help: "Requests per second allowed per client address.") var rateLimit: Double = 50
+    @Option(parsing: .upToNextOption,
+            help: "Reverse proxies (CIDR networks or addresses) whose forwarding header names the client; without it the header is ignored.")
+    var trustedProxy: [String] = []
+    @Option(help: "The header the trusted proxies write: x-forwarded-for (nginx, haproxy) or forwarded (RFC 7239).")
+    var proxyHeader = "x-forwarded-for"
     @Option(help: "OIDC issuer URL (default: http://HOST:PORT).") var issuer: String?
     @Option(help: "OIDC signing key (PEM, EC P-256); created with mode 0600 when missing. Default: DATABASE.oidc-key.pem")
     var oidcKey: String?
@@ -82,6 +87,13 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        guard let header = TrustedProxies.Header(rawValue: proxyHeader.lowercased()) else {
+            throw ValidationError("--proxy-header must be x-forwarded-for or forwarded, not '\(proxyHeader)'")
+        }
+        configuration.trustedProxies = TrustedProxies(try trustedProxy.map { text in
+            guard let network = IPNetwork(text) else { throw ValidationError("--trusted-proxy '\(text)' is not an IP address or CIDR network") }
+            return network
+        }, header: header)
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(rateLimit * 2, 10)
         guard sessionRetention >= 0, purgeInterval > 0 else { throw ValidationError("--session-retention must be ≥ 0 and --purge-interval > 0") }

@@ -30,6 +30,8 @@ enum Attack: String, CaseIterable, Sendable {
     case tableGrowth = "tables grown without bound"
     case codePumping = "SMS and e-mail pumping"
     case lockoutDenial = "locking the owner out of an account"
+    case sharedProxyAddress = "one client behind the proxy blocking everyone"
+    case forwardedSpoofing = "a forged forwarding header"
 }
 
 /// Counts, per attack, the attempts made and those the product accepted, for the line the suite

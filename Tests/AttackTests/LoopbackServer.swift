@@ -26,7 +26,9 @@ final class LoopbackServer: Sendable {
     /// - Parameters:
     ///   - rateLimit: requests per second and burst per client address (default: high enough not to interfere).
     ///   - validateKey: the bearer key of `POST /v1/otp/validate` (nil: the endpoint is off).
-    init(rateLimit: (perSecond: Double, burst: Double) = (10_000, 10_000), validateKey: String? = nil, at start: Date = Date()) async throws {
+    ///   - proxies: the reverse proxies trusted to name the client (default none).
+    init(rateLimit: (perSecond: Double, burst: Double) = (10_000, 10_000), validateKey: String? = nil, at start: Date = Date(),
+         proxies: TrustedProxies = TrustedProxies()) async throws {
         fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, at: start)
         let oidc = try OIDCProvider(
             configuration: OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
@@ -36,6 +38,7 @@ final class LoopbackServer: Sendable {
         configuration.port = 0
         configuration.rateLimitPerSecond = rateLimit.perSecond
         configuration.rateLimitBurst = rateLimit.burst
+        configuration.trustedProxies = proxies
         configuration.validateKeySHA256 = validateKey.map { DigestAlgorithm.sha256.hash(Array($0.utf8)) }
         configuration.housekeepingInterval = 0.2  // the attack moves the injected clock; the purge runs on real time
         let server = SleutelServer(configuration: configuration, sessions: fixture.service, rights: fixture.rights, oidc: oidc)
@@ -51,8 +54,8 @@ final class LoopbackServer: Sendable {
 
     /// Sends one request; redirects are not followed.
     func send(_ method: String, _ path: String, json: [String: Any]? = nil, form: String? = nil, token: String? = nil,
-              authorization: String? = nil, cookie: String? = nil) async throws -> Reply {
-        var headers: [String: String] = [:]
+              authorization: String? = nil, cookie: String? = nil, headers extra: [String: String] = [:]) async throws -> Reply {
+        var headers = extra
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if let authorization { headers["Authorization"] = authorization }
         if let cookie { headers["Cookie"] = cookie }
