@@ -40,7 +40,9 @@ struct Login: ParsableCommand {
                                           afterSigning: { try? card.logOff() })
             print("logged in: session \(issued.session.id), \(issued.session.method) at level \(issued.session.level) (\(issued.session.acr))")
             if let tokenFile {
-                FileManager.default.createFile(atPath: tokenFile, contents: Data(issued.token.utf8), attributes: [.posixPermissions: 0o600])
+                guard FileManager.default.createFile(atPath: tokenFile, contents: Data(issued.token.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ValidationError("cannot write the token to \(tokenFile)")
+                }
             }
             if printToken { print(issued.token) }
         } catch let refusal as SleutelClient.Refusal {
