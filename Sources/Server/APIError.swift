@@ -21,7 +21,10 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var body: [String: String] = ["code": code, "message": message]
         for (key, value) in details { body[key] = value }
-        return try JSONReply(["error": body], status: status).response(from: request, context: context)
+        var response = try JSONReply(["error": body], status: status).response(from: request, context: context)
+        // 429 and 503 say when to come back in the header too (RFC 9110 §10.2.3), not only in the body.
+        if let seconds = details["retryAfterSeconds"] { response.headers[.retryAfter] = seconds }
+        return response
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "request.invalidBody", message: message) }

@@ -20,8 +20,9 @@ final class RateLimiter: Sendable {
         self.burst = burst
     }
 
-    /// Takes one token for `client` at `now`; returns the seconds to wait when none is left.
-    func take(_ client: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> TimeInterval? {
+    /// Takes `cost` tokens (default one) for `client` at `now`; returns the seconds to wait when too
+    /// few are left (nothing is taken then).
+    func take(_ client: String, cost: Double = 1, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> TimeInterval? {
         state.withLock { buckets in
             if buckets.count >= maximumClients {
                 buckets = buckets.filter { now - $0.value.updated < burst / perSecond }
@@ -30,8 +31,8 @@ final class RateLimiter: Sendable {
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * perSecond)
             bucket.updated = now
             defer { buckets[client] = bucket }
-            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / perSecond }
-            bucket.tokens -= 1
+            guard bucket.tokens >= cost else { return (cost - bucket.tokens) / perSecond }
+            bucket.tokens -= cost
             return nil
         }
     }

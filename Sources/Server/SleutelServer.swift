@@ -1,4 +1,5 @@
 import CardBinding
+import CryptoCore
 import Dispatch
 import Foundation
 import Hummingbird
@@ -21,6 +22,11 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitBurst: Double = 100
     /// Reverse proxies whose forwarding header names the client (default none: the peer is the client).
     public var trustedProxies = TrustedProxies()
+    /// Key-check cost units (one unit ≈ one RSA-2048 key, RSA growing with the cube of its size)
+    /// one `POST /v1/keys/check` may spend, and one client address per minute, without the
+    /// service key. Callers presenting the service key (``validateKeySHA256``) are not budgeted.
+    public var keyCheckCostPerRequest: Double = 128
+    public var keyCheckCostPerMinute: Double = 256
     /// Largest accepted request body in bytes.
     public var maxBodySize: Int = 64 << 10
     /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
@@ -189,7 +195,10 @@ public struct SleutelServer: Sendable {
             guard let profile else { throw APIError(.notFound, code: "rights.noLinkedIdentity", message: "the session has no national register number") }
             return JSONReply(profile)
         }
-        v1.post("keys/check") { request, _ in
+        let keyBudget = RateLimiter(perSecond: configuration.keyCheckCostPerMinute / 60, burst: configuration.keyCheckCostPerMinute)
+        let keyQueue = BoundedQueue(label: "be.sleutel.server.keycheck", backlog: Self.keyCheckBacklog)
+        let perRequest = configuration.keyCheckCostPerRequest, serviceKey = configuration.validateKeySHA256
+        v1.post("keys/check") { request, context in
             let body = try await JSON.decode(KeyCheckRequest.self, from: request, limit: limit)
             let checker = body.policy.map { name -> KeyStrengthChecker? in
                 KeyStrengthPolicy.named(name).map { KeyStrengthChecker(policy: $0) }
@@ -198,15 +207,36 @@ public struct SleutelServer: Sendable {
             guard body.pem != nil || body.der != nil else { throw APIError.badRequest("give the key as pem (text) or der (base64)") }
             if body.pem?.isEmpty == true || body.der?.isEmpty == true { throw APIError.badRequest("pem and der must not be empty") }
             let input = Array((body.pem ?? "").utf8) + Array(body.der ?? Data())
-            let reply = try await Blocking.run { () throws -> KeyCheckReply in
-                do {
-                    let verdicts = try checker.verdicts(forFile: input, maximumKeys: Self.maximumKeysPerCheck)
-                    return KeyCheckReply(acceptable: !verdicts.isEmpty && verdicts.allSatisfy(\.isAcceptable), verdicts: verdicts, problem: nil)
-                } catch let error as TrustError where error.code == .tooManyKeys {
-                    throw APIError.badRequest(error.reason)
-                } catch let error as TrustError {
-                    return KeyCheckReply(acceptable: false, verdicts: [], problem: error.reason)
+            // Reading is cheap and bounded by the body size; the checks are what cost, so they are
+            // priced first and run on a queue of their own, never on the one serving logins.
+            let keys: [ReadKey]
+            do { keys = try KeyReader.read(input) } catch {
+                return JSONReply(KeyCheckReply(acceptable: false, verdicts: [], problem: TrustError(.unreadableKey, "\(error)").reason))
+            }
+            guard keys.count <= Self.maximumKeysPerCheck else {
+                throw APIError.badRequest("\(keys.count) keys; at most \(Self.maximumKeysPerCheck) are checked at once")
+            }
+            let cost = keys.reduce(0) { $0 + Self.checkCost($1.components, maximumBits: checker.options.maximumModulusBits) }
+            let serviceCaller = serviceKey.map { expected in
+                (try? Self.bearer(request, required: false)).flatMap { $0 }.map {
+                    constantTimeEquals(DigestAlgorithm.sha256.hash(Array($0.utf8)), expected)
+                } ?? false
+            } ?? false
+            if !serviceCaller {
+                guard cost <= perRequest else {
+                    throw APIError(.contentTooLarge, code: "keys.costExceeded",
+                                   message: "these keys cost \(Int(cost.rounded(.up))) units to check; at most \(Int(perRequest)) per request without the service key",
+                                   details: ["cost": String(Int(cost.rounded(.up))), "maximum": String(Int(perRequest))])
                 }
+                if let wait = keyBudget.take(context.peer, cost: cost) {
+                    throw APIError(.tooManyRequests, code: "keys.budgetExceeded",
+                                   message: "key checks from this address are over their budget of \(Int(configuration.keyCheckCostPerMinute)) units a minute",
+                                   details: ["retryAfterSeconds": String(max(1, Int(wait.rounded(.up))))])
+                }
+            }
+            let reply = try await keyQueue.run { () -> KeyCheckReply in
+                let verdicts = checker.verdicts(for: keys.map(\.components))
+                return KeyCheckReply(acceptable: !verdicts.isEmpty && verdicts.allSatisfy(\.isAcceptable), verdicts: verdicts, problem: nil)
             }
             return JSONReply(reply)
         }
@@ -217,6 +247,16 @@ public struct SleutelServer: Sendable {
     /// Keys judged per `POST /v1/keys/check`: with RSA moduli up to 16384 bits (each about 0.4 s of
     /// CPU with the primality test), one request stays within a few seconds of one core.
     static let maximumKeysPerCheck = 16
+    /// Key-check requests waiting for the key-check thread before more are answered 503 at once.
+    static let keyCheckBacklog = 8
+
+    /// What checking `key` costs, in units of one RSA-2048 key: (bits/2048)³ for RSA (modular
+    /// arithmetic grows with the cube of the size), a tenth of a unit for other keys. A modulus over
+    /// the checker's limit is refused without checks and costs as little.
+    static func checkCost(_ key: KeyComponents, maximumBits: Int) -> Double {
+        guard case .rsa(let n, _) = key, n.bitCount <= maximumBits else { return 0.1 }
+        return max(0.1, pow(Double(n.bitCount) / 2048, 3))
+    }
 
     /// Logs and counts one login attempt. Metadata holds session ids, levels and error codes;
     /// never a national register number, name, token, PIN or code.
@@ -254,6 +294,37 @@ public struct SleutelServer: Sendable {
 
 /// Runs blocking work (SQLite, OCSP fetches, bignum checks) on a dedicated concurrent queue,
 /// off the Swift concurrency pool, translating module errors into ``APIError``s.
+/// One thread of its own for costly work, with a bounded backlog: when `backlog` jobs already
+/// wait, ``run(_:)`` answers 503 `request.busy` at once instead of queueing without end.
+final class BoundedQueue: Sendable {
+    private let queue: DispatchQueue
+    private let backlog: Int
+    private let waiting = Locked(0)
+
+    init(label: String, backlog: Int) {
+        queue = DispatchQueue(label: label, qos: .utility)
+        self.backlog = backlog
+    }
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let admitted = waiting.withLock { count -> Bool in
+            guard count < backlog else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            throw APIError(.serviceUnavailable, code: "request.busy", message: "the server is busy with costly requests; try again shortly",
+                           details: ["retryAfterSeconds": "1"])
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async { [waiting] in
+                defer { waiting.withLock { $0 -= 1 } }
+                continuation.resume(with: Result { try ErrorMapping.map { try work() } })
+            }
+        }
+    }
+}
+
 enum Blocking {
     private static let queue = DispatchQueue(label: "be.sleutel.server.blocking", qos: .userInitiated, attributes: .concurrent)
 

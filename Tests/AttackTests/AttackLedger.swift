@@ -32,6 +32,7 @@ enum Attack: String, CaseIterable, Sendable {
     case lockoutDenial = "locking the owner out of an account"
     case sharedProxyAddress = "one client behind the proxy blocking everyone"
     case forwardedSpoofing = "a forged forwarding header"
+    case costlyKeyChecks = "unauthenticated key checks of unbounded cost"
 }
 
 /// Counts, per attack, the attempts made and those the product accepted, for the line the suite

@@ -190,5 +190,9 @@ struct ServerAPITests {
         #expect(statuses.last == 429)
         let limited = try await server.send("GET", "/health")
         #expect(limited.errorCode == "request.rateLimited")
+        // The hint is in the Retry-After header as well as in the body (whole seconds, at least 1).
+        let header = try #require(limited.headers["retry-after"].flatMap { Int($0) }, "no Retry-After header")
+        #expect(header >= 1)
+        #expect((limited.json["error"] as? [String: Any])?["retryAfterSeconds"] as? String == String(header))
     }
 }
