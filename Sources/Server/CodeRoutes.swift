@@ -139,7 +139,7 @@ extension SleutelServer {
             guard let expected = configuration.validateKeySHA256 else {
                 throw APIError(.notFound, code: "otp.validateDisabled", message: "this server has no validation key configured")
             }
-            guard constantTimeEquals(DigestAlgorithm.sha256.hash(Array(key.utf8)), expected) else {
+            guard Self.isServiceKey(key, sha256: expected) else {
                 throw APIError(.unauthorized, code: "otp.serviceKeyInvalid", message: "a valid service key is needed")
             }
             let body = try await JSON.decode(ValidateRequest.self, from: request, limit: limit)

@@ -210,19 +210,15 @@ public struct SleutelServer: Sendable {
             // Reading is cheap and bounded by the body size; the checks are what cost, so they are
             // priced first and run on a queue of their own, never on the one serving logins.
             let keys: [ReadKey]
-            do { keys = try KeyReader.read(input) } catch {
-                return JSONReply(KeyCheckReply(acceptable: false, verdicts: [], problem: TrustError(.unreadableKey, "\(error)").reason))
-            }
-            guard keys.count <= Self.maximumKeysPerCheck else {
-                throw APIError.badRequest("\(keys.count) keys; at most \(Self.maximumKeysPerCheck) are checked at once")
+            do { keys = try KeyStrengthChecker.readKeys(input, maximumKeys: Self.maximumKeysPerCheck) } catch let error as TrustError
+                where error.code == .tooManyKeys {
+                throw APIError.badRequest(error.reason)
+            } catch let error as TrustError {
+                return JSONReply(KeyCheckReply(acceptable: false, verdicts: [], problem: error.reason))
             }
             let cost = keys.reduce(0) { $0 + Self.checkCost($1.components, maximumBits: checker.options.maximumModulusBits) }
-            let serviceCaller = serviceKey.map { expected in
-                (try? Self.bearer(request, required: false)).flatMap { $0 }.map {
-                    constantTimeEquals(DigestAlgorithm.sha256.hash(Array($0.utf8)), expected)
-                } ?? false
-            } ?? false
-            if !serviceCaller {
+            let presented = (try? Self.bearer(request, required: false)) ?? nil
+            if !Self.isServiceKey(presented, sha256: serviceKey) {
                 guard cost <= perRequest else {
                     throw APIError(.contentTooLarge, code: "keys.costExceeded",
                                    message: "these keys cost \(Int(cost.rounded(.up))) units to check; at most \(Int(perRequest)) per request without the service key",
@@ -247,6 +243,13 @@ public struct SleutelServer: Sendable {
     /// Keys judged per `POST /v1/keys/check`: with RSA moduli up to 16384 bits (each about 0.4 s of
     /// CPU with the primality test), one request stays within a few seconds of one core.
     static let maximumKeysPerCheck = 16
+    /// Whether `key` is the service key whose SHA-256 is `expected` (compared in constant time);
+    /// false when either is missing.
+    static func isServiceKey(_ key: String?, sha256 expected: [UInt8]?) -> Bool {
+        guard let key, let expected else { return false }
+        return constantTimeEquals(DigestAlgorithm.sha256.hash(Array(key.utf8)), expected)
+    }
+
     /// Key-check requests waiting for the key-check thread before more are answered 503 at once.
     static let keyCheckBacklog = 8
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,6 +78,8 @@ public struct TrustedProxies: Sendable {
     /// The trusted networks (empty: no proxy, headers ignored).
     public let networks: [IPNetwork]
     public let header: Header
+    /// HTTP's optional white space around list elements and parameters.
+    fileprivate static let blanks = CharacterSet(charactersIn: " \t")
     /// Forwarding entries read from the right; a longer chain's left part is never reached.
     static let maximumHops = 32
 
@@ -150,10 +153,5 @@ public struct TrustedProxies: Sendable {
 
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (HTTP's optional white space).
-    fileprivate var trimmedBlanks: String {
-        var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return String(slice)
-    }
+    fileprivate var trimmedBlanks: String { trimmingCharacters(in: TrustedProxies.blanks) }
 }

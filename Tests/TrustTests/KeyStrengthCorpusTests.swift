@@ -10,13 +10,6 @@ import Testing
 struct KeyStrengthCorpusTests {
     let checker = KeyStrengthChecker(policy: .nist)
 
-    static func hex(_ text: String) -> [UInt8] {
-        stride(from: 0, to: text.count, by: 2).map {
-            let start = text.index(text.startIndex, offsetBy: $0)
-            return UInt8(text[start..<text.index(start, offsetBy: 2)], radix: 16)!
-        }
-    }
-
     /// SubjectPublicKeyInfo for a raw key under the one-arc OID 1.3.101.`arc` (RFC 8410).
     static func spki(arc: UInt8, _ raw: [UInt8]) -> [UInt8] {
         let algorithm: [UInt8] = [0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, arc]
@@ -58,7 +51,7 @@ struct KeyStrengthCorpusTests {
     @Test("Ed25519 small-order points are invalid keys")
     func ed25519SmallOrder() throws {
         for text in Self.ed25519Torsion {
-            let v = try edVerdict(Self.hex(text))
+            let v = try edVerdict(try #require(Hex.decode(text)))
             #expect(v.failures.map(\.id) == ["ed.key"], "\(text)")
             #expect(v.failures.first?.detail.contains("small-order") == true, "\(text)")
         }

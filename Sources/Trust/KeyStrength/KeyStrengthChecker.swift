@@ -108,6 +108,13 @@ public struct KeyStrengthChecker: Sendable {
     /// - Throws: `TrustError.unreadableKey` when nothing can be read; `TrustError.tooManyKeys`.
     public func verdicts(forFile data: [UInt8], year: Int = KeyStrengthChecker.currentYear,
                          maximumKeys: Int = .max) throws -> [KeyVerdict] {
+        verdicts(for: try Self.readKeys(data, maximumKeys: maximumKeys).map(\.components), year: year)
+    }
+
+    /// Reads every key in `data` (any supported format), without judging them.
+    /// - Throws: `TrustError.unreadableKey` when nothing can be read; `TrustError.tooManyKeys` for
+    ///   more than `maximumKeys`.
+    public static func readKeys(_ data: [UInt8], maximumKeys: Int = .max) throws -> [ReadKey] {
         let keys: [ReadKey]
         do { keys = try KeyReader.read(data) } catch {
             throw TrustError(.unreadableKey, "\(error)")
@@ -115,7 +122,7 @@ public struct KeyStrengthChecker: Sendable {
         guard keys.count <= maximumKeys else {
             throw TrustError(.tooManyKeys, "\(keys.count) keys; at most \(maximumKeys) are checked at once")
         }
-        return verdicts(for: keys.map(\.components), year: year)
+        return keys
     }
 
     /// Judges a certificate's key; throws `TrustError.weakKey` naming the failed checks.
