@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -14,12 +14,22 @@ extension SleutelServer {
     func addCodeRoutes(to router: Router<ServerContext>, codes: OneTimeCodesService) {
         let limit = configuration.maxBodySize
         let v1 = router.group("v1")
+        // scrypt is bounded here: a flood of password logins gets the pool's threads and backlog
+        // and 503 beyond them, while eID logins keep their own queue.
+        let passwords = WorkerPool(name: "sleutel-password", width: configuration.passwordCheckThreads,
+                                   backlog: configuration.passwordCheckBacklog)
 
         v1.post("code/login") { request, context in
-            let body = try await JSON.decode(CodeLoginRequest.self, from: request, limit: limit)
             let started = DispatchTime.now()
             do {
-                let start = try await Blocking.run {
+                try passwords.admitOrRefuse()  // before the body is read: refusing a flood costs little
+            } catch let error as APIError {
+                Self.audit(login: error.code, method: "password", started: started, metadata: ["status": "\(error.status.code)", "step": "password"])
+                throw error
+            }
+            let body = try await JSON.decode(CodeLoginRequest.self, from: request, limit: limit)
+            do {
+                let start = try await passwords.run {
                     try sessions.beginCodeLogin(application: body.application, username: body.username, password: body.password,
                                                 source: context.peer)
                 }
@@ -113,8 +123,9 @@ extension SleutelServer {
         }
         v1.put("keys/password") { request, _ in
             let token = try Self.bearer(request)
+            try passwords.admitOrRefuse()
             let body = try await JSON.decode(PasswordRequest.self, from: request, limit: limit)
-            try await Blocking.run {
+            try await passwords.run {
                 let authority = try Self.authority(sessions.authenticate(token: token))
                 try codes.setPassword(username: body.username, password: body.password, authority: authority)
             }

@@ -27,6 +27,11 @@ public struct ServerConfiguration: Sendable {
     /// service key. Callers presenting the service key (``validateKeySHA256``) are not budgeted.
     public var keyCheckCostPerRequest: Double = 128
     public var keyCheckCostPerMinute: Double = 256
+    /// Password checks (scrypt, 32 MiB and ~0.1 s of a core each) run at once on threads of their
+    /// own, and more that may wait for one; beyond both a password login or change is answered 503
+    /// `request.busy` at once (default one a core, two a core waiting).
+    public var passwordCheckThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    public var passwordCheckBacklog: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
     /// Largest accepted request body in bytes.
     public var maxBodySize: Int = 64 << 10
     /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
@@ -196,9 +201,10 @@ public struct SleutelServer: Sendable {
             return JSONReply(profile)
         }
         let keyBudget = RateLimiter(perSecond: configuration.keyCheckCostPerMinute / 60, burst: configuration.keyCheckCostPerMinute)
-        let keyQueue = BoundedQueue(label: "be.sleutel.server.keycheck", backlog: Self.keyCheckBacklog)
+        let keyQueue = WorkerPool(name: "sleutel-keycheck", width: 1, backlog: Self.keyCheckBacklog)
         let perRequest = configuration.keyCheckCostPerRequest, serviceKey = configuration.validateKeySHA256
         v1.post("keys/check") { request, context in
+            try keyQueue.admitOrRefuse()
             let body = try await JSON.decode(KeyCheckRequest.self, from: request, limit: limit)
             let checker = body.policy.map { name -> KeyStrengthChecker? in
                 KeyStrengthPolicy.named(name).map { KeyStrengthChecker(policy: $0) }
@@ -270,6 +276,8 @@ public struct SleutelServer: Sendable {
         fields["event"] = "login"
         fields["method"] = "\(method)"
         fields["outcome"] = "\(outcome)"
+        // A refusal for load is counted, not logged line by line: a flood must not become one of log lines.
+        guard outcome != WorkerPool.busy.code else { return }
         log.notice("login", metadata: fields)
     }
 
@@ -295,39 +303,9 @@ public struct SleutelServer: Sendable {
     }
 }
 
-/// Runs blocking work (SQLite, OCSP fetches, bignum checks) on a dedicated concurrent queue,
-/// off the Swift concurrency pool, translating module errors into ``APIError``s.
-/// One thread of its own for costly work, with a bounded backlog: when `backlog` jobs already
-/// wait, ``run(_:)`` answers 503 `request.busy` at once instead of queueing without end.
-final class BoundedQueue: Sendable {
-    private let queue: DispatchQueue
-    private let backlog: Int
-    private let waiting = Locked(0)
-
-    init(label: String, backlog: Int) {
-        queue = DispatchQueue(label: label, qos: .utility)
-        self.backlog = backlog
-    }
-
-    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let admitted = waiting.withLock { count -> Bool in
-            guard count < backlog else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else {
-            throw APIError(.serviceUnavailable, code: "request.busy", message: "the server is busy with costly requests; try again shortly",
-                           details: ["retryAfterSeconds": "1"])
-        }
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { [waiting] in
-                defer { waiting.withLock { $0 -= 1 } }
-                continuation.resume(with: Result { try ErrorMapping.map { try work() } })
-            }
-        }
-    }
-}
-
+/// Runs blocking work (SQLite, OCSP fetches) on a dedicated concurrent queue, off the Swift
+/// concurrency pool, translating module errors into ``APIError``s. Costly work (scrypt, key
+/// checks) runs on a ``WorkerPool`` instead, so that it never queues in front of eID logins.
 enum Blocking {
     private static let queue = DispatchQueue(label: "be.sleutel.server.blocking", qos: .userInitiated, attributes: .concurrent)
 

@@ -52,6 +52,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the bearer key services present to POST /v1/otp/validate (absent: endpoint disabled).")
     var validateKeyFile: String?
     @Flag(help: "Offer no password and security-code login (eID only).") var noCodes = false
+    @Option(help: "Cost units (one RSA-2048 key each) one POST /v1/keys/check may spend without the service key.")
+    var keyCheckCost: Double = 128
+    @Option(help: "Cost units of key checks allowed per client address a minute without the service key.")
+    var keyCheckBudget: Double = 256
+    @Option(help: "Password checks (scrypt, 32 MiB each) running at once (default: one per core).")
+    var passwordChecks: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Password checks that may wait for a free thread before more are answered 503 at once (default: two per core).")
+    var passwordCheckBacklog: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Seconds an ended or expired session is kept before the scheduled purge deletes it (audit rows are kept).")
     var sessionRetention: Double = 86_400
     @Option(help: "Seconds between purges of expired challenges, transactions, sessions, codes and tokens.")
@@ -80,7 +88,7 @@ struct Serve: AsyncParsableCommand {
             checker = RevocationChecker(configuration: .init(policy: policy, ocspResponderURL: ocspURL))
         }
         let verifier = EIDProofVerifier(trust: TrustService(configuration: trustConfiguration, revocation: checker))
-        var sessionsConfiguration = SessionsConfiguration()
+        let sessionsConfiguration = SessionsConfiguration()
         let codes = noCodes ? nil : try oneTimeCodes(store: store, databasePath: path)
         let sessions = SessionService(database: store, trust: verifier, rights: rights, codes: codes, configuration: sessionsConfiguration)
 
@@ -96,6 +104,16 @@ struct Serve: AsyncParsableCommand {
         }, header: header)
         configuration.rateLimitPerSecond = rateLimit
         configuration.rateLimitBurst = max(rateLimit * 2, 10)
+        guard keyCheckCost > 0, keyCheckBudget >= keyCheckCost else {
+            throw ValidationError("--key-check-cost must be > 0 and --key-check-budget at least as large")
+        }
+        configuration.keyCheckCostPerRequest = keyCheckCost
+        configuration.keyCheckCostPerMinute = keyCheckBudget
+        guard passwordChecks >= 1, passwordCheckBacklog >= 0 else {
+            throw ValidationError("--password-checks must be ≥ 1 and --password-check-backlog ≥ 0")
+        }
+        configuration.passwordCheckThreads = passwordChecks
+        configuration.passwordCheckBacklog = passwordCheckBacklog
         guard sessionRetention >= 0, purgeInterval > 0 else { throw ValidationError("--session-retention must be ≥ 0 and --purge-interval > 0") }
         configuration.sessionRetention = sessionRetention
         configuration.housekeepingInterval = purgeInterval

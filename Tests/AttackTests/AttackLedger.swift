@@ -33,6 +33,7 @@ enum Attack: String, CaseIterable, Sendable {
     case sharedProxyAddress = "one client behind the proxy blocking everyone"
     case forwardedSpoofing = "a forged forwarding header"
     case costlyKeyChecks = "unauthenticated key checks of unbounded cost"
+    case passwordFlood = "password logins running scrypt without bound"
 }
 
 /// Counts, per attack, the attempts made and those the product accepted, for the line the suite

@@ -1,6 +1,8 @@
 import CryptoCore
 import Foundation
+import OneTimeCodes
 import Server
+import Sessions
 import SleutelTestSupport
 import Testing
 
@@ -52,6 +54,50 @@ extension AttackSuite {
             // A wrong service key is no exemption.
             service["Authorization"] = "Bearer not the key"
             #expect(try await server.send("POST", "/v1/keys/check", json: ["pem": one], headers: service).status == 429)
+        }
+
+        static var bertLogin: [String: Any] { ["application": "eloket", "username": "bert", "password": CodeVictim.password] }
+
+        /// Issue 19 item 4 (second part): each password check is an scrypt of 32 MiB and ~100 ms of
+        /// CPU. A flood of correct-password logins from many addresses (no per-address limit helps)
+        /// gets at most the permits and the short backlog; the rest is answered 503 at once, and the
+        /// owner gets in once the flood is over.
+        @Test("32 concurrent password logins: a few are checked, the rest answered 503 at once; the owner gets in after")
+        func passwordFlood() async throws {
+            let attempts = Attempts(.passwordFlood)
+            // The real scrypt cost (2^15, r = 8: 32 MiB), two checks at once and two waiting.
+            let server = try await LoopbackServer(proxies: ProxyAttacks.loopbackProxy, codes: OneTimeCodesConfiguration(),
+                                                  passwordChecks: (threads: 2, backlog: 2))
+            let eid = try server.fixture.login(TestCard("specimen-1.7"))
+            try server.fixture.codes.setPassword(username: "bert", password: CodeVictim.password, authority: server.fixture.authority(eid.session))
+
+            let flood = 32
+            let replies = try await withThrowingTaskGroup(of: (LoopbackServer.Reply, TimeInterval).self) { group in
+                for guess in 0..<flood {
+                    group.addTask {
+                        let started = Date()
+                        let reply = try await server.send("POST", "/v1/code/login", json: Self.bertLogin, headers: ProxyAttacks.via(CodeVictim.source(guess)),
+                                                     through: LoopbackHTTP.flooding)
+                        return (reply, Date().timeIntervalSince(started))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let refused = replies.filter { $0.0.status == 503 }
+            let checked = replies.filter { $0.0.status == 201 }
+            // The flood succeeds when the checks it got past the bound outnumber its refusals.
+            for _ in refused { attempts.record(accepted: false) }
+            attempts.record(accepted: refused.count < flood / 2, "\(checked.count) of \(flood) concurrent password logins checked")
+            #expect(checked.count + refused.count == flood, "every login is either checked (201) or refused (503)")
+            for (reply, _) in refused {
+                #expect(reply.errorCode == "request.busy")
+                #expect(reply.headers["retry-after"] == "1")
+            }
+            let fast = refused.map(\.1).sorted()
+            #expect((fast.first ?? 9) < 0.5, "the refusals come at once, not after the queue")
+            // Nothing was counted against the account: after the flood the owner gets in.
+            let after = try await server.send("POST", "/v1/code/login", json: Self.bertLogin, headers: ProxyAttacks.via(ProxyAttacks.victim))
+            #expect(after.status == 201)
         }
     }
 }

@@ -27,9 +27,12 @@ final class LoopbackServer: Sendable {
     ///   - rateLimit: requests per second and burst per client address (default: high enough not to interfere).
     ///   - validateKey: the bearer key of `POST /v1/otp/validate` (nil: the endpoint is off).
     ///   - proxies: the reverse proxies trusted to name the client (default none).
+    ///   - codes: the OneTimeCodes configuration (default: cheap scrypt).
+    ///   - passwordChecks: threads and backlog of the password-check pool (nil: the server's defaults).
     init(rateLimit: (perSecond: Double, burst: Double) = (10_000, 10_000), validateKey: String? = nil, at start: Date = Date(),
-         proxies: TrustedProxies = TrustedProxies()) async throws {
-        fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, at: start)
+         proxies: TrustedProxies = TrustedProxies(), codes: OneTimeCodesConfiguration = .fastForTests,
+         passwordChecks: (threads: Int, backlog: Int)? = nil) async throws {
+        fixture = try SessionsFixture(extraMigrations: OIDCSchema.migrations, codesConfiguration: codes, at: start)
         let oidc = try OIDCProvider(
             configuration: OIDCConfiguration(issuer: "http://127.0.0.1", signingKey: PrivateKey.generateEC(curve: .p256),
                                              clients: [Self.oidcClient, Self.plainClient], pairwiseKey: SecureRandom.bytes(32)),
@@ -39,6 +42,10 @@ final class LoopbackServer: Sendable {
         configuration.rateLimitPerSecond = rateLimit.perSecond
         configuration.rateLimitBurst = rateLimit.burst
         configuration.trustedProxies = proxies
+        if let passwordChecks {
+            configuration.passwordCheckThreads = passwordChecks.threads
+            configuration.passwordCheckBacklog = passwordChecks.backlog
+        }
         configuration.validateKeySHA256 = validateKey.map { DigestAlgorithm.sha256.hash(Array($0.utf8)) }
         configuration.housekeepingInterval = 0.2  // the attack moves the injected clock; the purge runs on real time
         let server = SleutelServer(configuration: configuration, sessions: fixture.service, rights: fixture.rights, oidc: oidc)
@@ -54,12 +61,13 @@ final class LoopbackServer: Sendable {
 
     /// Sends one request; redirects are not followed.
     func send(_ method: String, _ path: String, json: [String: Any]? = nil, form: String? = nil, token: String? = nil,
-              authorization: String? = nil, cookie: String? = nil, headers extra: [String: String] = [:]) async throws -> Reply {
+              authorization: String? = nil, cookie: String? = nil, headers extra: [String: String] = [:],
+              through session: URLSession = LoopbackHTTP.session) async throws -> Reply {
         var headers = extra
         if let token { headers["Authorization"] = "Bearer \(token)" }
         if let authorization { headers["Authorization"] = authorization }
         if let cookie { headers["Cookie"] = cookie }
-        return try await LoopbackHTTP.send(port: port, method, path, json: json, form: form, headers: headers)
+        return try await LoopbackHTTP.send(port: port, method, path, json: json, form: form, headers: headers, through: session)
     }
 
     /// `POST /v1/eid/challenge`.

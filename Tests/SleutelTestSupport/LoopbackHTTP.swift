@@ -19,9 +19,10 @@ public struct HTTPReply: Sendable {
 /// Requests to a server on a loopback port through URLSession (a client independent of the
 /// server's own stack), without following redirects (the OIDC tests read `Location`).
 public enum LoopbackHTTP {
-    /// Sends one request with a JSON or form body and extra header fields.
+    /// Sends one request with a JSON or form body and extra header fields, through `session`
+    /// (default ``session``; ``flooding`` for many at once).
     public static func send(port: Int, _ method: String, _ path: String, json: Any? = nil, form: String? = nil,
-                            headers: [String: String] = [:]) async throws -> HTTPReply {
+                            headers: [String: String] = [:], through session: URLSession = session) async throws -> HTTPReply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let json {
@@ -42,6 +43,15 @@ public enum LoopbackHTTP {
 
     /// The session behind ``send(port:_:_:json:form:headers:)``, for requests it cannot express (raw bodies).
     public static let session = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
+
+    /// A session that opens up to 128 connections to one host at once (URLSession keeps to a few
+    /// by default), for floods that must reach the server together.
+    public static let flooding: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 128
+        configuration.timeoutIntervalForRequest = 60
+        return URLSession(configuration: configuration, delegate: NoRedirect(), delegateQueue: nil)
+    }()
 
     final class NoRedirect: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
         func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
