@@ -87,9 +87,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OIDC",
+            dependencies: ["CryptoCore", "Sessions", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Server",
             dependencies: [
-                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore", "CardBinding",
+                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore", "CardBinding", "OIDC",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -133,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "Kiosk", "CardBinding", "SleutelClient",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "OIDC", "Kiosk", "CardBinding", "SleutelClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,13 +172,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
+            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AttackTests",
-            dependencies: ["SleutelTestSupport", "Server", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
+            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
                            .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"],
             swiftSettings: swiftSettings

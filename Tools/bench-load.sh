@@ -5,6 +5,7 @@
 # random addresses, named by X-Forwarded-For through the trusted loopback proxy), and correct-
 # password logins from random addresses (real scrypt, 32 MiB each).
 #   Tools/bench-load.sh [COUNT] [FLOODERS]     (default 300 logins per run, 6 client threads per flood)
+#   SLEUTEL_SERVE_BIN=/path/to/sleutel Tools/bench-load.sh …   measures that server build instead
 # Prints the JSON and writes Benchmarks/load.md. Target: flooded p99 <= 3x unloaded p99.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ WORK="$(mktemp -d /tmp/sleutel-bench-load.XXXXXX)"
 Tools/setup.sh >/dev/null
 swift build -c release --product sleutel 2>&1 | tail -n 1
 swift build -c release --product sleutel-dev 2>&1 | tail -n 1
-BIN="$(swift build -c release --show-bin-path)/sleutel"
+# SLEUTEL_SERVE_BIN: another build of the server to measure (e.g. an older commit's), same client.
+BIN="${SLEUTEL_SERVE_BIN:-$(swift build -c release --show-bin-path)/sleutel}"
 DEV="$(swift build -c release --show-bin-path)/sleutel-dev"
 source Tools/pki-responders.sh
 SERVER_PID=""

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OIDC
 import OneTimeCodes
 import ServiceLifecycle
 import Sessions

@@ -3,6 +3,7 @@ import CardBinding
 import Foundation
 import CryptoCore
 import Logging
+import OIDC
 import OneTimeCodes
 import PCSC
 import Rights

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import OIDC
 import OneTimeCodes
 import Server
 import Sessions

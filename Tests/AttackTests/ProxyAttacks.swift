@@ -16,6 +16,8 @@ extension AttackSuite {
         static func via(_ chain: String) -> [String: String] { ["X-Forwarded-For": chain] }
 
         /// Sends `count` requests to `/health` with `headers`; returns how many got 429.
+        /// Sends `count` requests one after the other; returns how many were answered 429. The tests'
+        /// limits refill one request in 5 s, so the count holds however slowly a loaded machine sends.
         static func flood(_ server: LoopbackServer, count: Int, headers: @Sendable (Int) -> [String: String]) async throws -> Int {
             var limited = 0
             for i in 0..<count where try await server.send("GET", "/health", headers: headers(i)).status == 429 { limited += 1 }
@@ -26,7 +28,7 @@ extension AttackSuite {
         func oneClientDoesNotBlockAll() async throws {
             let attempts = Attempts(.sharedProxyAddress)
             // The rate limit: the attacker floods past its burst; the victim is still served.
-            let limitedServer = try await LoopbackServer(rateLimit: (5, 10), proxies: Self.loopbackProxy)
+            let limitedServer = try await LoopbackServer(rateLimit: (0.2, 10), proxies: Self.loopbackProxy)
             #expect(try await Self.flood(limitedServer, count: 30) { _ in Self.via(Self.attacker) } > 0)
             let health = try await limitedServer.send("GET", "/health", headers: Self.via(Self.victim))
             attempts.record(accepted: health.status == 429, "the victim rate-limited by the attacker's flood")
@@ -54,7 +56,7 @@ extension AttackSuite {
             let attempts = Attempts(.forwardedSpoofing)
             // Behind the proxy: what the client wrote is left of what the proxy appended, and the
             // other header (the proxy writes X-Forwarded-For only) is the client's own.
-            let server = try await LoopbackServer(rateLimit: (5, 10), proxies: Self.loopbackProxy)
+            let server = try await LoopbackServer(rateLimit: (0.2, 10), proxies: Self.loopbackProxy)
             let forged = try await Self.flood(server, count: 30) { i in
                 ["X-Forwarded-For": "198.51.100.\(i % 200 + 1), \(Self.victim), \(Self.attacker)", "Forwarded": "for=198.51.100.\(i % 200 + 1)"]
             }
@@ -68,7 +70,7 @@ extension AttackSuite {
             // does not reset the limit.
             for proxies in [TrustedProxies(), TrustedProxies([IPNetwork("10.0.0.0/8")!]),
                             TrustedProxies([IPNetwork("10.0.0.0/8")!], header: .forwarded)] {
-                let direct = try await LoopbackServer(rateLimit: (5, 10), proxies: proxies)
+                let direct = try await LoopbackServer(rateLimit: (0.2, 10), proxies: proxies)
                 let limited = try await Self.flood(direct, count: 30) { i in
                     ["X-Forwarded-For": "198.51.100.\(i + 1)", "Forwarded": "for=198.51.100.\(i + 1)"]
                 }
@@ -84,7 +86,7 @@ extension AttackSuite {
                 return
             }
             let attempts = Attempts(.sharedProxyAddress)
-            let server = try await LoopbackServer(rateLimit: (1, 5), proxies: Self.loopbackProxy)
+            let server = try await LoopbackServer(rateLimit: (0.2, 5), proxies: Self.loopbackProxy)
             let nginx = try NginxProxy(upstreamPort: server.port)
             defer { nginx.stop() }
             // The attacker (127.0.0.2) floods and names the victim in a forged header; nginx appends the real peer.

@@ -1,5 +1,6 @@
 import CryptoCore
 import Foundation
+@testable import OIDC
 import Rights
 @testable import Server
 import Sessions

@@ -10,7 +10,9 @@ import Hummingbird
 /// 503 `request.busy` at once. Threads start on demand, run at a lower CPU priority (nice 10, so
 /// the scheduler gives a waiting eID login the cores first) and end after a few idle seconds.
 final class WorkerPool: @unchecked Sendable {
-    typealias Job = () -> Void
+    /// Does the work and returns how to hand its result over, which runs once the job no
+    /// longer counts against the bound (a caller that sends again at once is admitted).
+    typealias Job = () -> () -> Void
 
     /// Jobs running at once (threads).
     let width: Int
@@ -40,7 +42,8 @@ final class WorkerPool: @unchecked Sendable {
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let admitted = submit {
-                continuation.resume(with: Result { try ErrorMapping.map { try work() } })
+                let result = Result { try ErrorMapping.map { try work() } }
+                return { continuation.resume(with: result) }
             }
             if !admitted { continuation.resume(throwing: Self.busy) }
         }
@@ -98,9 +101,12 @@ final class WorkerPool: @unchecked Sendable {
             let job = jobs.removeFirst()
             running += 1
             condition.unlock()
-            job()
+            let handOver = job()
             condition.lock()
             running -= 1
+            condition.unlock()
+            handOver()
+            condition.lock()
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OIDC
 
 extension SleutelServer {
     func addOIDCRoutes(to router: Router<ServerContext>, provider: OIDCProvider) {

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 
 /// An OpenID Connect / OAuth 2.0 error. `code` is the protocol's error code (RFC 6749 §4.1.2.1
 /// and §5.2, OpenID Connect Core §3.1.2.6); `description` never holds codes, tokens or
@@ -38,22 +37,15 @@ public struct OIDCError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public static func == (lhs: OIDCError, rhs: OIDCError) -> Bool { lhs.code == rhs.code }
 
-    public var description: String { "OIDCError.\(code): \(reason)" }
-}
-
-extension OIDCError: HTTPResponseError {
-    /// 401 for client and token failures, 400 otherwise (RFC 6749 §5.2, RFC 6750 §3.1).
-    public var status: HTTPResponse.Status {
+    /// The HTTP status the endpoints answer with: 401 for client and token failures, 500 for a
+    /// misconfigured provider, 400 otherwise (RFC 6749 §5.2, RFC 6750 §3.1).
+    public var httpStatus: Int {
         switch code {
-        case .invalidClient, .invalidToken: .unauthorized
-        case .configuration: .internalServerError
-        default: .badRequest
+        case .invalidClient, .invalidToken: 401
+        case .configuration: 500
+        default: 400
         }
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONReply(["error": code.rawValue, "error_description": reason], status: status).response(from: request, context: context)
-        if code == .invalidToken { response.headers[.wwwAuthenticate] = #"Bearer error="invalid_token""# }
-        return response
-    }
+    public var description: String { "OIDCError.\(code): \(reason)" }
 }
