@@ -14,25 +14,11 @@ FLOODERS="${2:-6}"
 PORT="${SLEUTEL_BENCH_PORT:-18182}"
 WORK="$(mktemp -d /tmp/sleutel-bench-load.XXXXXX)"
 
-Tools/setup.sh >/dev/null
-swift build -c release --product sleutel 2>&1 | tail -n 1
-swift build -c release --product sleutel-dev 2>&1 | tail -n 1
-# SLEUTEL_SERVE_BIN: another build of the server to measure (e.g. an older commit's), same client.
-BIN="${SLEUTEL_SERVE_BIN:-$(swift build -c release --show-bin-path)/sleutel}"
-DEV="$(swift build -c release --show-bin-path)/sleutel-dev"
-source Tools/pki-responders.sh
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; pki_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-pki_start >/dev/null
+source Tools/bench/release-server.sh
 
 SERVICE_KEY="load-benchmark-service-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s\n' "$SERVICE_KEY" > "$WORK/service.key"
-"$BIN" serve --port "$PORT" --database "$WORK/s.sqlite" --demo --rate-limit 1000000 --trusted-proxy 127.0.0.1/32 \
-    --validate-key-file "$WORK/service.key" \
-    --test --roots Hardware/test-pki/rsa/root.crt --roots Hardware/test-pki/ec/root.crt >"$WORK/serve.out" 2>"$WORK/serve.log" &
-SERVER_PID=$!
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+bench_serve --trusted-proxy 127.0.0.1/32 --validate-key-file "$WORK/service.key"
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT="$("$DEV" bench-load --server "http://127.0.0.1:$PORT" --service-key "$SERVICE_KEY" --count "$COUNT" --flooders "$FLOODERS")"

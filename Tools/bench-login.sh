@@ -10,16 +10,7 @@ COUNT="${1:-5000}"
 PORT="${SLEUTEL_BENCH_PORT:-18181}"
 WORK="$(mktemp -d /tmp/sleutel-bench-login.XXXXXX)"
 
-Tools/setup.sh >/dev/null
-swift build -c release --product sleutel 2>&1 | tail -n 1
-swift build -c release --product sleutel-dev 2>&1 | tail -n 1
-BIN="$(swift build -c release --show-bin-path)/sleutel"
-DEV="$(swift build -c release --show-bin-path)/sleutel-dev"
-source Tools/pki-responders.sh
-SERVER_PID=""
-cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; pki_stop; rm -rf "$WORK"; }
-trap cleanup EXIT
-pki_start >/dev/null
+source Tools/bench/release-server.sh
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 run() { echo "$*" >&2; "$@"; }
@@ -32,10 +23,7 @@ CARDS="${SLEUTEL_BENCH_CARDS:-1000}"
 Tools/bench/make-cards.sh "$CARDS" "$WORK/cards" >&2
 FIRST_INPROC="$(run "$DEV" bench-login --count "$CARDS" --concurrency 2 --cards "$WORK/cards")"
 
-"$BIN" serve --port "$PORT" --database "$WORK/s.sqlite" --demo --rate-limit 1000000 \
-    --test --roots Hardware/test-pki/rsa/root.crt --roots Hardware/test-pki/ec/root.crt >"$WORK/serve.out" 2>"$WORK/serve.log" &
-SERVER_PID=$!
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+bench_serve
 EC_HTTP="$(run "$DEV" bench-login --count "$COUNT" --concurrency 4 --server "http://127.0.0.1:$PORT")"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
