@@ -132,6 +132,9 @@ public struct ClaimSet: Sendable, Codable {
         return encoder
     }()
 
+    /// Decodes that snapshot at the token and userinfo endpoints.
+    static let snapshotDecoder = JSONDecoder()
+
     /// Userinfo carries the person's claims, not the token's protocol claims.
     mutating func stripProtocolClaims() {
         iss = nil

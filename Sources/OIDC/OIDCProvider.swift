@@ -183,7 +183,7 @@ public final class OIDCProvider: Sendable {
         guard constantTimeEquals(Array(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))).utf8), Array(challenge.utf8)) else {
             throw OIDCError(.invalidGrant, "code_verifier does not match code_challenge")
         }
-        var claims = try JSONDecoder().decode(ClaimSet.self, from: Data(snapshot.utf8))
+        var claims = try ClaimSet.snapshotDecoder.decode(ClaimSet.self, from: Data(snapshot.utf8))
         guard sessions.isLive(sessionID: claims.sid) else { throw OIDCError(.invalidGrant, "the session has ended") }
         claims.iat = Int(now.timeIntervalSince1970)
         claims.exp = claims.iat + Int(configuration.tokenLifetime)
@@ -211,7 +211,7 @@ public final class OIDCProvider: Sendable {
                 SELECT claims FROM oidc_access_token WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?
                 """, arguments: [Data(Self.hash(accessToken)), now])
         }
-        guard let snapshot, var claims = try? JSONDecoder().decode(ClaimSet.self, from: Data(snapshot.utf8)),
+        guard let snapshot, var claims = try? ClaimSet.snapshotDecoder.decode(ClaimSet.self, from: Data(snapshot.utf8)),
               sessions.isLive(sessionID: claims.sid) else {
             throw OIDCError(.invalidToken, "the access token is not valid")
         }
