@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import OneTimeCodes
 
 /// The second step of a security-code login (spec §10.1): a code from the authenticator app,
@@ -82,11 +81,9 @@ extension SessionService {
         let id = Hex.encode(SecureRandom.bytes(16))
         let expires = now.addingTimeInterval(configuration.codeLoginLifetime)
         try store { db in
-            try db.execute(sql: """
-                INSERT INTO login_transaction (id, kind, application, challenge, created_at, expires_at, person, password_level)
-                VALUES (?, 'code', ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, application, Data(), now.timeIntervalSince1970, expires.timeIntervalSince1970,
-                                 person, passwordLevel.fasLevel])
+            try LoginTransactionRecord.insert(LoginTransactionRecord(id: id, kind: "code", application: application, challenge: Data(),
+                                                                     createdAt: now, expiresAt: expires, person: person,
+                                                                     passwordLevel: passwordLevel.fasLevel), in: db)
         }
         return CodeLoginStart(transactionID: id, application: application, expiresAt: expires, factors: offers)
     }
@@ -106,10 +103,7 @@ extension SessionService {
         } catch {
             throw Self.sessionsError(error)
         }
-        try store { db in
-            try db.execute(sql: "UPDATE login_transaction SET code_challenge = ?, code_channel = ? WHERE id = ? AND used_at IS NULL",
-                           arguments: [ticket.id, factor.rawValue, transactionID])
-        }
+        try store { db in try LoginTransactionRecord.setCodeChallenge(id: transactionID, challenge: ticket.id, channel: factor.rawValue, in: db) }
         return ticket
     }
 
@@ -164,12 +158,8 @@ extension SessionService {
             }
             level = min(level, AssuranceLevel(verified.enrolledAtLevel))
         }
-        try store { db in
-            try db.execute(sql: "UPDATE login_transaction SET used_at = ? WHERE id = ? AND kind = 'code' AND used_at IS NULL AND expires_at > ?",
-                           arguments: [now.timeIntervalSince1970, transactionID, now.timeIntervalSince1970])
-            guard db.changesCount == 1 else {
-                throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used")
-            }
+        guard try store({ db in try LoginTransactionRecord.spend(id: transactionID, kind: "code", at: now, in: db) }) else {
+            throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used")
         }
         if let stepUpToken {
             return try stepUp(token: stepUpToken, person: transaction.person, method: factor.method, level: level, at: now)
@@ -196,13 +186,10 @@ extension SessionService {
             throw SessionsError(.challengeInvalid, "the transaction id is not 32 lowercase hex characters")
         }
         let found = try store { db -> CodeTransaction? in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT person, password_level, code_challenge, code_channel FROM login_transaction
-                WHERE id = ? AND kind = 'code' AND used_at IS NULL AND expires_at > ?
-                """, arguments: [id, now.timeIntervalSince1970]),
-                let person: String = row["person"], let level: Int = row["password_level"]
+            guard let record = try LoginTransactionRecord.pending(id: id, kind: "code", at: now, in: db),
+                  let person = record.person, let level = record.passwordLevel
             else { return nil }
-            return CodeTransaction(person: person, passwordLevel: AssuranceLevel(level), challenge: row["code_challenge"], channel: row["code_channel"])
+            return CodeTransaction(person: person, passwordLevel: AssuranceLevel(level), challenge: record.codeChallenge, channel: record.codeChannel)
         }
         guard let found else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
         return found
@@ -210,13 +197,7 @@ extension SessionService {
 
     /// Counts a wrong code; the transaction is spent after ``SessionsConfiguration/codeAttempts`` of them.
     private func recordWrongCode(_ id: String, at now: Date) throws(SessionsError) {
-        try store { db in
-            try db.execute(sql: """
-                UPDATE login_transaction SET attempts = attempts + 1,
-                    used_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE used_at END
-                WHERE id = ? AND used_at IS NULL
-                """, arguments: [configuration.codeAttempts, now.timeIntervalSince1970, id])
-        }
+        try store { db in try LoginTransactionRecord.countWrongCode(id: id, limit: configuration.codeAttempts, at: now, in: db) }
     }
 
     static func mapCodes<T>(_ work: () throws(OneTimeCodesError) -> T) throws(SessionsError) -> T {

@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import OneTimeCodes
 import Rights
 import Storage
@@ -65,11 +64,9 @@ public final class SessionService: Sendable {
             expiresAt: now.addingTimeInterval(configuration.challengeLifetime)
         )
         try store { db in
-            try db.execute(sql: """
-                INSERT INTO login_transaction (id, kind, application, challenge, card_binding, created_at, expires_at)
-                VALUES (?, 'eid', ?, ?, ?, ?, ?)
-                """, arguments: [challenge.transactionID, application, Data(challenge.challenge), cardBinding,
-                                 now.timeIntervalSince1970, challenge.expiresAt.timeIntervalSince1970])
+            try LoginTransactionRecord.insert(LoginTransactionRecord(id: challenge.transactionID, kind: "eid", application: application,
+                                                                     challenge: Data(challenge.challenge), cardBinding: cardBinding,
+                                                                     createdAt: now, expiresAt: challenge.expiresAt), in: db)
         }
         return challenge
     }
@@ -124,10 +121,7 @@ public final class SessionService: Sendable {
         // Most requests find a live session used less than `touchInterval` ago: a read, no write.
         let seen: Session?
         do {
-            seen = try database.read { db in
-                try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE token_hash = ? AND ended_at IS NULL"),
-                                 arguments: [hash]).map(Self.session)
-            }
+            seen = try database.read { db in try SessionRecord.findUnended(tokenHash: hash, in: db).map(Self.session) }
         } catch {
             throw SessionsError(.storage, "session store: \(error)")
         }
@@ -137,21 +131,18 @@ public final class SessionService: Sendable {
             return try withCurrentOrganisation(seen, at: now)
         }
         let live = try store { db -> Session? in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE token_hash = ?"), arguments: [hash]) else {
+            guard var record = try SessionRecord.find(tokenHash: hash, in: db), record.endedAt == nil else { return nil }
+            if now >= record.expiresAt {
+                try SessionRecord.end(.id(record.id), at: now, reason: "expired", in: db)
                 return nil
             }
-            let session = try Self.session(row)
-            if row["ended_at"] as Double? != nil { return nil }
-            if now >= session.expiresAt {
-                try Self.end(db, id: session.id, reason: "expired", at: now)
+            if now.timeIntervalSince(record.lastUsedAt) > record.idleTimeout {
+                try SessionRecord.end(.id(record.id), at: now, reason: "idle", in: db)
                 return nil
             }
-            if now.timeIntervalSince(session.lastUsedAt) > session.idleTimeout {
-                try Self.end(db, id: session.id, reason: "idle", at: now)
-                return nil
-            }
-            try db.cachedStatement(sql: "UPDATE session SET last_used_at = ? WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, session.id])
-            return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [session.id])!)
+            try SessionRecord.touch(id: record.id, at: now, in: db)
+            record.lastUsedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970)  // as the store now holds it
+            return try Self.session(record)
         }
         guard let live else { throw SessionsError(.sessionInvalid, "no live session for this token") }
         return try withCurrentOrganisation(live, at: now)
@@ -174,10 +165,7 @@ public final class SessionService: Sendable {
             throw SessionsError(.storage, "rights resolution failed: \(error)")
         }
         if case .allowed(let chosen, _) = decision, chosen.digits == organisation { return session }
-        try store { db in
-            try db.cachedStatement(sql: "UPDATE session SET organisation = NULL, application = NULL WHERE id = ? AND organisation = ?")
-                .execute(arguments: [session.id, organisation])
-        }
+        try store { db in try SessionRecord.clearOrganisation(id: session.id, ifStill: organisation, in: db) }
         return session.withoutOrganisation()
     }
 
@@ -189,13 +177,8 @@ public final class SessionService: Sendable {
     /// expired, not idle too long), without marking it used. Tokens derived from a session (OIDC
     /// access tokens) stop working with it.
     public func isLive(sessionID: String) -> Bool {
-        let now = clock.now().timeIntervalSince1970
-        let live = try? database.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM session WHERE id = ? AND ended_at IS NULL AND expires_at > ? AND ? - last_used_at <= idle_timeout
-                """, arguments: [sessionID, now, now])
-        }
-        return live == true
+        let now = clock.now()
+        return (try? database.read { db in try SessionRecord.isLive(id: sessionID, at: now, in: db) }) == true
     }
 
     /// The live session of `token` if it may be used for `application` (spec §11.2).
@@ -257,10 +240,7 @@ public final class SessionService: Sendable {
             throw SessionsError(.storage, "rights resolution failed: \(error)")
         }
         if case .allowed(let chosen, _) = decision {
-            try store { db in
-                try db.cachedStatement(sql: "UPDATE session SET organisation = ?, application = ? WHERE id = ? AND ended_at IS NULL")
-                    .execute(arguments: [chosen.digits, application, session.id])
-            }
+            try store { db in try SessionRecord.setOrganisation(id: session.id, organisation: chosen.digits, application: application, in: db) }
         }
         return decision
     }
@@ -271,11 +251,7 @@ public final class SessionService: Sendable {
     public func revoke(token: String, reason: String = "logout") throws(SessionsError) -> Bool {
         let now = clock.now()
         let hash = try Self.tokenHash(token)
-        return try store { db in
-            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
-                           arguments: [now.timeIntervalSince1970, reason, Data(hash)])
-            return db.changesCount == 1
-        }
+        return try store { db in try SessionRecord.end(.tokenHash(Data(hash)), at: now, reason: reason, in: db) == 1 }
     }
 
     /// Ends every live session bound to the card `cardBinding` (the kiosk calls this the moment
@@ -284,11 +260,7 @@ public final class SessionService: Sendable {
     @discardableResult
     public func endSessions(cardBinding: String, reason: String = "card removed") throws(SessionsError) -> Int {
         let now = clock.now()
-        return try store { db in
-            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE card_binding = ? AND ended_at IS NULL",
-                           arguments: [now.timeIntervalSince1970, reason, cardBinding])
-            return db.changesCount
-        }
+        return try store { db in try SessionRecord.end(.cardBinding(cardBinding), at: now, reason: reason, in: db) }
     }
 
     /// Ends every live session bound to a card in `reader` (bindings `READER/…`): the kiosk's card
@@ -297,24 +269,14 @@ public final class SessionService: Sendable {
     public func endSessions(reader: String, reason: String = "card removed") throws(SessionsError) -> Int {
         let now = clock.now()
         let prefix = reader + "/"
-        return try store { db in
-            try db.execute(sql: """
-                UPDATE session SET ended_at = ?, end_reason = ?
-                WHERE card_binding IS NOT NULL AND substr(card_binding, 1, ?) = ? AND ended_at IS NULL
-                """, arguments: [now.timeIntervalSince1970, reason, prefix.unicodeScalars.count, prefix])
-            return db.changesCount
-        }
+        return try store { db in try SessionRecord.end(.cardBindingPrefix(prefix), at: now, reason: reason, in: db) }
     }
 
     /// Ends every live session of a person (e.g. after a card is reported stolen).
     @discardableResult
     public func endSessions(person: String, reason: String) throws(SessionsError) -> Int {
         let now = clock.now()
-        return try store { db in
-            try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE person = ? AND ended_at IS NULL",
-                           arguments: [now.timeIntervalSince1970, reason, person])
-            return db.changesCount
-        }
+        return try store { db in try SessionRecord.end(.person(person), at: now, reason: reason, in: db) }
     }
 
     /// Deletes login transactions past their expiry and sessions ended or expired more than
@@ -322,13 +284,10 @@ public final class SessionService: Sendable {
     /// - Returns: the number of rows removed.
     @discardableResult
     public func purge(retention: TimeInterval = 86_400) throws(SessionsError) -> Int {
-        let now = clock.now().timeIntervalSince1970
+        let now = clock.now()
         return try store { db in
-            try db.execute(sql: "DELETE FROM login_transaction WHERE expires_at < ?", arguments: [now])
-            var removed = db.changesCount
-            try db.execute(sql: "DELETE FROM session WHERE COALESCE(ended_at, expires_at) < ?", arguments: [now - retention])
-            removed += db.changesCount
-            return removed
+            try LoginTransactionRecord.purge(expiredBefore: now, in: db)
+                + SessionRecord.purge(before: now.addingTimeInterval(-retention), in: db)
         }
     }
 
@@ -344,18 +303,16 @@ public final class SessionService: Sendable {
         let token = Self.newToken()
         let id = Hex.encode(SecureRandom.bytes(16))
         let idle = cardBinding == nil ? configuration.idleTimeout : configuration.kioskIdleTimeout
-        let stamp = now.timeIntervalSince1970
-        let tokenHash = Data(try Self.tokenHash(token))
+        let stamp = Date(timeIntervalSince1970: now.timeIntervalSince1970)  // as the store holds it
+        let record = SessionRecord(id: id, tokenHash: Data(try Self.tokenHash(token)), person: person, givenName: givenName,
+                                   familyName: familyName, method: method.rawValue, level: level.fasLevel, authenticatedAt: stamp,
+                                   createdAt: stamp, lastUsedAt: stamp,
+                                   expiresAt: Date(timeIntervalSince1970: stamp.timeIntervalSince1970 + configuration.absoluteLifetime),
+                                   idleTimeout: idle, cardBinding: cardBinding, cardAuthenticatedAt: method == .eidPin ? stamp : nil)
         let session = try store { db -> Session? in
-            if let consuming, try !Self.spend(db, consuming.id, kind: consuming.kind, at: now) { return nil }
-            try db.cachedStatement(sql: """
-                INSERT INTO session (id, token_hash, person, given_name, family_name, method, level, authenticated_at, created_at,
-                                     last_used_at, expires_at, idle_timeout, card_binding, card_authenticated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, tokenHash, person, givenName, familyName, method.rawValue, level.fasLevel,
-                                         stamp, stamp, stamp, stamp + configuration.absoluteLifetime, idle, cardBinding,
-                                         method == .eidPin ? stamp : nil])
-            return try Self.session(Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id = ?"), arguments: [id])!)
+            if let consuming, try !LoginTransactionRecord.spend(id: consuming.id, kind: consuming.kind, at: now, in: db) { return nil }
+            try SessionRecord.insert(record, in: db)
+            return try Self.session(record)
         }
         guard let session else { throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used") }
         return IssuedSession(session: session, token: token)
@@ -376,19 +333,15 @@ public final class SessionService: Sendable {
         }
         let newToken = Self.newToken()
         let proves = level > current.level || (level == current.level && method == current.method)
-        let stamp = now.timeIntervalSince1970
-        let session = try store { db in
-            try db.execute(sql: """
-                UPDATE session SET token_hash = ?, last_used_at = ?, authenticated_at = ?, level = ?, method = ?, card_authenticated_at = ?
-                WHERE id = ? AND ended_at IS NULL
-                """, arguments: [Data(try Self.tokenHash(newToken)), stamp,
-                                 proves ? stamp : current.authenticatedAt.timeIntervalSince1970,
-                                 proves ? level.fasLevel : current.level.fasLevel,
-                                 proves ? method.rawValue : current.method.rawValue,
-                                 method == .eidPin ? stamp : current.cardAuthenticatedAt?.timeIntervalSince1970,
-                                 current.id])
-            guard db.changesCount == 1 else { return nil as Session? }
-            return try Self.session(Row.fetchOne(db, sql: "SELECT * FROM session WHERE id = ?", arguments: [current.id])!)
+        let newHash = Data(try Self.tokenHash(newToken))
+        let session = try store { db -> Session? in
+            guard try SessionRecord.raise(id: current.id, tokenHash: newHash, at: now, authenticatedAt: proves ? now : current.authenticatedAt,
+                                          level: proves ? level.fasLevel : current.level.fasLevel,
+                                          method: proves ? method.rawValue : current.method.rawValue,
+                                          cardAuthenticatedAt: method == .eidPin ? now : current.cardAuthenticatedAt, in: db),
+                  let record = try SessionRecord.find(id: current.id, in: db)
+            else { return nil }
+            return try Self.session(record)
         }
         guard let session else { throw SessionsError(.sessionInvalid, "the session ended during the step-up") }
         return IssuedSession(session: session, token: newToken)
@@ -406,11 +359,8 @@ public final class SessionService: Sendable {
         let found: Transaction?
         do {
             found = try database.read { db in
-                try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT application, challenge, card_binding FROM login_transaction
-                    WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
-                    """), arguments: [id, kind, now.timeIntervalSince1970]).map { row in
-                    Transaction(application: row["application"], challenge: Array(row["challenge"] as Data), cardBinding: row["card_binding"])
+                try LoginTransactionRecord.pending(id: id, kind: kind, at: now, in: db).map { record in
+                    Transaction(application: record.application, challenge: Array(record.challenge), cardBinding: record.cardBinding)
                 }
             }
         } catch {
@@ -422,17 +372,7 @@ public final class SessionService: Sendable {
 
     /// Marks the transaction used in its own write; false when it was already used, expired or unknown.
     private func spendTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Bool {
-        try store { db in try Self.spend(db, id, kind: kind, at: now) }
-    }
-
-    /// Marks the transaction used in the same statement that checks it is unused and unexpired,
-    /// so two answers to one challenge cannot both pass; false when it was used, expired or unknown.
-    private static func spend(_ db: GRDB.Database, _ id: String, kind: String, at now: Date) throws -> Bool {
-        try db.cachedStatement(sql: """
-            UPDATE login_transaction SET used_at = ?
-            WHERE id = ? AND kind = ? AND used_at IS NULL AND expires_at > ?
-            """).execute(arguments: [now.timeIntervalSince1970, id, kind, now.timeIntervalSince1970])
-        return db.changesCount == 1
+        try store { db in try LoginTransactionRecord.spend(id: id, kind: kind, at: now, in: db) }
     }
 
     private static func checkTransactionID(_ id: String) throws(SessionsError) {
@@ -454,7 +394,7 @@ public final class SessionService: Sendable {
         }
     }
 
-    func store<T>(_ body: (GRDB.Database) throws -> T) throws(SessionsError) -> T {
+    func store<T>(_ body: (SQLConnection) throws -> T) throws(SessionsError) -> T {
         do {
             return try database.write(body)
         } catch let error as SessionsError {
@@ -464,24 +404,16 @@ public final class SessionService: Sendable {
         }
     }
 
-    private static func session(_ row: Row) throws -> Session {
-        guard let method = AuthMethod(rawValue: row["method"]) else {
+    private static func session(_ record: SessionRecord) throws(SessionsError) -> Session {
+        guard let method = AuthMethod(rawValue: record.method) else {
             throw SessionsError(.storage, "unknown authentication method in the session store")
         }
-        let date = { (column: String) in Date(timeIntervalSince1970: row[column]) }
         return Session(
-            id: row["id"], person: row["person"], givenName: row["given_name"], familyName: row["family_name"], method: method, level: AssuranceLevel(row["level"]),
-            authenticatedAt: date("authenticated_at"),
-            cardAuthenticatedAt: (row["card_authenticated_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            createdAt: date("created_at"), lastUsedAt: date("last_used_at"),
-            expiresAt: date("expires_at"), idleTimeout: row["idle_timeout"], cardBinding: row["card_binding"],
-            organisation: row["organisation"], application: row["application"]
+            id: record.id, person: record.person, givenName: record.givenName, familyName: record.familyName, method: method,
+            level: AssuranceLevel(record.level), authenticatedAt: record.authenticatedAt, cardAuthenticatedAt: record.cardAuthenticatedAt,
+            createdAt: record.createdAt, lastUsedAt: record.lastUsedAt, expiresAt: record.expiresAt, idleTimeout: record.idleTimeout,
+            cardBinding: record.cardBinding, organisation: record.organisation, application: record.application
         )
-    }
-
-    private static func end(_ db: GRDB.Database, id: String, reason: String, at now: Date) throws {
-        try db.execute(sql: "UPDATE session SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
-                       arguments: [now.timeIntervalSince1970, reason, id])
     }
 
     /// A new bearer token: 32 random bytes in base64url without padding.

@@ -1,55 +1,14 @@
 import Foundation
 import GRDB
 
-/// One migration contributed by a module: an identifier unique across the whole program
-/// (prefix it with the module name, e.g. `"rights.v1"`) and the schema change.
-public struct StorageMigration: Sendable {
-    public let identifier: String
-    public let migrate: @Sendable (GRDB.Database) throws -> Void
-
-    public init(_ identifier: String, migrate: @escaping @Sendable (GRDB.Database) throws -> Void) {
-        self.identifier = identifier
-        self.migrate = migrate
-    }
-}
-
-/// The migrations of all modules, applied in registration order. Each module exposes a static
-/// list (`RightsSchema.migrations`); the program registers the lists of the modules it uses.
-public struct MigrationRegistry: Sendable {
-    public private(set) var migrations: [StorageMigration] = []
-
-    public init() {}
-
-    public init(_ lists: [StorageMigration]...) {
-        for list in lists { register(list) }
-    }
-
-    /// Adds migrations. Identifiers must be unique; a duplicate is a programming error.
-    public mutating func register(_ list: [StorageMigration]) {
-        for migration in list {
-            precondition(!migrations.contains { $0.identifier == migration.identifier },
-                         "duplicate migration \(migration.identifier)")
-            migrations.append(migration)
-        }
-    }
-
-    var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in migrations {
-            migrator.registerMigration(migration.identifier, migrate: migration.migrate)
-        }
-        return migrator
-    }
-}
-
 /// The database service: SQLite through GRDB. A file database is a `DatabasePool` in WAL mode
 /// (parallel reads, one writer); an in-memory database (tests) is a `DatabaseQueue`.
 ///
 /// Writes run in an immediate transaction, so a check followed by a write inside one `write`
 /// closure is serialised against every other writer (INV-11 of the rights spec).
 ///
-/// PostgreSQL (several instances) is planned behind the same `read`/`write` surface; until a
-/// second implementation exists there is no protocol here.
+/// Closures get a ``SQLConnection``, the engine-neutral surface the modules' table code is
+/// written against; PostgreSQL (several instances, issue 24) comes behind the same surface.
 public final class Database: Sendable {
     /// The file path, or nil in memory.
     public let path: String?
@@ -124,21 +83,21 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` in a read-only snapshot.
-    public func read<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        do { return try writer.read(body) } catch let error as DatabaseError { throw StorageError.from(error) }
+    public func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        do { return try writer.read { db in try body(SQLConnection(db)) } } catch let error as DatabaseError { throw StorageError.from(error) }
     }
 
     /// Runs `body` in one immediate write transaction: everything or nothing is written.
     /// Errors thrown by `body` roll the transaction back and are rethrown unchanged; SQLite
     /// errors become `StorageError`.
-    public func write<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        do { return try writer.write(body) } catch let error as DatabaseError { throw StorageError.from(error) }
+    public func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        do { return try writer.write { db in try body(SQLConnection(db)) } } catch let error as DatabaseError { throw StorageError.from(error) }
     }
 
     /// Runs `body` outside of a transaction, for work that manages its own transactions
     /// (bulk imports committing in batches).
-    public func writeWithoutTransaction<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        do { return try writer.writeWithoutTransaction(body) } catch let error as DatabaseError {
+    public func writeWithoutTransaction<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        do { return try writer.writeWithoutTransaction { db in try body(SQLConnection(db)) } } catch let error as DatabaseError {
             throw StorageError.from(error)
         }
     }

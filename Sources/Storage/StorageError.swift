@@ -8,7 +8,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible, Equatable 
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case open, migration, constraint, busy, query, readOnly, corrupt, io
+            case open, migration, constraint, busy, query, decoding, readOnly, corrupt, io
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -23,6 +23,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let busy = Code(.busy)
         /// Any other SQL error.
         public static let query = Code(.query)
+        /// A row did not have the column or the type its reader expected (a schema and its
+        /// record type disagree).
+        public static let decoding = Code(.decoding)
         /// A write was attempted on a read-only connection.
         public static let readOnly = Code(.readOnly)
         /// The file is not a database or is damaged.
