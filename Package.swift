@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .target(
             name: "Sessions",
-            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "OIDC",
-            dependencies: ["CryptoCore", "Sessions", "Rights", "Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Sessions", "Rights", "Storage"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Hummingbird", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -184,6 +184,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport", "SleutelTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),

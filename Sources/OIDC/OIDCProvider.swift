@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import Rights
 import Sessions
 import Storage
@@ -116,13 +115,9 @@ public final class OIDCProvider: Sendable {
         let now = sessions.clock.now()
         do {
             let snapshot = String(decoding: try ClaimSet.snapshotEncoder.encode(claims), as: UTF8.self)
-            try database.write { db in
-                try db.execute(sql: """
-                    INSERT INTO oidc_code (code_hash, client_id, redirect_uri, session_id, code_challenge, claims, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [Data(Self.hash(code)), client.clientId, redirectURI, session.id, challenge, snapshot,
-                                     now.addingTimeInterval(configuration.codeLifetime).timeIntervalSince1970])
-            }
+            let record = OIDCCodeRecord(codeHash: Data(Self.hash(code)), clientID: client.clientId, redirectURI: redirectURI, sessionID: session.id,
+                                        codeChallenge: challenge, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.codeLifetime))
+            try database.write { db in try OIDCCodeRecord.insert(record, in: db) }
         } catch {
             return fail(.accessDenied, "the authorization could not be stored")
         }
@@ -162,25 +157,24 @@ public final class OIDCProvider: Sendable {
             throw OIDCError(.invalidRequest, "code_verifier (43–128 characters) is required")
         }
         let now = sessions.clock.now()
-        let codeHash = Self.hash(code)
-        let grant = try database.write { db -> (String, String, String, String)? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM oidc_code WHERE code_hash = ?", arguments: [Data(codeHash)]) else { return nil }
-            if row["used_at"] as Double? != nil {
-                // A replayed code: revoke what it produced (RFC 6749 §4.1.2).
-                try db.execute(sql: "UPDATE oidc_access_token SET revoked_at = ? WHERE code_hash = ?", arguments: [now.timeIntervalSince1970, Data(codeHash)])
+        let codeHash = Data(Self.hash(code))
+        // Checked and spent in one statement, so two redemptions of one code cannot both pass.
+        let grant = try database.write { db -> OIDCCodeRecord? in
+            guard let grant = try OIDCCodeRecord.spend(codeHash: codeHash, at: now, in: db) else {
+                // Unknown or replayed: revoke whatever the code produced (RFC 6749 §4.1.2).
+                try OIDCAccessTokenRecord.revoke(madeFrom: codeHash, at: now, in: db)
                 return nil
             }
-            try db.execute(sql: "UPDATE oidc_code SET used_at = ? WHERE code_hash = ?", arguments: [now.timeIntervalSince1970, Data(codeHash)])
-            guard (row["expires_at"] as Double) > now.timeIntervalSince1970 else { return nil }
-            return (row["client_id"], row["redirect_uri"], row["code_challenge"], row["claims"])
+            return grant
         }
-        guard let (boundClient, boundRedirect, challenge, snapshot) = grant else {
+        guard let grant, grant.expiresAt > now else {
             throw OIDCError(.invalidGrant, "the code is unknown, expired or already used")
         }
-        guard boundClient == client.clientId, boundRedirect == redirectURI else {
+        guard grant.clientID == client.clientId, grant.redirectURI == redirectURI else {
             throw OIDCError(.invalidGrant, "the code was issued to another client or redirect_uri")
         }
-        guard constantTimeEquals(Array(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))).utf8), Array(challenge.utf8)) else {
+        let snapshot = grant.claims
+        guard constantTimeEquals(Array(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))).utf8), Array(grant.codeChallenge.utf8)) else {
             throw OIDCError(.invalidGrant, "code_verifier does not match code_challenge")
         }
         var claims = try ClaimSet.snapshotDecoder.decode(ClaimSet.self, from: Data(snapshot.utf8))
@@ -189,13 +183,9 @@ public final class OIDCProvider: Sendable {
         claims.exp = claims.iat + Int(configuration.tokenLifetime)
         let idToken = try signer.sign(claims)
         let accessToken = Self.randomToken()
-        try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO oidc_access_token (token_hash, client_id, session_id, code_hash, claims, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [Data(Self.hash(accessToken)), client.clientId, claims.sid, Data(codeHash), snapshot,
-                                 now.addingTimeInterval(configuration.tokenLifetime).timeIntervalSince1970])
-        }
+        let token = OIDCAccessTokenRecord(tokenHash: Data(Self.hash(accessToken)), clientID: client.clientId, sessionID: claims.sid,
+                                          codeHash: codeHash, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.tokenLifetime))
+        try database.write { db in try OIDCAccessTokenRecord.insert(token, in: db) }
         return TokenResponse(access_token: accessToken, token_type: "Bearer", expires_in: Int(configuration.tokenLifetime),
                              id_token: idToken, scope: "openid")
     }
@@ -205,12 +195,8 @@ public final class OIDCProvider: Sendable {
     /// The claims of an access token (userinfo), while the token and its session live.
     /// - Throws: ``OIDCError`` `invalid_token`.
     public func userinfo(accessToken: String) throws -> ClaimSet {
-        let now = sessions.clock.now().timeIntervalSince1970
-        let snapshot = try database.read { db in
-            try String.fetchOne(db, sql: """
-                SELECT claims FROM oidc_access_token WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?
-                """, arguments: [Data(Self.hash(accessToken)), now])
-        }
+        let now = sessions.clock.now()
+        let snapshot = try database.read { db in try OIDCAccessTokenRecord.liveClaims(tokenHash: Data(Self.hash(accessToken)), at: now, in: db) }
         guard let snapshot, var claims = try? ClaimSet.snapshotDecoder.decode(ClaimSet.self, from: Data(snapshot.utf8)),
               sessions.isLive(sessionID: claims.sid) else {
             throw OIDCError(.invalidToken, "the access token is not valid")
@@ -226,13 +212,10 @@ public final class OIDCProvider: Sendable {
     /// - Returns: the number of rows removed.
     @discardableResult
     public func purge() throws -> Int {
-        let now = sessions.clock.now().timeIntervalSince1970
+        let now = sessions.clock.now()
         return try database.write { db in
-            try db.execute(sql: "DELETE FROM oidc_access_token WHERE expires_at < ?", arguments: [now])
-            var removed = db.changesCount
-            try db.execute(sql: "DELETE FROM oidc_code WHERE expires_at < ?", arguments: [now - configuration.tokenLifetime])
-            removed += db.changesCount
-            return removed
+            try OIDCAccessTokenRecord.purge(expiredBefore: now, in: db)
+                + OIDCCodeRecord.purge(expiredBefore: now.addingTimeInterval(-configuration.tokenLifetime), in: db)
         }
     }
 

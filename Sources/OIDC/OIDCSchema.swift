@@ -1,4 +1,3 @@
-import GRDB
 import Storage
 
 /// The OIDC provider's tables: authorization codes and access tokens, both stored as SHA-256
@@ -6,7 +5,7 @@ import Storage
 public enum OIDCSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("oidc.v1") { db in
-            try db.execute(sql: """
+            try db.executeScript( """
                 CREATE TABLE oidc_code (
                     code_hash BLOB PRIMARY KEY,
                     client_id TEXT NOT NULL,
@@ -31,7 +30,7 @@ public enum OIDCSchema {
         },
         StorageMigration("oidc.v2") { db in
             // The scheduled purge deletes by expiry (issue 19).
-            try db.execute(sql: """
+            try db.executeScript( """
                 CREATE INDEX oidc_code_expiry ON oidc_code(expires_at);
                 CREATE INDEX oidc_access_token_expiry ON oidc_access_token(expires_at);
                 """)

@@ -12,6 +12,8 @@ import GRDB
 public final class Database: Sendable {
     /// The file path, or nil in memory.
     public let path: String?
+    /// The engine behind this database.
+    public var engine: SQLEngine { .sqlite }
     private let writer: any DatabaseWriter
 
     /// Opens (creating if needed) a database file in WAL mode and applies the migrations.
@@ -90,12 +92,14 @@ public final class Database: Sendable {
     /// Runs `body` in one immediate write transaction: everything or nothing is written.
     /// Errors thrown by `body` roll the transaction back and are rethrown unchanged; SQLite
     /// errors become `StorageError`.
+    @discardableResult
     public func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         do { return try writer.write { db in try body(SQLConnection(db)) } } catch let error as DatabaseError { throw StorageError.from(error) }
     }
 
     /// Runs `body` outside of a transaction, for work that manages its own transactions
     /// (bulk imports committing in batches).
+    @discardableResult
     public func writeWithoutTransaction<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         do { return try writer.writeWithoutTransaction { db in try body(SQLConnection(db)) } } catch let error as DatabaseError {
             throw StorageError.from(error)

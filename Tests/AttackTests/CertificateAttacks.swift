@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import Sessions
 import SleutelTestSupport
 import Storage
@@ -14,7 +13,7 @@ struct AttackSuite {}
 
 /// Rows in a table of the fixture's database.
 func rows(_ table: String, in database: Storage.Database) throws -> Int {
-    try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    try database.read { db in try db.value("SELECT COUNT(*) FROM \(table)", as: Int.self) ?? 0 }
 }
 
 extension AttackSuite {

@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import OneTimeCodes
 import Rights
 import Sessions
@@ -145,8 +144,8 @@ extension AttackSuite {
                 attempts.guess(accepted: accepted)
             }
             let evaluated = try fixture.database.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
-                                 arguments: [enrolment.credentialID, start.timeIntervalSince1970])
+                try db.value("SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
+                             [enrolment.credentialID, start.timeIntervalSince1970], as: Int.self)
             } ?? 0
             let configuration = OneTimeCodesConfiguration.fastForTests
             let allowed = lockoutBound(seconds: fixture.clock.now.timeIntervalSince(start), configuration: configuration)

@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -172,7 +171,7 @@ struct CodeRoutesTests {
         let viaClient = try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": "000000", "client": "203.0.113.7"], token: key)
         #expect(viaClient.json["accepted"] as? Bool == false)
         let sources = try server.fixture.database.read { db in
-            try String.fetchAll(db, sql: "SELECT source FROM otp_audit WHERE event = 'rejected' ORDER BY rowid DESC LIMIT 1")
+            try db.values("SELECT source FROM otp_audit WHERE event = 'rejected' ORDER BY rowid DESC LIMIT 1", as: String.self)
         }
         #expect(sources == ["203.0.113.7"])
         for bad in ["203.0.113", "localhost", "2001:db8::1::2", String(repeating: "1", count: 60)] {

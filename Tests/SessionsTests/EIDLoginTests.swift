@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import Rights
 import Storage
 import Testing
@@ -149,7 +148,7 @@ struct EIDLoginTests {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 }.count == 1)
-        let count = try fixture.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM session") }
+        let count = try fixture.database.read { try $0.value("SELECT COUNT(*) FROM session", as: Int.self) }
         #expect(count == 1)
     }
 }
@@ -173,7 +172,7 @@ struct EIDLoginRevocationTests {
         let fixture = try SessionsFixture(revocation: checker, at: Self.now)
         let error = expectSessionsError(.certificateRefused) { try fixture.login(TestCard("specimen-1.7")) }
         #expect(error?.trustCode == "trust.revocationUnavailable")
-        let count = try fixture.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM session") }
+        let count = try fixture.database.read { try $0.value("SELECT COUNT(*) FROM session", as: Int.self) }
         #expect(count == 0)
     }
 }

@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import Rights
 import Storage
 import Testing
@@ -14,10 +13,10 @@ struct SessionLifecycleTests {
     func tokenHashed() throws {
         let fixture = try SessionsFixture()
         let issued = try fixture.login(TestCard("specimen-1.7"))
-        let stored = try fixture.database.read { db in try Data.fetchOne(db, sql: "SELECT token_hash FROM session")! }
+        let stored = try fixture.database.read { db in try db.value("SELECT token_hash FROM session", as: Data.self)! }
         #expect(Array(stored) == DigestAlgorithm.sha256.hash(Array(issued.token.utf8)))
         let dump = try fixture.database.read { db in
-            try String.fetchAll(db, sql: "SELECT quote(token_hash) || id || method FROM session").joined()
+            try db.values("SELECT quote(token_hash) || id || method FROM session", as: String.self).joined()
         }
         #expect(!dump.contains(issued.token))
     }
@@ -42,7 +41,7 @@ struct SessionLifecycleTests {
         let fixture = try SessionsFixture()
         let issued = try fixture.login(TestCard("specimen-1.7"))
         func lastUsed() throws -> Double {
-            try fixture.database.read { db in try Double.fetchOne(db, sql: "SELECT last_used_at FROM session")! }
+            try fixture.database.read { db in try db.value("SELECT last_used_at FROM session", as: Double.self)! }
         }
         let opened = try lastUsed()
         fixture.clock.advance(SessionService.touchInterval / 2)
@@ -55,7 +54,7 @@ struct SessionLifecycleTests {
         // Idle is judged from the stored time, so it ends at most one touch interval early, never late.
         fixture.clock.advance(fixture.service.configuration.idleTimeout + 0.001)
         expectSessionsError(.sessionInvalid) { try fixture.service.authenticate(token: issued.token) }
-        let reason = try fixture.database.read { db in try String.fetchOne(db, sql: "SELECT end_reason FROM session") }
+        let reason = try fixture.database.read { db in try db.value("SELECT end_reason FROM session", as: String.self) }
         #expect(reason == "idle")
     }
 
