@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "OneTimeCodes",
-            dependencies: ["CryptoCore", "Storage", "Transport", "CQREncode", "CZlib", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CryptoCore", "Storage", "Transport", "CQREncode", "CZlib"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "BelgianEIDTests", dependencies: ["BelgianEID", "PCSC", "CryptoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "OneTimeCodesTests",
-            dependencies: ["SleutelTestSupport", "OneTimeCodes", "CryptoCore", "Storage", "Transport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SleutelTestSupport", "OneTimeCodes", "CryptoCore", "Storage", "Transport"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Storage
 
 /// Lockout and rate limits of passwords and codes (issue 19), designed so that someone who knows
 /// only a username cannot keep the owner out, while guessing stays bounded:
@@ -26,26 +26,20 @@ extension OneTimeCodesService {
     /// Whether a check of `account` from `source` may proceed (without writing anything).
     /// - Parameter person: whose rejections from unfamiliar sources are rate-limited (nil: none;
     ///   passwords pass nil, so the answer does not depend on whether the username exists).
-    func admits(_ db: GRDB.Database, account: String, person: String?, source: String, now: Double) throws -> Refusal? {
-        if !source.isEmpty {
-            let bySource = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM otp_audit WHERE source = ? AND event = 'rejected' AND at > ?"),
-                                            arguments: [source, now - 60]) ?? 0
-            if bySource >= configuration.rateLimitPerSource { return .rateLimited }
+    func admits(_ db: SQLConnection, account: String, person: String?, source: String, now: Date) throws(StorageError) -> Refusal? {
+        let minuteAgo = now.addingTimeInterval(-60)
+        if !source.isEmpty, try AuditRecord.rejections(source: source, since: minuteAgo, in: db) >= configuration.rateLimitPerSource {
+            return .rateLimited
         }
-        let lockedUntil = try Double.fetchOne(db.cachedStatement(sql: "SELECT locked_until FROM otp_lock WHERE account = ? AND source = ?"),
-                                              arguments: [account, source]) ?? nil
-        if let lockedUntil, lockedUntil > now { return .locked }
+        if let lockedUntil = try LockRecord.find(account: account, source: source, in: db)?.lockedUntil, lockedUntil > now { return .locked }
         guard try !isFamiliar(db, account: account, source: source, now: now) else { return nil }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT failures, window_start FROM otp_lock WHERE account = ? AND source = '*'"),
-                                      arguments: [account]),
-           (row["window_start"] as Double) > now - configuration.unfamiliarFailureWindow,
-           (row["failures"] as Int) >= configuration.unfamiliarFailureLimit {
+        if let unfamiliar = try LockRecord.find(account: account, source: LockRecord.unfamiliar, in: db),
+           unfamiliar.windowStart > now.addingTimeInterval(-configuration.unfamiliarFailureWindow),
+           unfamiliar.failures >= configuration.unfamiliarFailureLimit {
             return .lockedForUnfamiliar
         }
-        if let person {
-            let byPerson = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM otp_audit WHERE person = ? AND event = 'rejected' AND at > ?"),
-                                            arguments: [person, now - 60]) ?? 0
-            if byPerson >= configuration.rateLimitPerPerson { return .rateLimited }
+        if let person, try AuditRecord.rejections(person: person, since: minuteAgo, in: db) >= configuration.rateLimitPerPerson {
+            return .rateLimited
         }
         return nil
     }
@@ -57,76 +51,62 @@ extension OneTimeCodesService {
 
     /// ``admits(_:account:person:source:now:)`` inside a write: a refusal is audited (at most once a
     /// minute per key and source, so a flood of refused guesses does not grow the audit trail).
-    func admit(_ db: GRDB.Database, credential: String?, account: String? = nil, person: String?, source: String, now: Double,
-               limitPerson: Bool = true) throws -> Bool {
+    func admit(_ db: SQLConnection, credential: String?, account: String? = nil, person: String?, source: String, now: Date,
+               limitPerson: Bool = true) throws(StorageError) -> Bool {
         let account = account ?? credential ?? ""
         guard let refusal = try admits(db, account: account, person: limitPerson ? person : nil, source: source, now: now) else { return true }
         try auditRefusal(db, refusal, credential: credential, person: person, source: source, now: now)
         return false
     }
 
-    func auditRefusal(_ db: GRDB.Database, _ refusal: Refusal, credential: String?, person: String?, source: String, now: Double) throws {
-        let recent = try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT 1 FROM otp_audit WHERE source = ? AND event = ? AND at > ? AND credential_id IS ? LIMIT 1
-            """), arguments: [source, refusal.rawValue, now - 60, credential]) ?? false
+    func auditRefusal(_ db: SQLConnection, _ refusal: Refusal, credential: String?, person: String?, source: String,
+                      now: Date) throws(StorageError) {
+        let recent = try AuditRecord.contains(event: refusal.rawValue, source: source, credential: credential, since: now.addingTimeInterval(-60),
+                                              in: db)
         if !recent { try audit(db, at: now, person: person, credential: credential, event: refusal.rawValue, source: source) }
     }
 
     /// Counts a failed check of `account` from `source`.
-    func fail(_ db: GRDB.Database, credential: String?, account: String? = nil, person: String?, source: String, now: Double,
-              audited: Bool = false) throws {
+    func fail(_ db: SQLConnection, credential: String?, account: String? = nil, person: String?, source: String, now: Date,
+              audited: Bool = false) throws(StorageError) {
         let account = account ?? credential ?? ""
         try audit(db, at: now, person: person, credential: credential, event: "rejected", source: source)
-        try db.cachedStatement(sql: """
-            INSERT INTO otp_lock (account, source, person, failures, lock_count, window_start) VALUES (?, ?, ?, 1, 0, ?)
-            ON CONFLICT(account, source) DO UPDATE SET failures = failures + 1
-            """).execute(arguments: [account, source, person, now])
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT failures, lock_count FROM otp_lock WHERE account = ? AND source = ?"),
-                                      arguments: [account, source]),
-           (row["failures"] as Int) >= configuration.failuresBeforeLock {
-            let lockCount: Int = row["lock_count"]
-            let duration = min(configuration.lockDuration * Double(1 << min(lockCount, 20)), configuration.lockCeiling)
-            try db.cachedStatement(sql: "UPDATE otp_lock SET failures = 0, lock_count = lock_count + 1, locked_until = ? WHERE account = ? AND source = ?")
-                .execute(arguments: [now + duration, account, source])
+        try LockRecord.countFailure(account: account, source: source, person: person, at: now, in: db)
+        if let lock = try LockRecord.find(account: account, source: source, in: db), lock.failures >= configuration.failuresBeforeLock {
+            let duration = min(configuration.lockDuration * Double(1 << min(lock.lockCount, 20)), configuration.lockCeiling)
+            try LockRecord.lock(account: account, source: source, until: now.addingTimeInterval(duration), in: db)
             try audit(db, at: now, person: person, credential: credential, event: "locked", source: source)
         }
         guard try !isFamiliar(db, account: account, source: source, now: now) else { return }
         // The key's failures from unfamiliar sources, in a window that restarts once it has run out.
-        try db.cachedStatement(sql: """
-            INSERT INTO otp_lock (account, source, person, failures, lock_count, window_start) VALUES (?, '*', ?, 1, 0, ?)
-            ON CONFLICT(account, source) DO UPDATE SET
-                failures = CASE WHEN window_start <= ? THEN 1 ELSE failures + 1 END,
-                window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
-            """).execute(arguments: [account, person, now, now - configuration.unfamiliarFailureWindow, now - configuration.unfamiliarFailureWindow])
-        let failures = try Int.fetchOne(db.cachedStatement(sql: "SELECT failures FROM otp_lock WHERE account = ? AND source = '*'"),
-                                        arguments: [account]) ?? 0
+        try LockRecord.countUnfamiliarFailure(account: account, person: person, at: now,
+                                              restartingWindowsStartedBy: now.addingTimeInterval(-configuration.unfamiliarFailureWindow), in: db)
+        let failures = try LockRecord.find(account: account, source: LockRecord.unfamiliar, in: db)?.failures ?? 0
         if failures == configuration.unfamiliarFailureLimit {
             try audit(db, at: now, person: person, credential: credential, event: "locked.unfamiliar", source: source)
         }
     }
 
     /// Records a successful check: the source's lock on the key ends and the source becomes familiar.
-    func succeed(_ db: GRDB.Database, credential: String, account: String? = nil, person: String, source: String, now: Double,
-                 event: String) throws {
+    func succeed(_ db: SQLConnection, credential: String, account: String? = nil, person: String, source: String, now: Date,
+                 event: String) throws(StorageError) {
         let account = account ?? credential
-        try db.cachedStatement(sql: "DELETE FROM otp_lock WHERE account = ? AND source = ?").execute(arguments: [account, source])
-        if db.changesCount > 0 { try audit(db, at: now, person: person, credential: credential, event: "unlocked", source: source) }
-        if !source.isEmpty {
-            try db.cachedStatement(sql: """
-                INSERT INTO otp_familiar_source (account, source, person, last_success) VALUES (?, ?, ?, ?)
-                ON CONFLICT(account, source) DO UPDATE SET last_success = excluded.last_success
-                """).execute(arguments: [account, source, person, now])
+        if try LockRecord.delete(account: account, source: source, in: db) > 0 {
+            try audit(db, at: now, person: person, credential: credential, event: "unlocked", source: source)
         }
-        try db.cachedStatement(sql: "UPDATE otp_credential SET last_used_at = ? WHERE id = ?").execute(arguments: [now, credential])
+        if !source.isEmpty {
+            try FamiliarSourceRecord.upsert(FamiliarSourceRecord(account: account, source: source, person: person, lastSuccess: now), in: db)
+        }
+        try CredentialRecord.touch(id: credential, at: now, in: db)
         try audit(db, at: now, person: person, credential: credential, event: event, source: source)
     }
 
     /// Whether `source` has had a success on `account` within the familiar-source lifetime (the
     /// person's own session acts count as familiar).
-    func isFamiliar(_ db: GRDB.Database, account: String, source: String, now: Double) throws -> Bool {
+    func isFamiliar(_ db: SQLConnection, account: String, source: String, now: Date) throws(StorageError) -> Bool {
         if source == Self.ownSession { return true }
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM otp_familiar_source WHERE account = ? AND source = ? AND last_success > ?"),
-                                 arguments: [account, source, now - configuration.familiarSourceLifetime]) ?? false
+        return try FamiliarSourceRecord.contains(account: account, source: source, since: now.addingTimeInterval(-configuration.familiarSourceLifetime),
+                                                 in: db)
     }
 
     /// Ends every lock on the person's passwords and codes, from every source: a correct eID login
@@ -134,27 +114,19 @@ extension OneTimeCodesService {
     /// - Returns: whether there was a lock to clear.
     @discardableResult
     public func clearLocks(person: String) throws(OneTimeCodesError) -> Bool {
-        let now = clock().timeIntervalSince1970
-        let any = try read { db in
-            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM otp_lock WHERE person = ? LIMIT 1"), arguments: [person]) ?? false
-        }
-        guard any else { return false }
+        let now = clock()
+        guard try read({ db in try LockRecord.exists(person: person, in: db) }) else { return false }
         return try write { db in
-            try db.execute(sql: "DELETE FROM otp_lock WHERE person = ?", arguments: [person])
-            guard db.changesCount > 0 else { return false }
+            guard try LockRecord.delete(person: person, in: db) > 0 else { return false }
             try audit(db, at: now, person: person, credential: nil, event: "unlocked.eid", source: "")
             return true
         }
     }
 
     /// Deletes lock rows that no longer hold anything and familiar sources past their lifetime.
-    func purgeLocks(_ db: GRDB.Database, now: Double) throws -> Int {
-        try db.execute(sql: """
-            DELETE FROM otp_lock WHERE (locked_until IS NULL OR locked_until < ?) AND window_start < ?
-            """, arguments: [now - configuration.lockCeiling, now - configuration.unfamiliarFailureWindow])
-        var removed = db.changesCount
-        try db.execute(sql: "DELETE FROM otp_familiar_source WHERE last_success < ?", arguments: [now - configuration.familiarSourceLifetime])
-        removed += db.changesCount
-        return removed
+    func purgeLocks(_ db: SQLConnection, now: Date) throws(StorageError) -> Int {
+        try LockRecord.purge(lockedBefore: now.addingTimeInterval(-configuration.lockCeiling),
+                             windowBefore: now.addingTimeInterval(-configuration.unfamiliarFailureWindow), in: db)
+            + FamiliarSourceRecord.purge(before: now.addingTimeInterval(-configuration.familiarSourceLifetime), in: db)
     }
 }

@@ -1,4 +1,3 @@
-import GRDB
 import Storage
 
 /// The tables of the OneTimeCodes module. Callers register ``migrations`` in their
@@ -6,7 +5,7 @@ import Storage
 public enum OneTimeCodesSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("otp.v1") { db in
-            try db.execute(sql: """
+            try db.executeScript("""
                 CREATE TABLE otp_credential (
                     id TEXT PRIMARY KEY,
                     person TEXT NOT NULL,
@@ -71,7 +70,7 @@ public enum OneTimeCodesSchema {
             // Locks per key and source address, and the key's failures from unfamiliar sources
             // (source '*'), replacing the per-credential lock columns (issue 19); addresses with a
             // success on a key are familiar for a while.
-            try db.execute(sql: """
+            try db.executeScript("""
                 CREATE TABLE otp_lock (
                     account TEXT NOT NULL,           -- credential id, or password:<username>
                     source TEXT NOT NULL,            -- client address, or '*' for the unfamiliar-source count

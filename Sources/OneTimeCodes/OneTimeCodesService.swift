@@ -1,6 +1,5 @@
 import CryptoCore
 import Foundation
-import GRDB
 import Storage
 
 /// Proof that the person has just authenticated at a level that may activate keys (§10.4).
@@ -144,13 +143,10 @@ public final class OneTimeCodesService: Sendable {
 
     public func credentials(person: String) throws(OneTimeCodesError) -> [CredentialSummary] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, kind, state, enrolled_at_level, created_at, last_used_at FROM otp_credential WHERE person = ? ORDER BY created_at",
-                             arguments: [person]).map { row in
-                let lastUsed: Double? = row["last_used_at"]
-                return CredentialSummary(id: row["id"], kind: CredentialKind(rawValue: row["kind"]) ?? .totp,
-                                         state: CredentialSummary.State(rawValue: row["state"]) ?? .disabled,
-                                         enrolledAtLevel: row["enrolled_at_level"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                                         lastUsedAt: lastUsed.map { Date(timeIntervalSince1970: $0) })
+            try CredentialRecord.all(person: person, in: db).map { record in
+                CredentialSummary(id: record.id, kind: CredentialKind(rawValue: record.kind) ?? .totp,
+                                  state: CredentialSummary.State(rawValue: record.state) ?? .disabled,
+                                  enrolledAtLevel: record.enrolledAtLevel, createdAt: record.createdAt, lastUsedAt: record.lastUsedAt)
             }
         }
     }
@@ -158,11 +154,11 @@ public final class OneTimeCodesService: Sendable {
     /// Disables one of the authority's own keys.
     public func disable(credentialID: String, authority: ActivationAuthority) throws(OneTimeCodesError) {
         try checkActivation(authority)
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         try write { db in
-            try db.execute(sql: "UPDATE otp_credential SET state = 'disabled' WHERE id = ? AND person = ? AND state != 'disabled'",
-                           arguments: [credentialID, authority.person])
-            guard db.changesCount == 1 else { throw OneTimeCodesError(.notFound, "no such credential of this person") }
+            guard try CredentialRecord.disable(id: credentialID, person: authority.person, in: db) else {
+                throw OneTimeCodesError(.notFound, "no such credential of this person")
+            }
             try audit(db, at: now, person: authority.person, credential: credentialID, event: "credential.disabled", source: "")
         }
     }
@@ -173,27 +169,25 @@ public final class OneTimeCodesService: Sendable {
         let newest = keyring.newest.id
         return try write { db in
             var count = 0
-            for row in try Row.fetchAll(db, sql: "SELECT id, kind, secret, destination_sealed, destination_hash, key_id FROM otp_credential WHERE key_id IS NOT NULL AND key_id != ?",
-                                        arguments: [newest]) {
-                let id: String = row["id"]
-                let keyID: String = row["key_id"]
-                var secret: Data? = row["secret"]
-                var destination: Data? = row["destination_sealed"]
+            for record in try CredentialRecord.sealed(notUnder: newest, in: db) {
+                let id = record.id
+                guard let keyID = record.keyID else { continue }
+                var secret = record.secret
+                var destination = record.destinationSealed
                 if let s = secret {
                     secret = Data(try keyring.seal(try keyring.open([UInt8](s), keyID: keyID, context: "totp:\(id)"), context: "totp:\(id)").sealed)
                 }
-                var destinationHash: Data? = row["destination_hash"]
+                var destinationHash = record.destinationHash
                 if let d = destination {
                     let plain = try keyring.open([UInt8](d), keyID: keyID, context: "destination:\(id)")
                     destination = Data(try keyring.seal(plain, context: "destination:\(id)").sealed)
                     destinationHash = Data(try keyring.mac("destination:" + String(decoding: plain, as: UTF8.self), keyID: newest))
                 }
-                try db.execute(sql: "UPDATE otp_credential SET secret = ?, destination_sealed = ?, destination_hash = ?, key_id = ? WHERE id = ?",
-                               arguments: [secret, destination, destinationHash, newest, id])
+                try CredentialRecord.reseal(id: id, secret: secret, destinationSealed: destination, destinationHash: destinationHash, keyID: newest, in: db)
                 count += 1
             }
             // A challenge's code hash stays under its key (it lives minutes); only the resend copy is dropped.
-            try db.execute(sql: "UPDATE otp_challenge SET code_sealed = NULL WHERE key_id != ?", arguments: [newest])
+            try ChallengeRecord.dropResendCopies(notUnder: newest, in: db)
             return count
         }
     }
@@ -207,40 +201,31 @@ public final class OneTimeCodesService: Sendable {
     /// - Returns: the number of rows removed.
     @discardableResult
     public func purge() throws(OneTimeCodesError) -> Int {
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         return try write { db in
-            var removed = 0
-            let pendingBefore = now - 86_400
-            try db.execute(sql: """
-                DELETE FROM otp_challenge WHERE expires_at < ?
-                   OR credential_id IN (SELECT id FROM otp_credential WHERE state = 'pending' AND created_at < ?)
-                """, arguments: [now - 3600, pendingBefore])
-            removed += db.changesCount
-            try db.execute(sql: "DELETE FROM otp_credential WHERE state = 'pending' AND created_at < ?", arguments: [pendingBefore])
-            removed += db.changesCount
-            try db.execute(sql: "DELETE FROM otp_send WHERE sent_at < ?", arguments: [now - max(configuration.quotaPeriod, 86_400)])
-            removed += db.changesCount
-            removed += try purgeLocks(db, now: now)
-            return removed
+            let pendingBefore = now.addingTimeInterval(-86_400)
+            return try ChallengeRecord.purge(expiredBefore: now.addingTimeInterval(-3600), ofPendingCreatedBefore: pendingBefore, in: db)
+                + CredentialRecord.purgePending(createdBefore: pendingBefore, in: db)
+                + SendRecord.purge(before: now.addingTimeInterval(-max(configuration.quotaPeriod, 86_400)), in: db)
+                + purgeLocks(db, now: now)
         }
     }
 
     // MARK: lockout, rate limits, audit
 
-    func audit(_ db: GRDB.Database, at: Double, person: String?, credential: String?, event: String, source: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO otp_audit (at, person, credential_id, event, source) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [at, person, credential, event, source])
+    func audit(_ db: SQLConnection, at: Date, person: String?, credential: String?, event: String, source: String) throws(StorageError) {
+        try AuditRecord.insert(AuditRecord(at: at, person: person, credentialID: credential, event: event, source: source), in: db)
     }
 
     // MARK: helpers
 
-    func write<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
+    func write<T>(_ body: (SQLConnection) throws -> T) throws(OneTimeCodesError) -> T {
         do { return try database.write(body) } catch let error as OneTimeCodesError { throw error } catch let error as StorageError {
             throw OneTimeCodesError(.storage, error.reason)
         } catch { throw OneTimeCodesError(.storage, "\(error)") }
     }
 
-    func read<T>(_ body: (GRDB.Database) throws -> T) throws(OneTimeCodesError) -> T {
+    func read<T>(_ body: (SQLConnection) throws -> T) throws(OneTimeCodesError) -> T {
         do { return try database.read(body) } catch let error as OneTimeCodesError { throw error } catch let error as StorageError {
             throw OneTimeCodesError(.storage, error.reason)
         } catch { throw OneTimeCodesError(.storage, "\(error)") }

@@ -1,6 +1,6 @@
 import CryptoCore
 import Foundation
-import GRDB
+import Storage
 
 /// Passwords: set under a fresh card login, checked with scrypt under the lockout rules.
 extension OneTimeCodesService {
@@ -12,22 +12,17 @@ extension OneTimeCodesService {
         let salt = SecureRandom.bytes(16)
         let params = currentScrypt
         let hash = try scrypt(password, salt: salt, params: params)
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         try write { db in
-            if let owner = try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE username = ?", arguments: [username]),
-               owner != authority.person {
-                throw OneTimeCodesError(.alreadyExists, "username is taken")
-            }
-            let old = try String.fetchOne(db, sql: "SELECT id FROM otp_credential WHERE username = ?", arguments: [username])
+            let existing = try CredentialRecord.find(username: username, in: db)
+            if let existing, existing.person != authority.person { throw OneTimeCodesError(.alreadyExists, "username is taken") }
+            let old = existing?.id
             let id = old ?? Self.newID()
-            try db.execute(sql: """
-                INSERT INTO otp_credential (id, person, kind, state, enrolled_at_level, created_at, username, secret, salt, params)
-                VALUES (?, ?, 'password', 'active', ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET secret = excluded.secret, salt = excluded.salt, params = excluded.params,
-                    state = 'active', enrolled_at_level = excluded.enrolled_at_level, failures = 0, lock_count = 0, locked_until = NULL
-                """, arguments: [id, authority.person, authority.fasLevel, now, username, Data(hash), Data(salt), params.text])
+            try CredentialRecord.upsertPassword(CredentialRecord(id: id, person: authority.person, kind: "password", state: "active",
+                                                                 enrolledAtLevel: authority.fasLevel, createdAt: now, username: username,
+                                                                 secret: Data(hash), salt: Data(salt), params: params.text), in: db)
             // A new password starts without the old one's locks (the owner just proved themselves with the card).
-            try db.execute(sql: "DELETE FROM otp_lock WHERE account = ?", arguments: [Self.passwordAccount(username)])
+            try LockRecord.delete(account: Self.passwordAccount(username), in: db)
             try audit(db, at: now, person: authority.person, credential: id, event: old == nil ? "password.set" : "password.replaced", source: "")
         }
     }
@@ -38,18 +33,16 @@ extension OneTimeCodesService {
     /// known and unknown usernames (their locks are kept by username), so a flood of guesses costs
     /// the server a lookup each (see ``OneTimeCodesConfiguration/failuresBeforeLock``).
     public func verifyPassword(username: String, password: String, source: String) throws(OneTimeCodesError) -> String {
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         let account = Self.passwordAccount(username)
-        let (row, refusal) = try read { db -> (Row?, Refusal?) in
-            let row = try Row.fetchOne(db, sql: "SELECT id, person, secret, salt, params FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
-                                       arguments: [username])
-            return (row, try admits(db, account: account, person: nil, source: source, now: now))
+        let (record, refusal) = try read { db -> (CredentialRecord?, Refusal?) in
+            (try CredentialRecord.activePassword(username: username, in: db), try admits(db, account: account, person: nil, source: source, now: now))
         }
         if let refusal {
-            try write { db in try auditRefusal(db, refusal, credential: row?["id"], person: row?["person"], source: source, now: now) }
+            try write { db in try auditRefusal(db, refusal, credential: record?.id, person: record?.person, source: source, now: now) }
             throw OneTimeCodesError(.rejected, "password rejected")
         }
-        guard let row, let params = ScryptParameters(text: row["params"]) else {
+        guard let record, let params = ScryptParameters(text: record.params), let salt = record.salt, let stored = record.secret else {
             // The same scrypt work as for a known username, so timing does not tell which usernames exist.
             _ = try scrypt(password, salt: SecureRandom.bytes(16), params: currentScrypt)
             try write { db in
@@ -58,12 +51,10 @@ extension OneTimeCodesService {
             }
             throw OneTimeCodesError(.rejected, "password rejected")
         }
-        let id: String = row["id"]
-        let person: String = row["person"]
-        let salt = [UInt8](row["salt"] as Data)
-        let stored = [UInt8](row["secret"] as Data)
+        let id = record.id
+        let person = record.person
         // scrypt runs outside the write transaction; the lock/rate state is checked again inside it.
-        let matches = constantTimeEquals(try scrypt(password, salt: salt, params: params), stored)
+        let matches = constantTimeEquals(try scrypt(password, salt: [UInt8](salt), params: params), [UInt8](stored))
         var newHash: (hash: [UInt8], salt: [UInt8], params: ScryptParameters)?
         if matches && params.isBelow(currentScrypt) {
             let salt = SecureRandom.bytes(16)
@@ -77,8 +68,7 @@ extension OneTimeCodesService {
             }
             try succeed(db, credential: id, account: account, person: person, source: source, now: now, event: "password.used")
             if let newHash {
-                try db.execute(sql: "UPDATE otp_credential SET secret = ?, salt = ?, params = ? WHERE id = ?",
-                               arguments: [Data(newHash.hash), Data(newHash.salt), newHash.params.text, id])
+                try CredentialRecord.rehash(id: id, secret: Data(newHash.hash), salt: Data(newHash.salt), params: newHash.params.text, in: db)
                 try audit(db, at: now, person: person, credential: id, event: "password.rehashed", source: source)
             }
             return true
@@ -89,10 +79,7 @@ extension OneTimeCodesService {
 
     /// The person of the active password credential under `username`, or nil when there is none.
     public func person(username: String) throws(OneTimeCodesError) -> String? {
-        try read { db in
-            try String.fetchOne(db, sql: "SELECT person FROM otp_credential WHERE username = ? AND kind = 'password' AND state = 'active'",
-                                arguments: [username])
-        }
+        try read { db in try CredentialRecord.activePassword(username: username, in: db)?.person }
     }
 
     private var currentScrypt: ScryptParameters {

@@ -1,6 +1,6 @@
 import CryptoCore
 import Foundation
-import GRDB
+import Storage
 
 /// Authenticator-app keys (TOTP): enrolment, confirmation, checks with replay guard, import and resync.
 extension OneTimeCodesService {
@@ -16,13 +16,11 @@ extension OneTimeCodesService {
         let png = try qr.png(scale: 8, quietZone: 4)
         let id = Self.newID()
         let sealed = try keyring.seal(seed, context: "totp:\(id)")
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO otp_credential (id, person, kind, state, enrolled_at_level, created_at, secret, key_id, params)
-                VALUES (?, ?, 'totp', 'pending', ?, ?, ?, ?, ?)
-                """, arguments: [id, authority.person, authority.fasLevel, now, Data(sealed.sealed), sealed.keyID,
-                                 Self.totpParams(parameters)])
+            try CredentialRecord.insert(CredentialRecord(id: id, person: authority.person, kind: "totp", state: "pending", enrolledAtLevel: authority.fasLevel,
+                                                         createdAt: now, secret: Data(sealed.sealed), keyID: sealed.keyID,
+                                                         params: Self.totpParams(parameters)), in: db)
             try audit(db, at: now, person: authority.person, credential: id, event: "totp.enrolled", source: "")
         }
         return TOTPEnrollment(credentialID: id, secret: Base32.encode(seed), uri: uri, qrPNG: png, qrTerminal: qr.terminalText(quietZone: 4))
@@ -75,16 +73,15 @@ extension OneTimeCodesService {
             let seal = try keyring.seal(token.seed, context: "totp:\(token.serial)")
             sealed.append((token, seal.keyID, seal.sealed))
         }
-        let now = clock().timeIntervalSince1970
+        let now = clock()
         try write { db in
             for (index, item) in sealed.enumerated() {
-                guard try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM otp_credential WHERE id = ?)", arguments: [item.token.serial])! else {
+                guard try !CredentialRecord.exists(id: item.token.serial, in: db) else {
                     throw OneTimeCodesError(.alreadyExists, "token \(index + 1): a credential with this serial exists")
                 }
-                try db.execute(sql: """
-                    INSERT INTO otp_credential (id, person, kind, state, enrolled_at_level, created_at, secret, key_id, params)
-                    VALUES (?, ?, 'totp', 'active', 400, ?, ?, ?, ?)
-                    """, arguments: [item.token.serial, item.token.person, now, Data(item.bytes), item.keyID, Self.totpParams(item.token.parameters)])
+                try CredentialRecord.insert(CredentialRecord(id: item.token.serial, person: item.token.person, kind: "totp", state: "active",
+                                                             enrolledAtLevel: 400, createdAt: now, secret: Data(item.bytes), keyID: item.keyID,
+                                                             params: Self.totpParams(item.token.parameters)), in: db)
                 try audit(db, at: now, person: item.token.person, credential: item.token.serial, event: "totp.imported", source: "")
             }
         }
@@ -96,24 +93,22 @@ extension OneTimeCodesService {
                            source: String) throws(OneTimeCodesError) {
         let now = clock()
         let ok: Bool = try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM otp_credential WHERE id = ? AND person = ? AND kind = 'totp' AND state = 'active'",
-                                             arguments: [credentialID, person]),
-                  try admit(db, credential: credentialID, person: person, source: source, now: now.timeIntervalSince1970)
+            guard let record = try CredentialRecord.totp(id: credentialID, person: person, state: "active", in: db),
+                  try admit(db, credential: credentialID, person: person, source: source, now: now)
             else { return false }
-            let (seed, parameters) = try openTOTP(row)
+            let (seed, parameters) = try openTOTP(record)
             let step = OTP.timeStep(now, period: parameters.period)
-            let lastStep: Int64? = row["last_step"]
+            let lastStep = record.lastStep
             for offset in -Int64(configuration.resyncWindow)...Int64(configuration.resyncWindow) {
                 let s = step + offset
                 if let lastStep, s <= lastStep { continue }
                 if codeMatches(seed, step: s, parameters, first), codeMatches(seed, step: s + 1, parameters, second) {
-                    try db.execute(sql: "UPDATE otp_credential SET drift = ?, last_step = ?, failures = 0 WHERE id = ?",
-                                   arguments: [offset + 1, s + 1, credentialID])
-                    try audit(db, at: now.timeIntervalSince1970, person: person, credential: credentialID, event: "totp.resync", source: source)
+                    try CredentialRecord.resync(id: credentialID, drift: offset + 1, lastStep: s + 1, in: db)
+                    try audit(db, at: now, person: person, credential: credentialID, event: "totp.resync", source: source)
                     return true
                 }
             }
-            try fail(db, credential: credentialID, person: person, source: source, now: now.timeIntervalSince1970)
+            try fail(db, credential: credentialID, person: person, source: source, now: now)
             return false
         }
         guard ok else { throw OneTimeCodesError(.rejected, "codes rejected") }
@@ -125,10 +120,10 @@ extension OneTimeCodesService {
         return constantTimeEquals(Array(expected.utf8), Array(code.utf8))
     }
 
-    private func openTOTP(_ row: Row) throws(OneTimeCodesError) -> ([UInt8], TOTPParameters) {
-        let id: String = row["id"]
-        let seed = try keyring.open([UInt8](row["secret"] as Data), keyID: row["key_id"], context: "totp:\(id)")
-        guard let parameters = Self.totpParams(row["params"]) else { throw OneTimeCodesError(.storage, "bad TOTP parameters") }
+    private func openTOTP(_ record: CredentialRecord) throws(OneTimeCodesError) -> ([UInt8], TOTPParameters) {
+        guard let secret = record.secret, let keyID = record.keyID else { throw OneTimeCodesError(.storage, "TOTP credential without a seed") }
+        let seed = try keyring.open([UInt8](secret), keyID: keyID, context: "totp:\(record.id)")
+        guard let parameters = Self.totpParams(record.params) else { throw OneTimeCodesError(.storage, "bad TOTP parameters") }
         return (seed, parameters)
     }
 
@@ -137,55 +132,50 @@ extension OneTimeCodesService {
     private func totpCheck(person: String?, credentialID: String?, code: String, source: String,
                            confirming: Bool) throws(OneTimeCodesError) -> VerifiedCode? {
         let now = clock()
-        let nowSeconds = now.timeIntervalSince1970
         let wellFormed = code.count <= 8 && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
         let given = person
         return try write { db -> VerifiedCode? in
-            let rows: [Row]
+            let records: [CredentialRecord]
             let person: String
             if let credentialID, given == nil {
-                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE id = ? AND kind = 'totp' AND state = 'active'"),
-                                        arguments: [credentialID])
-                guard let owner = rows.first?["person"] as String? else { return nil }
-                person = owner
+                guard let record = try CredentialRecord.activeTOTP(id: credentialID, in: db) else { return nil }
+                records = [record]
+                person = record.person
             } else if let credentialID, let owner = given {
                 person = owner
-                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE id = ? AND person = ? AND kind = 'totp' AND state = ?"),
-                                        arguments: [credentialID, person, confirming ? "pending" : "active"])
+                records = try CredentialRecord.totp(id: credentialID, person: person, state: confirming ? "pending" : "active", in: db).map { [$0] } ?? []
             } else {
                 guard let owner = given else { return nil }
                 person = owner
-                rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM otp_credential WHERE person = ? AND kind = 'totp' AND state = 'active'"),
-                                        arguments: [person])
+                records = try CredentialRecord.activeTOTPs(person: person, in: db)
             }
-            guard !rows.isEmpty else {
-                try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "totp.unknown", source: source)
-                try audit(db, at: nowSeconds, person: person, credential: credentialID, event: "rejected", source: source)  // counts for the rates
+            guard !records.isEmpty else {
+                try audit(db, at: now, person: person, credential: credentialID, event: "totp.unknown", source: source)
+                try audit(db, at: now, person: person, credential: credentialID, event: "rejected", source: source)  // counts for the rates
                 return nil
             }
-            for row in rows {
-                let id: String = row["id"]
-                guard try admit(db, credential: id, person: person, source: source, now: nowSeconds) else { return nil }
-                let (seed, parameters) = try openTOTP(row)
-                let drift: Int64 = row["drift"]
-                let lastStep: Int64? = row["last_step"]
+            for record in records {
+                let id = record.id
+                guard try admit(db, credential: id, person: person, source: source, now: now) else { return nil }
+                let (seed, parameters) = try openTOTP(record)
+                let drift = record.drift
+                let lastStep = record.lastStep
                 let step = OTP.timeStep(now, period: parameters.period) + drift
                 let window = Int64(configuration.totpWindow)
                 guard wellFormed, code.count == parameters.digits else { continue }
                 for s in (step - window)...(step + window) where codeMatches(seed, step: s, parameters, code) {
                     if let lastStep, s <= lastStep {
-                        try audit(db, at: nowSeconds, person: person, credential: id, event: "totp.replay", source: source)
-                        try fail(db, credential: id, person: person, source: source, now: nowSeconds, audited: true)
+                        try audit(db, at: now, person: person, credential: id, event: "totp.replay", source: source)
+                        try fail(db, credential: id, person: person, source: source, now: now, audited: true)
                         return nil
                     }
-                    try db.cachedStatement(sql: "UPDATE otp_credential SET last_step = ?, state = 'active' WHERE id = ?").execute(arguments: [s, id])
-                    try succeed(db, credential: id, person: person, source: source, now: nowSeconds,
-                                event: confirming ? "totp.confirmed" : "totp.used")
-                    return VerifiedCode(person: person, credentialID: id, kind: .totp, enrolledAtLevel: row["enrolled_at_level"])
+                    try CredentialRecord.acceptStep(id: id, step: s, in: db)
+                    try succeed(db, credential: id, person: person, source: source, now: now, event: confirming ? "totp.confirmed" : "totp.used")
+                    return VerifiedCode(person: person, credentialID: id, kind: .totp, enrolledAtLevel: record.enrolledAtLevel)
                 }
             }
-            for row in rows {
-                try fail(db, credential: row["id"], person: person, source: source, now: nowSeconds)
+            for record in records {
+                try fail(db, credential: record.id, person: person, source: source, now: now)
             }
             return nil
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OneTimeCodes
 import Sessions
 import SleutelTestSupport
@@ -47,24 +46,22 @@ struct CodeVictim {
 
     func credentialID(_ kind: String) throws -> String {
         try fixture.database.read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM otp_credential WHERE person = ? AND kind = ? AND state = 'active'",
-                                arguments: [specimenRRN, kind])
+            try db.value("SELECT id FROM otp_credential WHERE person = ? AND kind = ? AND state = 'active'", [specimenRRN, kind], as: String.self)
         } ?? ""
     }
 
     /// Guesses the key actually checked (not refused by a lock or a rate limit) since `since`.
     func evaluatedFailures(credential: String, since: Date) throws -> Int {
         try fixture.database.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
-                             arguments: [credential, since.timeIntervalSince1970])
+            try db.value("SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?", [credential, since], as: Int.self)
         } ?? 0
     }
 
     /// When the lock of `source` (default: the attacker's address) on the key ends, if it has one.
     func lockedUntil(_ credential: String, source: String = CodeVictim.attacker) throws -> Date? {
         try fixture.database.read { db in
-            try Double.fetchOne(db, sql: "SELECT locked_until FROM otp_lock WHERE account = ? AND source = ?", arguments: [credential, source])
-        }.map { Date(timeIntervalSince1970: $0) }
+            try db.value("SELECT locked_until FROM otp_lock WHERE account = ? AND source = ?", [credential, source], as: Date.self)
+        }
     }
 
     func sessions() throws -> Int { try rows("session", in: fixture.database) }

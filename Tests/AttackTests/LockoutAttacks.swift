@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OneTimeCodes
 import Sessions
 import SleutelTestSupport
@@ -57,8 +56,8 @@ extension AttackSuite {
                 }
             }
             let checked = try victim.fixture.database.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?",
-                                 arguments: [password, start.timeIntervalSince1970])
+                try db.value("SELECT COUNT(*) FROM otp_audit WHERE credential_id = ? AND event = 'rejected' AND at >= ?", [password, start],
+                             as: Int.self)
             } ?? 0
             for _ in 0..<ownerTries - ownerIn { attempts.record(accepted: true, "the owner kept out") }
             for _ in 0..<ownerIn { attempts.record(accepted: false, "the owner got in") }

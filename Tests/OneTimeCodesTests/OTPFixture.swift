@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OneTimeCodes
 import SleutelTestSupport
 import Storage
@@ -64,7 +63,7 @@ struct OTPFixture {
 
     /// Audit events, oldest first.
     func auditEvents() throws -> [String] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT event FROM otp_audit ORDER BY seq") }
+        try database.read { db in try db.values("SELECT event FROM otp_audit ORDER BY seq", as: String.self) }
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OneTimeCodes
 import SleutelTestSupport
 import Storage
@@ -33,7 +32,7 @@ struct PasswordTests {
         let f = try OTPFixture()
         try f.service.setPassword(username: "jan", password: "correct horse battery", authority: f.authority())
         func params() throws -> String? {
-            try f.database.read { db in try String.fetchOne(db, sql: "SELECT params FROM otp_credential WHERE username = 'jan'") }
+            try f.database.read { db in try db.value("SELECT params FROM otp_credential WHERE username = 'jan'", as: String.self) }
         }
         #expect(try params() == "scrypt:10:8:1")
         var stronger = OTPFixture.testConfiguration
@@ -125,7 +124,7 @@ struct ChallengeTests {
     func enrolmentSendFails() async throws {
         let f = try OTPFixture(senders: [.sms: FailingSender()])
         func rows(_ table: String) throws -> Int {
-            try f.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
+            try f.database.read { try $0.value("SELECT COUNT(*) FROM \(table)", as: Int.self) ?? -1 }
         }
         await expectAsync(.delivery) { _ = try await f.service.enrollDestination(authority: f.authority(), channel: .sms, destination: Self.number) }
         #expect(try rows("otp_credential") == 0)
@@ -135,11 +134,11 @@ struct ChallengeTests {
         var configuration = OTPFixture.testConfiguration
         configuration.quotaPerPerson = 1
         let (g, _) = try await Self.activeSMS(configuration)
-        let before = try g.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM otp_credential") }
+        let before = try g.database.read { try $0.value("SELECT COUNT(*) FROM otp_credential", as: Int.self) }
         await expectAsync(.quotaExceeded) {
             _ = try await g.service.enrollDestination(authority: g.authority(), channel: .sms, destination: "+32470999999")
         }
-        #expect(try g.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM otp_credential") } == before)
+        #expect(try g.database.read { try $0.value("SELECT COUNT(*) FROM otp_credential", as: Int.self) } == before)
     }
 
     @Test("quota per destination, across persons")
@@ -189,7 +188,7 @@ struct ChallengeTests {
             for secret in [code, wrong, Self.number, "470123456", bad, "99 88"] { #expect(!text.contains(secret)) }
         }
         #expect(!"\(ticket)".contains(Self.number))
-        let rows = try f.database.read { db in try String.fetchAll(db, sql: "SELECT event || source || IFNULL(person, '') FROM otp_audit") }
+        let rows = try f.database.read { db in try db.values("SELECT event || source || COALESCE(person, '') FROM otp_audit", as: String.self) }
         #expect(!rows.joined().contains(Self.number) && !rows.joined().contains(code))
     }
 }

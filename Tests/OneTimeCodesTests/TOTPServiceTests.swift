@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import OneTimeCodes
 import SleutelTestSupport
 import Storage
@@ -156,8 +155,8 @@ struct TOTPServiceTests {
     func auditAppendOnly() throws {
         let f = try OTPFixture()
         _ = try f.activeTOTP()
-        #expect(throws: (any Error).self) { try f.database.write { db in try db.execute(sql: "UPDATE otp_audit SET event = 'x'") } }
-        #expect(throws: (any Error).self) { try f.database.write { db in try db.execute(sql: "DELETE FROM otp_audit") } }
+        #expect(throws: (any Error).self) { try f.database.write { db in try db.execute("UPDATE otp_audit SET event = 'x'") } }
+        #expect(throws: (any Error).self) { try f.database.write { db in try db.execute("DELETE FROM otp_audit") } }
         #expect(try f.auditEvents().count >= 2)
     }
 }
