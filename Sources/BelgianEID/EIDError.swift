@@ -106,7 +106,6 @@ public struct EIDError: Error, Sendable, CustomStringConvertible, Equatable {
         return text
     }
 
-
     // MARK: Factories
 
     /// A TLV/DER element runs past the end of its buffer.

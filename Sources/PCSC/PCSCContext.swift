@@ -121,7 +121,7 @@ public final class PCSCContext: Sendable {
         guard !states.isEmpty else { return }
         try checkNotBlocked("SCardGetStatusChange")
         let names = states.map { strdup($0.reader)! }
-        defer { names.forEach { free($0) } }
+        defer { for name in names { free(name) } }
         var raw = states.enumerated().map { i, s -> SCARD_READERSTATE in
             var r = SCARD_READERSTATE()
             r.szReader = UnsafePointer(names[i])

@@ -6,8 +6,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import OIDC
-import ServiceLifecycle
 import Rights
+import ServiceLifecycle
 import Sessions
 import Storage
 import Trust

@@ -44,7 +44,7 @@ public struct VirtualCardRunner: Sendable {
         options.log?("serving \(image.name) (applet \(image.applet.rawValue)) on port \(options.port)")
 
         let signals = Self.watchSignals { connection.remove() }
-        defer { signals.forEach { $0.cancel() } }
+        defer { for signal in signals { signal.cancel() } }
 
         let serving = connection.serveInBackground()
         switch serving.wait() {

@@ -2,9 +2,9 @@ import ArgumentParser
 import CryptoCore
 import Dispatch
 import Foundation
+import Rights
 import SleutelClient
 import Transport
-import Rights
 import Trust
 
 /// `sleutel-dev bench-load`: eID login latency against a running server, unloaded and while

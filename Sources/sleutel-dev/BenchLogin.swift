@@ -2,9 +2,9 @@ import ArgumentParser
 import CryptoCore
 import Dispatch
 import Foundation
-import SleutelClient
 import Rights
 import Sessions
+import SleutelClient
 import Storage
 import Trust
 

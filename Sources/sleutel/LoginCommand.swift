@@ -2,8 +2,8 @@ import ArgumentParser
 import BelgianEID
 import CryptoCore
 import Foundation
-import SleutelClient
 import PCSC
+import SleutelClient
 
 /// `sleutel login`: logs in to a Sleutel server with the eID card in a local reader.
 struct Login: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CardBinding
-import Foundation
 import CryptoCore
+import Foundation
 import Logging
 import OIDC
 import OneTimeCodes

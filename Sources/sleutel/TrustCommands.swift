@@ -174,7 +174,7 @@ struct TrustCommand: ParsableCommand {
             }
             let report = TrustReport(service.evaluate(certificate: leaf, intermediates: chain, kind: kind, at: time))
             if json { try printJSON(report) } else {
-                report.lines.forEach { print($0) }
+                for line in report.lines { print(line) }
                 if let rule = report.rule { Terminal.error("refused (\(rule)): \(report.reason ?? "")") }
             }
             if report.rule != nil { throw ExitCode(2) }

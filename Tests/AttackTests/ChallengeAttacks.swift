@@ -1,9 +1,9 @@
 import CryptoCore
 import Foundation
 import OneTimeCodes
-@testable import Sessions
 import SleutelTestSupport
 import Testing
+@testable import Sessions
 
 extension AttackSuite {
     /// A captured card answer used again, or for a transaction it was not made for.

@@ -1,14 +1,14 @@
 import CryptoCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OIDC
 import OneTimeCodes
 import Server
 import Sessions
 import SleutelTestSupport
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// `SleutelServer` on a free loopback port, in process, over a fresh database with the test roots
 /// and an OIDC client that asks for the organisation. The attacker talks to it through URLSession,

@@ -44,12 +44,14 @@ struct EIDCardFakeChannelTests {
     static let verifyPINDirect: UInt32 = 0x4233_0006
 
     func pinPadCard(answer: [UInt8]) -> ScriptedChannel {
-        ScriptedChannel(answer: { ScriptedChannel.basic($0) ?? [0x6D, 0x00] }) { code, _ in
-            if code == PCSCFeature.getFeatureRequest {
-                return [0x06, 0x04, 0x42, 0x33, 0x00, 0x06, 0x12, 0x04, 0x42, 0x33, 0x00, 0x12]
-            }
-            return code == Self.verifyPINDirect ? answer : [0x6B, 0x80]
-        }
+        ScriptedChannel(
+            answer: { ScriptedChannel.basic($0) ?? [0x6D, 0x00] },
+            control: { code, _ in
+                if code == PCSCFeature.getFeatureRequest {
+                    return [0x06, 0x04, 0x42, 0x33, 0x00, 0x06, 0x12, 0x04, 0x42, 0x33, 0x00, 0x12]
+                }
+                return code == Self.verifyPINDirect ? answer : [0x6B, 0x80]
+            })
     }
 
     @Test("not an eID ATR is refused before any APDU")
@@ -104,7 +106,7 @@ struct EIDCardFakeChannelTests {
 
     @Test("a reader without VERIFY_PIN_DIRECT (like vpcd) is reported as having no pin pad")
     func noPinPad() throws {
-        let channel = ScriptedChannel(answer: { ScriptedChannel.basic($0) ?? [0x6D, 0x00] }) { _, _ in [0x12, 0x04, 0x42, 0x33, 0x00, 0x12] }
+        let channel = ScriptedChannel(answer: { ScriptedChannel.basic($0) ?? [0x6D, 0x00] }, control: { _, _ in [0x12, 0x04, 0x42, 0x33, 0x00, 0x12] })
         let card = try EIDCard(channel: channel)
         #expect(throws: EIDError.unsupported("")) { try card.verifyPINOnPinPad() }
     }

@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 /// `sleutel kiosk` as a child process, talking to a `ServeProcess`.
 final class KioskProcess {

@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 /// `sleutel serve` as a child process on a free loopback port, with the demo data and the test roots.
 final class ServeProcess {

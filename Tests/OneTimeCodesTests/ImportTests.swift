@@ -1,7 +1,7 @@
 import Foundation
 import OneTimeCodes
-import Storage
 import SleutelTestSupport
+import Storage
 import Testing
 
 /// Importing TOTP tokens from another system, and validating one token by its serial.

@@ -1,14 +1,14 @@
 import CryptoCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OneTimeCodes
 import Server
 import Sessions
-import Storage
 import SleutelTestSupport
+import Storage
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 @Suite("Security-code login and key management over HTTP")
 struct CodeRoutesTests {

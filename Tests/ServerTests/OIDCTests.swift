@@ -1,11 +1,11 @@
 import CryptoCore
 import Foundation
-@testable import OIDC
 import Rights
-@testable import Server
 import Sessions
 import SleutelTestSupport
 import Testing
+@testable import OIDC
+@testable import Server
 
 @Suite("OpenID Connect provider: code flow with PKCE, ES256 ID token, claims per client")
 struct OIDCTests {

@@ -1,13 +1,13 @@
 import CryptoCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Rights
 import Server
 import Sessions
 import SleutelTestSupport
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 @Suite("HTTP API through a real loopback port")
 struct ServerAPITests {

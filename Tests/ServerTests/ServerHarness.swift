@@ -1,8 +1,5 @@
 import CryptoCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OIDC
 import OneTimeCodes
 import Rights
@@ -11,6 +8,9 @@ import Sessions
 import SleutelTestSupport
 import Storage
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A Sleutel server on a free loopback port, in process, over a fresh in-memory database with
 /// the test roots. Requests go through URLSession: a client independent of the server's code.

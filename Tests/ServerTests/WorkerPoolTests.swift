@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-@testable import Server
 import Testing
+@testable import Server
 
 @Suite("Worker pool of costly work")
 struct WorkerPoolTests {

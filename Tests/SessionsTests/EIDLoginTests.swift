@@ -1,11 +1,12 @@
 import CryptoCore
 import Foundation
 import Rights
+import SleutelTestSupport
 import Storage
 import Testing
 import Trust
+
 @testable import Sessions
-import SleutelTestSupport
 
 @Suite("eID login: challenge, card signature, Trust")
 struct EIDLoginTests {

@@ -1,11 +1,12 @@
 import CryptoCore
 import Foundation
 import Rights
+import SleutelTestSupport
 import Storage
 import Testing
 import Trust
+
 @testable import Sessions
-import SleutelTestSupport
 
 @Suite("Sessions: expiry, revocation, card binding, step-up, access rules, organisation choice")
 struct SessionLifecycleTests {

@@ -2,11 +2,11 @@ import CryptoCore
 import Foundation
 import OneTimeCodes
 import Rights
+import Sessions
 import Storage
 import Testing
 import Transport
 import Trust
-import Sessions
 
 /// A settable clock for tests.
 public final class TestClock: @unchecked Sendable {

@@ -1,9 +1,9 @@
 import CardBinding
 import Foundation
+import Hummingbird
 import Rights
 import Sessions
 import Trust
-import Hummingbird
 
 // Request and reply bodies of the HTTP API. Binary values travel as base64 strings, dates as
 // ISO 8601; the shapes are documented in openapi.json.

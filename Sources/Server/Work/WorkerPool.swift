@@ -1,8 +1,8 @@
 import Foundation
+import Hummingbird
 #if os(Linux)
 import Glibc
 #endif
-import Hummingbird
 
 /// Threads of their own for costly work (scrypt password checks, bignum key checks), so that a
 /// flood of it never queues in front of eID logins on ``Blocking``, with admission bounded by
