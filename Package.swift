@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -70,9 +71,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(name: "WebEID", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .target(
             name: "Sessions",
-            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage"],
+            dependencies: ["CryptoCore", "Trust", "Rights", "OneTimeCodes", "Storage", "WebEID"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -94,14 +96,15 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore", "CardBinding", "OIDC",
+                "Sessions", "Rights", "Trust", "OneTimeCodes", "Storage", "CryptoCore", "CardBinding", "OIDC", "WebEID",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("openapi.json")],
+            resources: [.copy("openapi.json"), .copy("Pages/Templates"), .copy("Pages/Assets")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -115,7 +118,12 @@ let package = Package(
         ),
         .target(
             name: "SleutelClient",
-            dependencies: ["BelgianEID", "CryptoCore", "Transport"],
+            dependencies: ["BelgianEID", "CryptoCore", "Transport", "WebEID"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CardAgent",
+            dependencies: ["WebEID", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -139,6 +147,7 @@ let package = Package(
             name: "sleutel",
             dependencies: [
                 "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "OIDC", "Kiosk", "CardBinding", "SleutelClient",
+                "CardAgent", "WebEID",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,12 +176,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionsTests",
-            dependencies: ["SleutelTestSupport", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport"],
+            dependencies: ["SleutelTestSupport", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "Transport", "WebEID"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
+            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "SleutelClient", "WebEID",
                            .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),

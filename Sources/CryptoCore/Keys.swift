@@ -231,14 +231,18 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
         return try sign(digest) { _ in }
     }
 
-    /// Signs `data` with `algorithm`: PKCS#1 v1.5 for RSA, ECDSA (DER) for EC.
-    public func sign(data: [UInt8], algorithm: DigestAlgorithm) throws -> [UInt8] {
+    /// Signs `data` with `algorithm`: PKCS#1 v1.5 for RSA (RSA-PSS with a salt of the digest's
+    /// length when `pss` is set), ECDSA (DER) for EC.
+    public func sign(data: [UInt8], algorithm: DigestAlgorithm, pss: Bool = false) throws -> [UInt8] {
         let digest = algorithm.hash(data)
         return try sign(digest) { ctx in
             if case .rsa = kind {
-                try ossl(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING), "EVP_PKEY_CTX_set_rsa_padding")
+                try ossl(EVP_PKEY_CTX_set_rsa_padding(ctx, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING), "EVP_PKEY_CTX_set_rsa_padding")
             }
             try ossl(EVP_PKEY_CTX_set_signature_md(ctx, algorithm.md), "EVP_PKEY_CTX_set_signature_md")
+            if pss, case .rsa = kind {
+                try ossl(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, Int32(algorithm.length)), "EVP_PKEY_CTX_set_rsa_pss_saltlen")
+            }
         }
     }
 

@@ -51,6 +51,8 @@ public struct OIDCConfiguration: Sendable {
     public var codeLifetime: TimeInterval = 60
     /// Seconds an access token and ID token stay valid (default 300).
     public var tokenLifetime: TimeInterval = 300
+    /// Seconds a person has to log in on Sleutel's pages for one authorization request (default 600).
+    public var interactionLifetime: TimeInterval = 600
 
     /// - Throws: ``CryptoError`` when the key is not EC P-256.
     public init(issuer: String, signingKey: PrivateKey, clients: [OIDCClient], pairwiseKey: [UInt8]) throws {

@@ -31,101 +31,6 @@ public final class OIDCProvider: Sendable {
     /// The JWKS (`/oidc/jwks`): the one ID-token signing key.
     public var jwks: [String: [[String: String]]] { ["keys": [signer.jwk]] }
 
-    // MARK: - Authorization endpoint
-
-    /// Where the browser goes after an authorization request.
-    public enum AuthorizeOutcome: Sendable, Equatable {
-        /// Redirect to the client with `code` and `state`, or with `error`.
-        case redirect(String)
-    }
-
-    /// Handles an authorization request.
-    /// - Parameters:
-    ///   - query: the request's query parameters.
-    ///   - sessionToken: the Sleutel session token (bearer header or cookie), nil when absent.
-    /// - Returns: the redirect to the client (with a code, or an error the client must handle).
-    /// - Throws: ``OIDCError`` when the client or redirect URI is unknown: then nothing is
-    ///   redirected (RFC 6749 §4.1.2.1).
-    public func authorize(query: [String: String], sessionToken: String?) throws -> AuthorizeOutcome {
-        guard let clientID = query["client_id"], let client = configuration.clients[clientID] else {
-            throw OIDCError(.invalidClient, "unknown client_id")
-        }
-        guard let redirectURI = query["redirect_uri"], client.redirectUris.contains(redirectURI) else {
-            throw OIDCError(.invalidRequest, "redirect_uri is not registered for this client")
-        }
-        let state = query["state"]
-        func fail(_ code: OIDCError.Code, _ description: String) -> AuthorizeOutcome {
-            var items = [("error", code.rawValue), ("error_description", description)]
-            if let state { items.append(("state", state)) }
-            return .redirect(Self.append(items, to: redirectURI))
-        }
-        guard query["response_type"] == "code" else { return fail(.unsupportedResponseType, "only response_type=code is supported") }
-        guard let scope = query["scope"], scope.split(separator: " ").contains("openid") else {
-            return fail(.invalidScope, "scope must contain openid")
-        }
-        guard let challenge = query["code_challenge"], Self.isPKCEValue(challenge), challenge.count == 43 else {
-            return fail(.invalidRequest, "PKCE is required: code_challenge (S256, 43 characters)")
-        }
-        guard query["code_challenge_method"] == "S256" else { return fail(.invalidRequest, "code_challenge_method must be S256") }
-        if let nonce = query["nonce"], nonce.utf8.count > 512 { return fail(.invalidRequest, "nonce too long") }
-        guard let sessionToken else { return fail(.loginRequired, "authenticate with Sleutel first (eID or security code)") }
-
-        let session: Session
-        do {
-            session = try sessions.requireAccess(token: sessionToken, application: client.application)
-        } catch {
-            switch error.code {
-            case .stepUpRequired, .methodNotAccepted:
-                return fail(.unmetAuthenticationRequirements, "a stronger key is needed for this application: \(error.requiredLevel?.acr ?? "")")
-            case .sessionInvalid: return fail(.loginRequired, "the Sleutel session is not valid")
-            default: return fail(.accessDenied, "the session cannot be used")
-            }
-        }
-        if let wanted = query["acr_values"] {
-            let levels = wanted.split(separator: " ").compactMap { Self.level(ofACR: String($0)) }
-            if let minimum = levels.min(), session.level < minimum {
-                return fail(.unmetAuthenticationRequirements, "requested \(minimum.acr), the session has \(session.level.acr)")
-            }
-        }
-
-        var organisation: OrganisationClaims?
-        if !client.claims.isDisjoint(with: [.organisation, .roles, .rights]) {
-            let hint = query["login_hint"].flatMap { try? KBONumber($0) }?.digits
-            let decision: LoginDecision
-            do {
-                decision = try sessions.chooseOrganisation(token: sessionToken, application: client.application,
-                                                           organisation: hint ?? session.organisation)
-            } catch {
-                return fail(.accessDenied, "the organisation could not be resolved")
-            }
-            switch decision {
-            case .allowed(let chosen, let granted):
-                organisation = OrganisationClaims(number: chosen.digits, name: organisationName(chosen), rights: granted)
-            case .chooseOrganisation:
-                return fail(.interactionRequired, "choose the organisation to act for (login_hint or POST /v1/session/organisation)")
-            case .stepUpRequired(let minimum):
-                return fail(.unmetAuthenticationRequirements, "a stronger key is needed: \(AssuranceLevel(minimum).acr)")
-            case .refused(_, let message):
-                return fail(.accessDenied, message)
-            }
-        }
-
-        let claims = claimSet(for: client, session: session, organisation: organisation, nonce: query["nonce"])
-        let code = Self.randomToken()
-        let now = sessions.clock.now()
-        do {
-            let snapshot = String(decoding: try ClaimSet.snapshotEncoder.encode(claims), as: UTF8.self)
-            let record = OIDCCodeRecord(codeHash: Data(Self.hash(code)), clientID: client.clientId, redirectURI: redirectURI, sessionID: session.id,
-                                        codeChallenge: challenge, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.codeLifetime))
-            try database.write { db in try OIDCCodeRecord.insert(record, in: db) }
-        } catch {
-            return fail(.accessDenied, "the authorization could not be stored")
-        }
-        var items = [("code", code)]
-        if let state { items.append(("state", state)) }
-        return .redirect(Self.append(items, to: redirectURI))
-    }
-
     // MARK: - Token endpoint
 
     /// The token response.
@@ -216,6 +121,7 @@ public final class OIDCProvider: Sendable {
         return try database.write { db in
             try OIDCAccessTokenRecord.purge(expiredBefore: now, in: db)
                 + OIDCCodeRecord.purge(expiredBefore: now.addingTimeInterval(-configuration.tokenLifetime), in: db)
+                + OIDCInteractionRecord.purge(expiredBefore: now, in: db)
         }
     }
 

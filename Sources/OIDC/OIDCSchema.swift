@@ -5,7 +5,7 @@ import Storage
 public enum OIDCSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("oidc.v1") { db in
-            try db.executeScript( """
+            try db.executeScript("""
                 CREATE TABLE oidc_code (
                     code_hash BLOB PRIMARY KEY,
                     client_id TEXT NOT NULL,
@@ -30,9 +30,22 @@ public enum OIDCSchema {
         },
         StorageMigration("oidc.v2") { db in
             // The scheduled purge deletes by expiry (issue 19).
-            try db.executeScript( """
+            try db.executeScript("""
                 CREATE INDEX oidc_code_expiry ON oidc_code(expires_at);
                 CREATE INDEX oidc_access_token_expiry ON oidc_access_token(expires_at);
+                """)
+        },
+        StorageMigration("oidc.v3") { db in
+            // Authorization requests waiting on the login pages (issue 21).
+            try db.executeScript("""
+                CREATE TABLE oidc_interaction (
+                    id TEXT PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                ) STRICT;
+                CREATE INDEX oidc_interaction_expiry ON oidc_interaction(expires_at);
                 """)
         },
     ]

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var passwordCheckBacklog: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
     /// Largest accepted request body in bytes.
     public var maxBodySize: Int = 64 << 10
+    /// The card agent the login page asks to sign with the eID card (`sleutel agent`, `sleutel kiosk`), on loopback.
+    public var cardAgentURL = "http://127.0.0.1:24680"
     /// SHA-256 of the bearer key services present to `POST /v1/otp/validate`; nil disables the endpoint.
     public var validateKeySHA256: [UInt8]?
     /// Seconds between purges of expired transactions, sessions, codes and tokens (0: never).
@@ -86,8 +88,19 @@ public struct SleutelServer: Sendable {
         addServiceRoutes(to: router)
         addSessionRoutes(to: router)
         addKeyCheckRoutes(to: router)
-        if let codes = sessions.codes { addCodeRoutes(to: router, codes: codes) }
-        if let oidc { addOIDCRoutes(to: router, provider: oidc) }
+        // scrypt is bounded: a flood of password logins gets the pool's threads and backlog and 503
+        // beyond them, while eID logins keep their own queue. The API and the login pages share it.
+        let passwords = WorkerPool(name: "sleutel-password", width: configuration.passwordCheckThreads,
+                                   backlog: configuration.passwordCheckBacklog)
+        if let codes = sessions.codes { addCodeRoutes(to: router, codes: codes, passwords: passwords) }
+        if let oidc {
+            addOIDCRoutes(to: router, provider: oidc)
+            do {
+                addLoginRoutes(to: router, provider: oidc, pages: try Pages(), passwords: passwords)
+            } catch {
+                preconditionFailure("the login page templates are part of the build: \(error)")
+            }
+        }
         var log = logger ?? Logger(label: "sleutel.server")
         if logger == nil { log.logLevel = .notice }
         return Application(

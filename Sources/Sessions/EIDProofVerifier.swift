@@ -1,6 +1,7 @@
 import CryptoCore
 import Foundation
 import Trust
+import WebEID
 
 /// What a verified eID proof established.
 public struct EIDProof: Sendable {
@@ -24,10 +25,12 @@ public struct EIDProofVerifier: Sendable {
     }
 
     /// Verifies `signature` over `message` and the certificate at `time`.
+    /// - Parameter scheme: the digest and padding; nil for the card's own scheme
+    ///   (``KeyKind/challengeDigest``, PKCS#1 v1.5 for RSA, DER ECDSA).
     /// - Throws: ``SessionsError`` `invalidInput` (unreadable certificates), `signatureInvalid`,
     ///   or `certificateRefused` carrying the Trust rule that failed.
     public func verify(signature: [UInt8], over message: [UInt8], certificate der: [UInt8], intermediates: [[UInt8]],
-                       at time: Date) throws(SessionsError) -> EIDProof {
+                       at time: Date, scheme: WebEID.Algorithm? = nil) throws(SessionsError) -> EIDProof {
         let leaf: Certificate
         let chain: [Certificate]
         let key: PublicKey
@@ -38,7 +41,12 @@ public struct EIDProofVerifier: Sendable {
         } catch {
             throw SessionsError(.invalidInput, "the certificates are not readable DER X.509")
         }
-        let valid = key.verify(signature: signature, data: message, algorithm: key.kind.challengeDigest)
+        let valid: Bool
+        if let scheme {
+            valid = Self.verify(signature: signature, over: message, key: key, scheme: scheme)
+        } else {
+            valid = key.verify(signature: signature, data: message, algorithm: key.kind.challengeDigest)
+        }
         guard valid else {
             throw SessionsError(.signatureInvalid, "the signature does not verify with the authentication certificate's key")
         }
@@ -53,6 +61,20 @@ public struct EIDProofVerifier: Sendable {
             throw SessionsError(.certificateRefused, error.reason, trustCode: "trust.\(error.code)")
         } catch {
             throw SessionsError(.certificateRefused, "trust check failed: \(error)", trustCode: "trust.unknown")
+        }
+    }
+
+    /// A Web eID signature: ECDSA `r ‖ s` of the key's curve size with an EC key, RSA (PKCS#1 v1.5
+    /// or PSS) with an RSA key; any other pairing does not verify.
+    static func verify(signature: [UInt8], over message: [UInt8], key: PublicKey, scheme: WebEID.Algorithm) -> Bool {
+        switch key.kind {
+        case .ec(_, let bits) where scheme.isECDSA:
+            guard signature.count == 2 * ((bits + 7) / 8), let der = try? ECDSASignatureEncoding.der(fromRaw: signature) else { return false }
+            return key.verify(signature: der, data: message, algorithm: scheme.digest)
+        case .rsa where !scheme.isECDSA:
+            return key.verify(signature: signature, data: message, algorithm: scheme.digest, pss: scheme.isPSS)
+        default:
+            return false
         }
     }
 }

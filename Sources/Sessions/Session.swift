@@ -123,6 +123,10 @@ public struct SessionsConfiguration: Sendable {
     public var codeAttempts = 3
     /// The level of a password + e-mail code session (default 350, spec §10.3: configurable).
     public var emailCodeLevel = AuthMethod.emailCode.defaultLevel
+    /// Issuing CA certificates (DER) offered to Trust with a Web eID token that carries none (the
+    /// Web eID application sends only the authentication certificate); Trust still builds and
+    /// checks the path to the roots.
+    public var knownIntermediates: [[UInt8]] = []
 
     /// The level `method` yields, with the configurable e-mail code level applied.
     public func level(of method: AuthMethod) -> AssuranceLevel {

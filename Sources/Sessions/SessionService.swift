@@ -26,7 +26,7 @@ public final class SessionService: Sendable {
     public let rights: RightsService?
     /// Checks passwords and security codes for the security-code login; nil when only eID is offered.
     public let codes: OneTimeCodesService?
-    private let verifier: EIDProofVerifier
+    let verifier: EIDProofVerifier
 
     /// - Parameters:
     ///   - database: a database with ``SessionsSchema/migrations`` registered.
@@ -371,7 +371,7 @@ public final class SessionService: Sendable {
     }
 
     /// Marks the transaction used in its own write; false when it was already used, expired or unknown.
-    private func spendTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Bool {
+    func spendTransaction(_ id: String, kind: String, at now: Date) throws(SessionsError) -> Bool {
         try store { db in try LoginTransactionRecord.spend(id: id, kind: kind, at: now, in: db) }
     }
 

@@ -4,7 +4,7 @@ import Storage
 public enum SessionsSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("sessions.v1") { db in
-            try db.executeScript( """
+            try db.executeScript("""
                 CREATE TABLE login_transaction (
                     id TEXT PRIMARY KEY,
                     kind TEXT NOT NULL,
@@ -42,7 +42,7 @@ public enum SessionsSchema {
         },
         StorageMigration("sessions.v2") { db in
             // Security-code login (password, then TOTP/SMS/e-mail code) keeps its state on the transaction.
-            try db.executeScript( """
+            try db.executeScript("""
                 ALTER TABLE login_transaction ADD COLUMN person TEXT;
                 ALTER TABLE login_transaction ADD COLUMN password_level INTEGER;
                 ALTER TABLE login_transaction ADD COLUMN code_challenge TEXT;
@@ -53,7 +53,11 @@ public enum SessionsSchema {
         StorageMigration("sessions.v3") { db in
             // The time of the session's last card login, apart from the time of its current level
             // (issue 19): existing sessions start without one, so keys need a new card login.
-            try db.executeScript( "ALTER TABLE session ADD COLUMN card_authenticated_at REAL")
+            try db.executeScript("ALTER TABLE session ADD COLUMN card_authenticated_at REAL")
+        },
+        StorageMigration("sessions.v4") { db in
+            // A Web eID login is bound to the origin of the page that asked for it (issue 21).
+            try db.executeScript("ALTER TABLE login_transaction ADD COLUMN origin TEXT")
         },
     ]
 }

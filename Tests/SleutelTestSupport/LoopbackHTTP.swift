@@ -42,12 +42,20 @@ public enum LoopbackHTTP {
     }
 
     /// The session behind ``send(port:_:_:json:form:headers:)``, for requests it cannot express (raw bodies).
-    public static let session = URLSession(configuration: .ephemeral, delegate: NoRedirect(), delegateQueue: nil)
+    /// Cookies are neither stored nor sent on their own: a test sends the ones it means to.
+    public static let session = URLSession(configuration: noCookies(.ephemeral), delegate: NoRedirect(), delegateQueue: nil)
+
+    static func noCookies(_ configuration: URLSessionConfiguration) -> URLSessionConfiguration {
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.httpCookieStorage = nil
+        return configuration
+    }
 
     /// A session that opens up to 128 connections to one host at once (URLSession keeps to a few
     /// by default), for floods that must reach the server together.
     public static let flooding: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = noCookies(.ephemeral)
         configuration.httpMaximumConnectionsPerHost = 128
         configuration.timeoutIntervalForRequest = 60
         return URLSession(configuration: configuration, delegate: NoRedirect(), delegateQueue: nil)

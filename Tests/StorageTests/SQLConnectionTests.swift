@@ -14,7 +14,7 @@ struct SQLConnectionTests {
                     payload BLOB,
                     active INTEGER NOT NULL DEFAULT 1
                 ) STRICT;
-                CREATE TRIGGER item_no_heavy BEFORE INSERT ON item WHEN NEW.weight > 100
+                CREATE TRIGGER item_no_heavy BEFORE INSERT ON item WHEN NEW.name = 'heavy' AND NEW.weight > 100
                 BEGIN SELECT RAISE(ABORT, 'item.tooHeavy'); END;
                 """)
         },

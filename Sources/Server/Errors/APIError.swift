@@ -29,6 +29,10 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "request.invalidBody", message: message) }
     static let unauthorized = APIError(.unauthorized, code: "session.sessionInvalid", message: "no live session for this token")
+    /// A login form or call that did not come from Sleutel's own page (CSRF token or origin).
+    static let csrf = APIError(.forbidden, code: "request.crossSite", message: "the request did not come from Sleutel's login page")
+    /// The authorization request behind a login page is unknown, used or expired.
+    static let interactionExpired = APIError(.gone, code: "oidc.interactionExpired", message: "the login request expired; start again at the application")
 }
 
 /// A JSON response with a chosen status: dates in ISO 8601, byte arrays in base64 (via `Data`).

@@ -11,13 +11,9 @@ extension SleutelServer {
     /// person's own keys ("Mijn digitale sleutels": enrolment needs a fresh eID session, §10.4)
     /// and of the service validation endpoint. Registered only when the sessions have a
     /// OneTimeCodes service.
-    func addCodeRoutes(to router: Router<ServerContext>, codes: OneTimeCodesService) {
+    func addCodeRoutes(to router: Router<ServerContext>, codes: OneTimeCodesService, passwords: WorkerPool) {
         let limit = configuration.maxBodySize
         let v1 = router.group("v1")
-        // scrypt is bounded here: a flood of password logins gets the pool's threads and backlog
-        // and 503 beyond them, while eID logins keep their own queue.
-        let passwords = WorkerPool(name: "sleutel-password", width: configuration.passwordCheckThreads,
-                                   backlog: configuration.passwordCheckBacklog)
 
         v1.post("code/login") { request, context in
             let started = DispatchTime.now()

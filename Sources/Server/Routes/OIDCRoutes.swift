@@ -6,18 +6,6 @@ extension SleutelServer {
     func addOIDCRoutes(to router: Router<ServerContext>, provider: OIDCProvider) {
         router.get("/.well-known/openid-configuration") { _, _ in JSONReply(provider.discovery) }
         router.get("/oidc/jwks") { _, _ in JSONReply(provider.jwks) }
-        router.get("/oidc/authorize") { request, _ in
-            let query = try FormEncoding.parse(request.uri.query ?? "")
-            let token = try Self.bearer(request, required: false) ?? Self.cookie("sleutel_session", in: request)
-            let outcome = try await Blocking.run { try provider.authorize(query: query, sessionToken: token) }
-            switch outcome {
-            case .redirect(let location):
-                var headers = HTTPFields()
-                headers[.location] = location
-                headers[.cacheControl] = "no-store"
-                return Response(status: .found, headers: headers)
-            }
-        }
         router.post("/oidc/token") { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: 16 << 10)
@@ -32,15 +20,6 @@ extension SleutelServer {
         }
         router.get("/oidc/userinfo", use: userinfo)
         router.post("/oidc/userinfo", use: userinfo)
-    }
-
-    static func cookie(_ name: String, in request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name { return String(pair[1]).trimmingCharacters(in: .whitespaces) }
-        }
-        return nil
     }
 
     static func basicCredentials(_ request: Request) -> (String, String)? {

@@ -15,11 +15,11 @@ struct LoginTransactionRecord {
         case passwordLevel = "password_level"
         case codeChallenge = "code_challenge"
         case codeChannel = "code_channel"
-        case attempts
+        case attempts, origin
     }
 
     var id: String
-    /// `eid` (card challenge) or `code` (security-code login).
+    /// `eid` (card challenge), `webeid` (Web eID token) or `code` (security-code login).
     var kind: String
     var application: String
     var challenge: Data
@@ -32,9 +32,11 @@ struct LoginTransactionRecord {
     var codeChallenge: String?
     var codeChannel: String?
     var attempts: Int
+    /// The web origin a Web eID token must be made for.
+    var origin: String?
 
     init(id: String, kind: String, application: String, challenge: Data, cardBinding: String? = nil, createdAt: Date, expiresAt: Date,
-         person: String? = nil, passwordLevel: Int? = nil) {
+         person: String? = nil, passwordLevel: Int? = nil, origin: String? = nil) {
         self.id = id
         self.kind = kind
         self.application = application
@@ -48,6 +50,7 @@ struct LoginTransactionRecord {
         self.codeChallenge = nil
         self.codeChannel = nil
         self.attempts = 0
+        self.origin = origin
     }
 
     init(row: SQLRow) throws(StorageError) {
@@ -64,11 +67,12 @@ struct LoginTransactionRecord {
         codeChallenge = try row.optional(Column.codeChallenge)
         codeChannel = try row.optional(Column.codeChannel)
         attempts = try row.value(Column.attempts)
+        origin = try row.optional(Column.origin)
     }
 
     /// The values in ``Column`` order.
     var arguments: SQLArguments {
-        [id, kind, application, challenge, cardBinding, createdAt, expiresAt, usedAt, person, passwordLevel, codeChallenge, codeChannel, attempts]
+        [id, kind, application, challenge, cardBinding, createdAt, expiresAt, usedAt, person, passwordLevel, codeChallenge, codeChannel, attempts, origin]
     }
 
     // MARK: - Statements

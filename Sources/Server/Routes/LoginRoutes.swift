@@ -1,0 +1,303 @@
+import CryptoCore
+import Dispatch
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OIDC
+import Sessions
+import WebEID
+
+extension SleutelServer {
+    /// Sleutel's login pages behind `/oidc/authorize` (issue 21): the page offers the keys the
+    /// client's application accepts at the requested level; the password + code forms and the eID
+    /// card (Web eID token from the extension or the card agent) open or raise the session, set its
+    /// cookie and finish the pending authorization request. Every form is CSRF-checked (a
+    /// double-submitted token in a `SameSite=Strict` cookie, and the `Origin` of the request).
+    func addLoginRoutes(to router: Router<ServerContext>, provider: OIDCProvider, pages: Pages, passwords: WorkerPool) {
+        let cookies = LoginCookies(issuer: provider.configuration.issuer)
+        let origin = Pages.origin(of: provider.configuration.issuer) ?? provider.configuration.issuer
+        let agent = configuration.cardAgentURL
+        let limit = 16 << 10
+
+        /// The page of an authorization outcome (the redirect, the login page, the refusal page).
+        /// - Parameter redirect: 302 for the authorization endpoint, 303 after a form.
+        @Sendable func answer(_ outcome: OIDCProvider.AuthorizeOutcome, _ request: Request, language: PageLanguage, redirect: HTTPResponse.Status = .seeOther,
+                              setting extra: [String] = [], error: String? = nil, username: String? = nil) -> Response {
+            switch outcome {
+            case .redirect(let location):
+                var headers = HTTPFields()
+                headers[.location] = location
+                for cookie in extra { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+                Pages.secure(&headers)
+                return Response(status: redirect, headers: headers)
+            case .login(let prompt):
+                let csrf = cookies.csrf(in: request) ?? Base64URL.encode(SecureRandom.bytes(32))
+                var headers = HTTPFields()
+                headers.append(HTTPField(name: .setCookie, value: cookies.setCSRF(csrf)))
+                for cookie in extra { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+                let t = language.texts
+                let codeKeys = prompt.keys.filter { ["totp", "sms", "email"].contains($0) }
+                let values: [String: Any] = [
+                    "heading": String(format: t["heading"]!, prompt.application),
+                    "stepUp": prompt.currentLevel.map { String(format: t["stepUp"]!, "\($0.fasLevel)") } as Any,
+                    "levelNeeded": String(format: t["levelNeeded"]!, "\(prompt.minimumLevel.fasLevel)"),
+                    "error": error as Any, "username": username ?? "",
+                    "offersEID": prompt.keys.contains("eid"), "offersPassword": !codeKeys.isEmpty || prompt.keys.contains("password"),
+                    "passwordHeading": codeKeys.isEmpty ? t["password"]! : t["code"]!,
+                    "interaction": prompt.interaction, "csrf": csrf, "agent": agent, "cancel": prompt.cancel,
+                    "languageLink": "/login/page?interaction=\(prompt.interaction)&lang=\(language.other.rawValue)",
+                ]
+                return pages.render("login", values, language: language, headers: headers, connect: [agent],
+                                    formTargets: Self.formTargets(provider, prompt.clientID))
+            case .refused(let message, let back):
+                let text = language == .nl ? message : "You do not have the rights to log in to this application."
+                return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": text, "kind": "error", "alert": true,
+                                                "back": back, "languageLink": "?lang=\(language.other.rawValue)"],
+                                    language: language, status: .forbidden)
+            }
+        }
+
+        @Sendable func message(_ key: String, _ language: PageLanguage, status: HTTPResponse.Status) -> Response {
+            pages.render("message", ["heading": language.texts["error"]!, "message": language.texts[key]!, "kind": "error", "alert": true,
+                                     "languageLink": "?lang=\(language.other.rawValue)"], language: language, status: status)
+        }
+
+        router.get("/oidc/authorize") { request, _ in
+            let query = try FormEncoding.parse(request.uri.query ?? "")
+            let token = try Self.bearer(request, required: false) ?? cookies.session(in: request)
+            let language = PageLanguage(parameter: query["ui_locales"]?.split(separator: " ").first.map(String.init),
+                                        acceptLanguage: request.headers[.acceptLanguage])
+            let outcome = try await Blocking.run { try provider.authorize(query: query, sessionToken: token) }
+            return answer(outcome, request, language: language, redirect: .found)
+        }
+        router.get("/login/page") { request, _ in
+            let query = try FormEncoding.parse(request.uri.query ?? "")
+            let language = PageLanguage(parameter: query["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard let interaction = query["interaction"], let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else {
+                return message("expired", language, status: .gone)
+            }
+            return answer(.login(prompt), request, language: language)
+        }
+        router.get("/assets/{name}") { _, context in
+            guard let name = context.parameters.get("name"), let asset = pages.asset(name) else { throw HTTPError(.notFound) }
+            return asset
+        }
+
+        // MARK: password, then code
+
+        router.post("/login/password") { request, context in
+            var request = request
+            let form = try await Self.form(&request, limit: limit)
+            let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
+            guard let interaction = form["interaction"], let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else {
+                return message("expired", language, status: .gone)
+            }
+            let started = DispatchTime.now()
+            let start: CodeLoginStart
+            do {
+                start = try await passwords.run {
+                    try sessions.beginCodeLogin(application: prompt.application, username: form["username"] ?? "", password: form["password"] ?? "",
+                                                source: context.peer)
+                }
+            } catch let error as APIError {
+                Self.audit(login: error.code, method: "password", started: started, metadata: ["status": "\(error.status.code)", "step": "password", "page": "1"])
+                if error.status == .serviceUnavailable { throw error }
+                return answer(.login(prompt), request, language: language, error: language.texts["wrongLogin"], username: form["username"])
+            }
+            let offered = start.factors.filter { $0.level >= prompt.minimumLevel && prompt.keys.contains($0.factor.rawValue) }
+            if offered.isEmpty { return message("noKey", language, status: .forbidden) }
+            if offered.count == 1, offered[0].factor == .password {
+                return try await complete(interaction: interaction, transaction: start.transactionID, factor: .password, code: nil, request, context,
+                                          language: language)
+            }
+            if offered.count == 1, offered[0].factor == .totp {
+                return codePage(interaction: interaction, transaction: start.transactionID, factor: .totp, choices: [], sent: nil, error: nil,
+                                csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+            }
+            return codePage(interaction: interaction, transaction: start.transactionID, factor: nil, choices: offered.map(\.factor), sent: nil,
+                            error: nil, csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+        }
+
+        @Sendable func codePage(interaction: String, transaction: String, factor: CodeFactor?, choices: [CodeFactor], sent: String?, error: String?,
+                                csrf: String, cancel: String, language: PageLanguage, status: HTTPResponse.Status = .ok) -> Response {
+            let t = language.texts
+            let label: [CodeFactor: String] = [.totp: t["totp"]!, .sms: t["sms"]!, .email: t["email"]!, .password: t["passwordOnly"]!]
+            var values: [String: Any] = [
+                "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": cancel, "error": error as Any, "sent": sent as Any,
+                "hasChoices": !choices.isEmpty, "languageLink": "?lang=\(language.other.rawValue)",
+                "choices": choices.map { choice -> [String: Any] in
+                    ["factor": choice.rawValue, "label": label[choice]!, "action": choice.channel == nil ? (choice == .password ? "/login/code" : "/login/code/enter") : "/login/code/send"]
+                },
+            ]
+            if let factor {
+                values["entry"] = ["factor": factor.rawValue, "label": "\(t["codeLabel"]!) (\(label[factor]!))", "resend": factor.channel != nil] as [String: Any]
+            }
+            return pages.render("code", values, language: language, status: status)
+        }
+
+        @Sendable func complete(interaction: String, transaction: String, factor: CodeFactor, code: String?, _ request: Request, _ context: ServerContext,
+                                language: PageLanguage) async throws -> Response {
+            let stepUp = cookies.session(in: request).flatMap { token in (try? sessions.authenticate(token: token)) != nil ? token : nil }
+            let started = DispatchTime.now()
+            let issued: IssuedSession
+            do {
+                issued = try await Blocking.run {
+                    try sessions.completeCodeLogin(transactionID: transaction, factor: factor, code: code, source: context.peer, stepUpToken: stepUp)
+                }
+            } catch let error as APIError {
+                Self.audit(login: error.code, method: factor.method.rawValue, started: started, metadata: ["status": "\(error.status.code)", "page": "1"])
+                guard let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else { return message("expired", language, status: .gone) }
+                if error.code == "session.challengeInvalid" { return answer(.login(prompt), request, language: language, error: language.texts["expired"]) }
+                return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil,
+                                error: language.texts["wrongCode"], csrf: cookies.csrf(in: request) ?? "", cancel: prompt.cancel, language: language,
+                                status: .unauthorized)
+            }
+            Self.audit(login: "ok", method: factor.method.rawValue, started: started,
+                       metadata: ["session": "\(issued.session.id)", "loa": "\(issued.session.level.fasLevel)", "stepUp": "\(stepUp != nil)", "page": "1"])
+            return try await finish(interaction: interaction, issued: issued, request, language: language)
+        }
+
+        @Sendable func finish(interaction: String, issued: IssuedSession, _ request: Request, language: PageLanguage) async throws -> Response {
+            let outcome: OIDCProvider.AuthorizeOutcome
+            do {
+                outcome = try await Blocking.run { try provider.resume(interaction: interaction, sessionToken: issued.token) }
+            } catch {
+                return message("expired", language, status: .gone)
+            }
+            return answer(outcome, request, language: language, setting: [cookies.setSession(issued.token)])
+        }
+
+        router.post("/login/code/enter") { request, _ in
+            var request = request
+            let form = try await Self.form(&request, limit: limit)
+            let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
+            guard let interaction = form["interaction"], let transaction = form["transaction"], let factor = form["factor"].flatMap(CodeFactor.init),
+                  let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) })
+            else { return message("expired", language, status: .gone) }
+            return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil, error: nil,
+                            csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+        }
+        router.post("/login/code/send") { request, _ in
+            var request = request
+            let form = try await Self.form(&request, limit: limit)
+            let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
+            guard let interaction = form["interaction"], let transaction = form["transaction"], let factor = form["factor"].flatMap(CodeFactor.init),
+                  factor.channel != nil, let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) })
+            else { return message("expired", language, status: .gone) }
+            do {
+                let ticket = try await ErrorMapping.map { () async throws -> ChallengeTicket in
+                    try await sessions.sendLoginCode(transactionID: transaction, factor: factor)
+                }
+                let minutes = max(1, Int((ticket.expiresAt.timeIntervalSince(sessions.clock.now()) / 60).rounded()))
+                return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [],
+                                sent: String(format: language.texts["sentTo"]!, ticket.maskedDestination, "\(minutes)"), error: nil,
+                                csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+            } catch let error as APIError {
+                let key = error.code == "session.quotaExceeded" ? "quota" : error.code == "session.challengeInvalid" ? "expired" : "delivery"
+                return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil,
+                                error: language.texts[key], csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language,
+                                status: error.status)
+            }
+        }
+        router.post("/login/code") { request, context in
+            var request = request
+            let form = try await Self.form(&request, limit: limit)
+            let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
+            guard let interaction = form["interaction"], let transaction = form["transaction"], let factor = form["factor"].flatMap(CodeFactor.init) else {
+                return message("expired", language, status: .gone)
+            }
+            return try await complete(interaction: interaction, transaction: transaction, factor: factor, code: form["code"], request, context,
+                                      language: language)
+        }
+
+        // MARK: eID (Web eID token)
+
+        router.post("/login/eid/challenge") { request, _ in
+            var request = request
+            guard cookies.checkCSRF(request, sent: request.headers[HTTPField.Name("X-Sleutel-CSRF")!], origin: origin) else { throw APIError.csrf }
+            let body = try await JSON.decode(WebEIDChallengeRequest.self, from: request, limit: limit)
+            guard let prompt = try await Blocking.run({ try provider.prompt(interaction: body.interaction) }) else { throw APIError.interactionExpired }
+            let challenge = try ErrorMapping.map { () throws -> WebEIDChallenge in
+                try sessions.beginWebEIDLogin(application: prompt.application, origin: origin)
+            }
+            return JSONReply(WebEIDChallengeReply(transactionId: challenge.transactionID, nonce: challenge.nonce), status: .created)
+        }
+        router.post("/login/eid") { request, _ in
+            var request = request
+            guard cookies.checkCSRF(request, sent: request.headers[HTTPField.Name("X-Sleutel-CSRF")!], origin: origin) else { throw APIError.csrf }
+            let body = try await JSON.decode(WebEIDLoginRequest.self, from: request, limit: limit)
+            let stepUp = cookies.session(in: request).flatMap { token in (try? sessions.authenticate(token: token)) != nil ? token : nil }
+            let started = DispatchTime.now()
+            let issued: IssuedSession
+            do {
+                issued = try await Blocking.run {
+                    try sessions.completeWebEIDLogin(transactionID: body.transactionId, token: body.token, origin: origin, stepUpToken: stepUp)
+                }
+            } catch let error as APIError {
+                Self.audit(login: error.code, method: "eidPin", started: started, metadata: ["status": "\(error.status.code)", "page": "1"])
+                throw error
+            }
+            Self.audit(login: "ok", method: "eidPin", started: started,
+                       metadata: ["session": "\(issued.session.id)", "loa": "500", "stepUp": "\(stepUp != nil)", "page": "1"])
+            let outcome: OIDCProvider.AuthorizeOutcome
+            do {
+                outcome = try await Blocking.run { try provider.resume(interaction: body.interaction, sessionToken: issued.token) }
+            } catch {
+                throw APIError.interactionExpired
+            }
+            let location: String
+            switch outcome {
+            case .redirect(let target): location = target
+            case .login(let prompt): location = "/login/page?interaction=\(prompt.interaction)"  // still too weak: the page again
+            case .refused: location = "/login/refused"
+            }
+            var reply = Response(status: .ok, headers: [.contentType: "application/json"],
+                                 body: .init(byteBuffer: ByteBuffer(bytes: try JSON.encoder.encode(["location": location]))))
+            reply.headers.append(HTTPField(name: .setCookie, value: cookies.setSession(issued.token)))
+            Pages.secure(&reply.headers)
+            return reply
+        }
+        router.get("/login/refused") { request, _ in
+            let language = PageLanguage(parameter: nil, acceptLanguage: request.headers[.acceptLanguage])
+            return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": RightsRefusal.text(language), "kind": "error",
+                                            "alert": true, "languageLink": "?lang=\(language.other.rawValue)"], language: language, status: .forbidden)
+        }
+    }
+
+    /// The origins the client's redirect URIs are on (the login forms' answers redirect there).
+    static func formTargets(_ provider: OIDCProvider, _ clientID: String) -> [String] {
+        (provider.configuration.clients[clientID]?.redirectUris ?? []).compactMap(Pages.origin(of:))
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body.
+    static func form(_ request: inout Request, limit: Int) async throws -> [String: String] {
+        let body = try await request.collectBody(upTo: limit)
+        return (try? FormEncoding.parse(String(decoding: body.readableBytesView, as: UTF8.self))) ?? [:]
+    }
+}
+
+/// The refusal text of the seeds, in the page's language.
+enum RightsRefusal {
+    static func text(_ language: PageLanguage) -> String {
+        language == .nl ? "U beschikt niet over de rechten om aan te melden op de toepassing" : "You do not have the rights to log in to this application."
+    }
+}
+
+struct WebEIDChallengeRequest: Decodable {
+    let interaction: String
+}
+
+struct WebEIDChallengeReply: Encodable {
+    let transactionId: String
+    let nonce: String
+}
+
+struct WebEIDLoginRequest: Decodable {
+    let interaction: String
+    let transactionId: String
+    let token: WebEIDToken
+}
