@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Appointments of managers (§2, §3): who may name whom, prolong and end.
@@ -55,18 +54,13 @@ extension RightsService {
                     throw RightsError(.capacityNotActive, "the Hoedanigheid is not activated for this organisation")
                 }
             }
-            let overlapping = try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM appointment WHERE person_id = ? AND organisation = ? AND role = ? AND capacity IS ?
-                  AND revoked_at IS NULL AND (valid_until IS NULL OR valid_until >= ?) AND (? IS NULL OR valid_from <= ?)
-                """, arguments: [target.rawValue, org, role.rawValue, capacity, validFrom.iso, validUntil?.iso, validUntil?.iso]) ?? false
+            let overlapping = try AppointmentRecord.overlaps(person: target, organisation: org, role: role.rawValue, capacity: capacity,
+                                                             validFrom: validFrom, validUntil: validUntil, in: db)
             if overlapping { throw RightsError(.duplicateGrant, "an overlapping appointment exists; extend it instead") }
             let via = (held.first { allowed.contains($0.kind) && (target != actorID || RightsService.selfAppointmentAllowed($0.kind, role)) } ?? authority).path
-            try db.execute(sql: """
-                INSERT INTO appointment (person_id, organisation, role, capacity, valid_from, valid_until, source,
-                  appointed_by, appointed_via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [target.rawValue, org, role.rawValue, capacity, validFrom.iso, validUntil?.iso, role.source,
-                                 actorID?.rawValue, via, Audit.text(now)])
-            let id = db.lastInsertedRowID
+            let id = try AppointmentRecord.insert(AppointmentRecord(
+                personID: target, organisation: org, role: role.rawValue, capacity: capacity, validFrom: validFrom, validUntil: validUntil,
+                source: role.source, appointedBy: actorID, appointedVia: via, createdAt: Audit.text(now)), in: db)
             try Audit.append(db, at: now, actor: actorID, authority: via, level: actor.sessionLevel, action: "appointment.create",
                              organisation: org, subject: target,
                              after: ["appointment": "\(id)", "role": role.rawValue, "validFrom": validFrom.iso,
@@ -86,15 +80,15 @@ extension RightsService {
         let now = clock.now()
         let day = LocalDate(now)
         try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM appointment WHERE id = ?", arguments: [id]) else {
+            guard let appointment = try AppointmentRecord.find(id: id, in: db) else {
                 throw RightsError(.notFound, "unknown appointment")
             }
-            let org: String = row["organisation"]
-            guard let role = ManagerRole(rawValue: row["role"]) else { throw RightsError(.notFound, "unknown role") }
-            let holder = PersonID(row["person_id"])
+            let org = appointment.organisation
+            guard let role = ManagerRole(rawValue: appointment.role) else { throw RightsError(.notFound, "unknown role") }
+            let holder = appointment.personID
             let actorID = try Persons.id(db, actor.person)
             let via: String
-            let currentEnd = (row["valid_until"] as String?).flatMap(LocalDate.init)
+            let currentEnd = appointment.validUntil
             let extends = lastDay.map { day in currentEnd.map { day > $0 } ?? false } ?? false
             // Ending or shortening is always allowed; prolonging gives rights, so the organisation
             // must still be active (as for a new appointment).
@@ -119,14 +113,12 @@ extension RightsService {
                 }
                 via = authority.path
             }
-            let before = ["validUntil": (row["valid_until"] as String?) ?? "", "revokedAt": (row["revoked_at"] as String?) ?? ""]
+            let before = ["validUntil": appointment.validUntil?.iso ?? "", "revokedAt": appointment.revokedAt ?? ""]
             if let lastDay {
-                let from = LocalDate(row["valid_from"] as String)!
-                guard lastDay >= from else { throw RightsError(.invalidPeriod, "the end date lies before the start date") }
-                try db.execute(sql: "UPDATE appointment SET valid_until = ? WHERE id = ?", arguments: [lastDay.iso, id])
+                guard lastDay >= appointment.validFrom else { throw RightsError(.invalidPeriod, "the end date lies before the start date") }
+                try AppointmentRecord.setValidUntil(id: id, lastDay, in: db)
             } else {
-                try db.execute(sql: "UPDATE appointment SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                               arguments: [Audit.text(now), actorID?.rawValue, id])
+                try AppointmentRecord.revoke(id: id, at: Audit.text(now), by: actorID, in: db)
             }
             try Audit.append(db, at: now, actor: actorID, authority: via, level: actor.sessionLevel,
                              action: lastDay == nil ? "appointment.revoke" : "appointment.end", organisation: org, subject: holder,
@@ -152,11 +144,9 @@ extension RightsService {
                 throw RightsError(.onlyVteCanActivateCapacity,
                                   "only the VTE or a co-VTE can activate a Hoedanigheid; a WV must first be named VTE")
             }
-            try db.execute(sql: """
-                INSERT INTO capacity_activation (organisation, capacity, valid_from, valid_until, activated_by, activated_via, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [org, capacity, validFrom.iso, validUntil?.iso, actorID!.rawValue, authority.path, Audit.text(now)])
-            let id = db.lastInsertedRowID
+            let id = try CapacityActivationRecord.insert(CapacityActivationRecord(
+                organisation: org, capacity: capacity, validFrom: validFrom, validUntil: validUntil, activatedBy: actorID!,
+                activatedVia: authority.path, createdAt: Audit.text(now)), in: db)
             try Audit.append(db, at: now, actor: actorID, authority: authority.path, level: actor.sessionLevel,
                              action: "capacity.activate", organisation: org, subject: nil,
                              after: ["capacity": capacity, "validFrom": validFrom.iso, "validUntil": validUntil?.iso ?? ""])
@@ -177,7 +167,7 @@ extension RightsService {
             guard let authority = held.first(where: { $0.kind == .legalRepresentative }) else {
                 throw RightsError(held.isEmpty ? .notAManager : .notAllowed, held.isEmpty ? RightsError.refusalText : "only a WV sets this policy")
             }
-            try db.execute(sql: "UPDATE organisation SET cascade_on_appointer_loss = ? WHERE kbo = ?", arguments: [on, org])
+            try OrganisationRecord.setCascade(org, on, in: db)
             try Audit.append(db, at: now, actor: actorID, authority: authority.path, level: actor.sessionLevel,
                              action: "organisation.cascadePolicy", organisation: org, subject: nil, after: ["cascade": on ? "1" : "0"])
         }

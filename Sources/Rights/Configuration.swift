@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Configuration written by the system: organisations, applications, rights, owners.
@@ -21,18 +20,7 @@ extension RightsService {
         }
         let now = clock.now()
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO application (id, name, minimum_assurance, accepted_keys, legal_representative_has_access, base_right,
-                  legal_representative_context, is_rights_administration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, minimum_assurance = excluded.minimum_assurance,
-                  accepted_keys = excluded.accepted_keys,
-                  legal_representative_has_access = excluded.legal_representative_has_access,
-                  base_right = excluded.base_right, legal_representative_context = excluded.legal_representative_context,
-                  is_rights_administration = excluded.is_rights_administration
-                """, arguments: [application.id, application.name, application.minimumAssurance,
-                                 application.acceptedKeys?.joined(separator: ","),
-                                 application.legalRepresentativeHasAccess, application.baseRight,
-                                 application.legalRepresentativeContext, application.isRightsAdministration])
+            try ApplicationRecord.upsert(ApplicationRecord(application), in: db)
             try Audit.append(db, at: now, actor: nil, authority: "system:configuration", level: nil,
                              action: "application.register", organisation: nil, subject: nil,
                              after: ["application": application.id])
@@ -42,13 +30,7 @@ extension RightsService {
     /// The definition of application `id`, or nil when it is not registered.
     public func application(_ id: String) throws -> ApplicationDefinition? {
         try database.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM application WHERE id = ?"), arguments: [id]).map { row in
-                ApplicationDefinition(
-                    id: row["id"], name: row["name"], minimumAssurance: row["minimum_assurance"],
-                    acceptedKeys: (row["accepted_keys"] as String?).map { $0.split(separator: ",").map(String.init) },
-                    legalRepresentativeHasAccess: row["legal_representative_has_access"], baseRight: row["base_right"],
-                    legalRepresentativeContext: row["legal_representative_context"], isRightsAdministration: row["is_rights_administration"])
-            }
+            try ApplicationRecord.find(id: id, in: db)?.definition
         }
     }
 
@@ -57,23 +39,16 @@ extension RightsService {
     public func defineRight(_ right: RightDefinition) throws {
         let now = clock.now()
         try database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM application WHERE id = ?", arguments: [right.application]) != nil else {
+            guard try ApplicationRecord.exists(id: right.application, in: db) else {
                 throw RightsError(.notFound, "unknown application")
             }
-            try db.execute(sql: """
-                INSERT INTO right_definition (application, code, label, description, context_kind, requires_owner_approval, active)
-                VALUES (?, ?, ?, ?, ?, ?, 1)
-                ON CONFLICT(application, code) DO UPDATE SET label = excluded.label, description = excluded.description,
-                  context_kind = excluded.context_kind, requires_owner_approval = excluded.requires_owner_approval, active = 1
-                """, arguments: [right.application, right.code, right.label, right.description, right.contextKind.rawValue,
-                                 right.requiresOwnerApproval])
-            try db.execute(sql: "UPDATE right_context_value SET active = 0 WHERE application = ? AND right_code = ?",
-                           arguments: [right.application, right.code])
+            try RightDefinitionRecord.upsert(RightDefinitionRecord(
+                application: right.application, code: right.code, label: right.label, description: right.description,
+                contextKind: right.contextKind.rawValue, requiresOwnerApproval: right.requiresOwnerApproval), in: db)
+            try RightContextValueRecord.deactivateAll(application: right.application, right: right.code, in: db)
             for value in right.contextValues {
-                try db.execute(sql: """
-                    INSERT INTO right_context_value (application, right_code, value, active) VALUES (?, ?, ?, 1)
-                    ON CONFLICT DO UPDATE SET active = 1
-                    """, arguments: [right.application, right.code, value])
+                try RightContextValueRecord.upsert(RightContextValueRecord(application: right.application, rightCode: right.code, value: value),
+                                                   in: db)
             }
             try Audit.append(db, at: now, actor: nil, authority: "system:configuration", level: nil, action: "right.define",
                              organisation: nil, subject: nil,
@@ -86,7 +61,7 @@ extension RightsService {
     public func deactivateRight(application: String, code: String) throws {
         let now = clock.now()
         try database.write { db in
-            try db.execute(sql: "UPDATE right_definition SET active = 0 WHERE application = ? AND code = ?", arguments: [application, code])
+            try RightDefinitionRecord.deactivate(application: application, code: code, in: db)
             try Audit.append(db, at: now, actor: nil, authority: "system:configuration", level: nil, action: "right.deactivate",
                              organisation: nil, subject: nil, after: ["application": application, "right": code])
         }
@@ -97,8 +72,7 @@ extension RightsService {
         let now = clock.now()
         try database.write { db in
             let id = try Persons.ensure(db, person, givenName: givenName, familyName: familyName, at: now)
-            try db.execute(sql: "INSERT OR IGNORE INTO application_owner (application, person_id) VALUES (?, ?)",
-                           arguments: [application, id.rawValue])
+            try ApplicationOwnerRecord.add(ApplicationOwnerRecord(application: application, personID: id), in: db)
             try Audit.append(db, at: now, actor: nil, authority: "system:configuration", level: nil, action: "application.owner.add",
                              organisation: nil, subject: id, after: ["application": application])
         }
@@ -119,14 +93,10 @@ extension RightsService {
         guard number.kind == .enterprise else { throw RightsError(.kboNotAnEnterprise, "organisations are enterprises") }
         let now = clock.now()
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO organisation (kbo, status, active) VALUES (?, 'AC', ?)
-                ON CONFLICT(kbo) DO UPDATE SET active = excluded.active
-                """, arguments: [number.digits, active])
+            try OrganisationRecord.register(number.digits, active: active, in: db)
             if let name {
-                try db.execute(sql: "DELETE FROM kbo_denomination WHERE entity = ?", arguments: [number.digits])
-                try db.execute(sql: "INSERT INTO kbo_denomination (entity, language, type, name) VALUES (?, '2', '001', ?)",
-                               arguments: [number.digits, name])
+                try KBODenominationRecord.delete(entity: number.digits, in: db)
+                try KBODenominationRecord.insert(KBODenominationRecord(entity: number.digits, language: "2", type: "001", name: name), in: db)
             }
             try Audit.append(db, at: now, actor: nil, authority: "system:registry", level: nil, action: "organisation.register",
                              organisation: number.digits, subject: nil, after: ["active": active ? "1" : "0"])
@@ -138,10 +108,7 @@ extension RightsService {
         guard number.kind == .establishment else { throw RightsError(.kboNotAnEstablishment, "not an establishment unit number") }
         let now = clock.now()
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO establishment (number, enterprise, active) VALUES (?, ?, ?)
-                ON CONFLICT(number) DO UPDATE SET enterprise = excluded.enterprise, active = excluded.active
-                """, arguments: [number.digits, enterprise.digits, active])
+            try EstablishmentRecord.register(number.digits, of: enterprise.digits, active: active, in: db)
             try Audit.append(db, at: now, actor: nil, authority: "system:registry", level: nil, action: "establishment.register",
                              organisation: enterprise.digits, subject: nil,
                              after: ["establishment": number.digits, "active": active ? "1" : "0"])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Kind of RMA invitation (§9). There is deliberately no operation by which a user requests a
@@ -52,14 +51,13 @@ extension RightsService {
             if case .email(let n, let s, let e, let m) = kind {
                 (name, surname, email, message, kindText) = (n, s, e, m, "email")
             }
-            try db.execute(sql: """
-                INSERT INTO invitation (token, kind, organisation, context, application, roles, invitee_name, invitee_surname,
-                  invitee_email, message, created_by, created_via, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [token, kindText, org, context.rawValue, application, roles.joined(separator: "\n"), name, surname, email,
-                                 message, actorID.rawValue, authority.path, Audit.text(now), Audit.text(expiresAt)])
+            let id = try InvitationRecord.insert(InvitationRecord(
+                token: token, kind: kindText, organisation: org, context: context.rawValue, application: application,
+                roles: roles.joined(separator: "\n"), inviteeName: name, inviteeSurname: surname, inviteeEmail: email, message: message,
+                createdBy: actorID, createdVia: authority.path, createdAt: Audit.text(now), expiresAt: Audit.text(expiresAt)), in: db)
             try Audit.append(db, at: now, actor: actorID, authority: authority.path, level: actor.sessionLevel, action: "invitation.create",
                              organisation: org, subject: nil,
-                             after: ["invitation": "\(db.lastInsertedRowID)", "kind": kindText, "roles": roles.joined(separator: ",")])
+                             after: ["invitation": "\(id)", "kind": kindText, "roles": roles.joined(separator: ",")])
         }
         return token
     }
@@ -74,43 +72,40 @@ extension RightsService {
         let now = clock.now()
         let day = LocalDate(now)
         return try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invitation WHERE token = ?", arguments: [token]) else {
+            guard let invitation = try InvitationRecord.find(token: token, in: db), let id = invitation.id else {
                 throw RightsError(.notFound, "unknown invitation")
             }
-            let id: Int64 = row["id"]
-            let kind: String = row["kind"]
-            guard (row["revoked_at"] as String?) == nil, let expires = Audit.instant(row["expires_at"]), now < expires else {
+            let kind = invitation.kind
+            guard invitation.revokedAt == nil, let expires = Audit.instant(invitation.expiresAt), now < expires else {
                 throw RightsError(.invitationNotUsable, "the invitation is expired or withdrawn")
             }
-            if kind == "email", (row["accepted_by"] as Int64?) != nil {
+            if kind == "email", invitation.acceptedBy != nil {
                 throw RightsError(.invitationNotUsable, "the invitation was already accepted")
             }
-            let org: String = row["organisation"]
-            let inviter = PersonID(row["created_by"])
+            let org = invitation.organisation
+            let inviter = invitation.createdBy
             let held = try Authorities.held(db, person: inviter, organisation: org, day: day, policy: policy)
             guard held.contains(where: { RightsService.roleAssignmentManagers.contains($0.kind) }) else {
                 throw RightsError(.invitationNotUsable, "the inviter no longer manages role assignments for this organisation")
             }
             let target = try Persons.ensure(db, person, givenName: nil, familyName: nil, at: now)
-            if kind == "link", try Bool.fetchOne(db, sql: "SELECT 1 FROM role_assignment WHERE invitation_id = ? AND person_id = ?",
-                                                 arguments: [id, target.rawValue]) ?? false {
+            if kind == "link", try RoleAssignmentRecord.exists(invitation: id, person: target, in: db) {
                 throw RightsError(.invitationNotUsable, "already accepted by this person")
             }
             var mismatch: [String: String] = [:]
             if kind == "email" {
-                let expectedEmail = (row["invitee_email"] as String?)?.lowercased()
+                let expectedEmail = invitation.inviteeEmail?.lowercased()
                 mismatch["emailMatches"] = email?.lowercased() == expectedEmail ? "1" : "0"
-                let expectedName = [(row["invitee_name"] as String?) ?? "", (row["invitee_surname"] as String?) ?? ""].map { $0.lowercased() }
+                let expectedName = [invitation.inviteeName ?? "", invitation.inviteeSurname ?? ""].map { $0.lowercased() }
                 mismatch["nameMatches"] = [name ?? "", surname ?? ""].map { $0.lowercased() } == expectedName ? "1" : "0"
-                try db.execute(sql: "UPDATE invitation SET accepted_by = ?, accepted_at = ? WHERE id = ?",
-                               arguments: [target.rawValue, Audit.text(now), id])
+                try InvitationRecord.accept(id: id, by: target, at: Audit.text(now), in: db)
             }
             var ids: [Int64] = []
-            let roles = (row["roles"] as String).split(separator: "\n").map(String.init)
+            let roles = invitation.roles.split(separator: "\n").map(String.init)
             for role in roles {
-                ids.append(try insertAssignment(db, person: target, organisation: org, context: RoleContext(rawValue: row["context"]) ?? .business,
-                                                application: row["application"], role: role,
-                                                email: email ?? row["invitee_email"], validFrom: day, validUntil: nil,
+                ids.append(try insertAssignment(db, person: target, organisation: org, context: RoleContext(rawValue: invitation.context) ?? .business,
+                                                application: invitation.application, role: role,
+                                                email: email ?? invitation.inviteeEmail, validFrom: day, validUntil: nil,
                                                 origin: kind == "email" ? "invitation" : "link", invitation: id, assignedBy: inviter,
                                                 via: "invitation#\(id)", level: sessionLevel, now: now))
             }
@@ -126,17 +121,16 @@ extension RightsService {
         let now = clock.now()
         try database.write { db in
             guard let personID = try Persons.id(db, person),
-                  let row = try Row.fetchOne(db, sql: "SELECT organisation FROM role_assignment WHERE id = ? AND person_id = ?",
-                                             arguments: [id, personID.rawValue]) else {
+                  let organisation = try RoleAssignmentRecord.organisation(ofAssignment: id, heldBy: personID, in: db) else {
                 throw RightsError(.notFound, "no such role assignment of this person")
             }
-            try db.execute(sql: "UPDATE role_assignment SET stop_requested_at = ? WHERE id = ?", arguments: [Audit.text(now), id])
+            try RoleAssignmentRecord.requestStop(id: id, at: Audit.text(now), in: db)
             try Audit.append(db, at: now, actor: personID, authority: "self", level: sessionLevel, action: "roleAssignment.stopRequest",
-                             organisation: row["organisation"], subject: personID, after: ["assignment": "\(id)"])
+                             organisation: organisation, subject: personID, after: ["assignment": "\(id)"])
         }
     }
 
-    func requireRoleManager(_ db: GRDB.Database, actor: Actor, organisation: String, day: LocalDate) throws -> (PersonID, HeldAuthority) {
+    func requireRoleManager(_ db: SQLConnection, actor: Actor, organisation: String, day: LocalDate) throws -> (PersonID, HeldAuthority) {
         try Registry.requireActive(db, organisation)
         guard let actorID = try Persons.id(db, actor.person) else { throw RightsError(.notAManager, RightsError.refusalText) }
         let held = try Authorities.held(db, person: actorID, organisation: organisation, day: day, policy: policy)
@@ -147,15 +141,13 @@ extension RightsService {
         return (actorID, authority)
     }
 
-    func insertAssignment(_ db: GRDB.Database, person: PersonID, organisation: String, context: RoleContext, application: String,
+    func insertAssignment(_ db: SQLConnection, person: PersonID, organisation: String, context: RoleContext, application: String,
                           role: String, email: String?, validFrom: LocalDate, validUntil: LocalDate?, origin: String, invitation: Int64?,
                           assignedBy: PersonID, via: String, level: Int, now: Date) throws -> Int64 {
-        try db.execute(sql: """
-            INSERT INTO role_assignment (person_id, organisation, context, application, role, email, valid_from, valid_until, origin,
-              invitation_id, assigned_by, assigned_via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [person.rawValue, organisation, context.rawValue, application, role, email, validFrom.iso, validUntil?.iso,
-                             origin, invitation, assignedBy.rawValue, via, Audit.text(now)])
-        let id = db.lastInsertedRowID
+        let id = try RoleAssignmentRecord.insert(RoleAssignmentRecord(
+            personID: person, organisation: organisation, context: context.rawValue, application: application, role: role, email: email,
+            validFrom: validFrom, validUntil: validUntil, origin: origin, invitationID: invitation, assignedBy: assignedBy, assignedVia: via,
+            createdAt: Audit.text(now)), in: db)
         try Audit.append(db, at: now, actor: assignedBy, authority: via, level: level, action: "roleAssignment.create",
                          organisation: organisation, subject: person,
                          after: ["assignment": "\(id)", "application": application, "role": role, "origin": origin])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Counts of a KBO import.
@@ -26,71 +25,45 @@ public enum KBOExtractType: String, Sendable, Codable {
 /// Progress of an import: file name, rows done in that file, bytes read, file size.
 public typealias ImportProgress = @Sendable (_ file: String, _ rows: Int, _ bytes: Int, _ size: Int) -> Void
 
-/// One KBO child table: names, addresses, contacts, activities, branches. Their rows belong to
-/// the KBO, so a full import replaces them and an update deletes by entity number and re-inserts.
+/// One KBO child table: names, addresses, contacts, activities, branches (`Tables/KBOChildRecords.swift`).
+/// Their rows belong to the KBO, so a full import replaces them and an update deletes by entity
+/// number and re-inserts.
 private struct KBOChildTable: Sendable {
     let file: String
-    let table: String
-    let key: String
+    let record: any KBOChildRecord.Type
     let deleteColumn: String
     let columns: [String]
-    let insert: String
-    let indexes: [String]
-    /// Converts the CSV values (in `columns` order) into the statement arguments.
-    let bind: @Sendable ([String], KBOImportRow) throws -> StatementArguments
+    /// Converts the CSV values (in `columns` order) into the insert's arguments.
+    let bind: @Sendable ([String], KBOImportRow) throws -> SQLArguments
+
+    var isBranch: Bool { record is KBOBranchRecord.Type }
 
     static let all: [KBOChildTable] = [
-        KBOChildTable(file: "denomination", table: "kbo_denomination", key: "entity", deleteColumn: "EntityNumber",
-                      columns: ["EntityNumber", "Language", "TypeOfDenomination", "Denomination"],
-                      insert: "INSERT INTO kbo_denomination (entity, language, type, name) VALUES (?, ?, ?, ?)",
-                      indexes: [KBOImportIndexes.denomination]) { v, row in
-            [try row.entity(v[0]), v[1], v[2], v[3]]
+        KBOChildTable(file: "denomination", record: KBODenominationRecord.self, deleteColumn: "EntityNumber",
+                      columns: ["EntityNumber", "Language", "TypeOfDenomination", "Denomination"]) { v, row in
+            KBODenominationRecord(entity: try row.entity(v[0]), language: v[1], type: v[2], name: v[3]).arguments
         },
-        KBOChildTable(file: "address", table: "kbo_address", key: "entity", deleteColumn: "EntityNumber",
+        KBOChildTable(file: "address", record: KBOAddressRecord.self, deleteColumn: "EntityNumber",
                       columns: ["EntityNumber", "TypeOfAddress", "CountryNL", "CountryFR", "Zipcode", "MunicipalityNL", "MunicipalityFR",
-                                "StreetNL", "StreetFR", "HouseNumber", "Box", "ExtraAddressInfo", "DateStrikingOff"],
-                      insert: """
-                          INSERT INTO kbo_address (entity, type, country_nl, country_fr, zipcode, municipality_nl, municipality_fr, street_nl,
-                            street_fr, house_number, box, extra, date_striking_off) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                          """,
-                      indexes: ["CREATE INDEX kbo_address_entity ON kbo_address(entity)"]) { v, row in
+                                "StreetNL", "StreetFR", "HouseNumber", "Box", "ExtraAddressInfo", "DateStrikingOff"]) { v, row in
             let e = KBOImportRow.empty
-            return [try row.entity(v[0]), v[1], e(v[2]), e(v[3]), e(v[4]), e(v[5]), e(v[6]), e(v[7]), e(v[8]), e(v[9]), e(v[10]), e(v[11]),
-                    try row.date(v[12])]
+            return KBOAddressRecord(entity: try row.entity(v[0]), type: v[1], countryNL: e(v[2]), countryFR: e(v[3]), zipcode: e(v[4]),
+                                    municipalityNL: e(v[5]), municipalityFR: e(v[6]), streetNL: e(v[7]), streetFR: e(v[8]),
+                                    houseNumber: e(v[9]), box: e(v[10]), extra: e(v[11]), dateStrikingOff: try row.date(v[12])).arguments
         },
-        KBOChildTable(file: "contact", table: "kbo_contact", key: "entity", deleteColumn: "EntityNumber",
-                      columns: ["EntityNumber", "EntityContact", "ContactType", "Value"],
-                      insert: "INSERT INTO kbo_contact (entity, entity_contact, contact_type, value) VALUES (?, ?, ?, ?)",
-                      indexes: ["CREATE INDEX kbo_contact_entity ON kbo_contact(entity)"]) { v, row in
-            [try row.entity(v[0]), v[1], v[2], v[3]]
+        KBOChildTable(file: "contact", record: KBOContactRecord.self, deleteColumn: "EntityNumber",
+                      columns: ["EntityNumber", "EntityContact", "ContactType", "Value"]) { v, row in
+            KBOContactRecord(entity: try row.entity(v[0]), entityContact: v[1], contactType: v[2], value: v[3]).arguments
         },
-        KBOChildTable(file: "activity", table: "kbo_activity", key: "entity", deleteColumn: "EntityNumber",
-                      columns: ["EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"],
-                      insert: "INSERT INTO kbo_activity (entity, activity_group, nace_version, nace_code, classification) VALUES (?, ?, ?, ?, ?)",
-                      indexes: ["CREATE INDEX kbo_activity_entity ON kbo_activity(entity)"]) { v, row in
-            [try row.entity(v[0]), v[1], v[2], v[3], v[4]]
+        KBOChildTable(file: "activity", record: KBOActivityRecord.self, deleteColumn: "EntityNumber",
+                      columns: ["EntityNumber", "ActivityGroup", "NaceVersion", "NaceCode", "Classification"]) { v, row in
+            KBOActivityRecord(entity: try row.entity(v[0]), activityGroup: v[1], naceVersion: v[2], naceCode: v[3], classification: v[4]).arguments
         },
         // Branch IDs are not official numbers: kept only inside the KBO tables (§12.2).
-        KBOChildTable(file: "branch", table: "kbo_branch", key: "id", deleteColumn: "Id",
-                      columns: ["Id", "StartDate", "EnterpriseNumber"],
-                      insert: "INSERT OR REPLACE INTO kbo_branch (id, start_date, enterprise) VALUES (?, ?, ?)",
-                      indexes: []) { v, row in
-            [KBOImportRow.branch(v[0]), try row.date(v[1]), try row.entity(v[2])]
+        KBOChildTable(file: "branch", record: KBOBranchRecord.self, deleteColumn: "Id", columns: ["Id", "StartDate", "EnterpriseNumber"]) { v, row in
+            KBOBranchRecord(id: KBOImportRow.branch(v[0]), startDate: try row.date(v[1]), enterprise: try row.entity(v[2])).arguments
         },
     ]
-}
-
-/// Indexes shared by the schema and the bulk load (which drops and rebuilds them).
-enum KBOImportIndexes {
-    /// Covers the display-name lookup of resolution (entity, type, language → name).
-    static let denomination = "CREATE INDEX kbo_denomination_entity ON kbo_denomination(entity, type, language, name)"
-}
-
-/// Index names of `CREATE INDEX <name> ON …` statements.
-private enum KBOImportIndex {
-    static func name(_ statement: String) -> String {
-        String(statement.split(separator: " ")[2])
-    }
 }
 
 /// Value checks for one CSV row; errors name the file and row, never the value.
@@ -174,7 +147,7 @@ extension RightsService {
         report.extractType = type
         let now = clock.now()
         try database.write { db in
-            let previous = try Int.fetchOne(db, sql: "SELECT max(extract_number) FROM kbo_extract")
+            let previous = try KBOExtractRecord.lastExtractNumber(in: db)
             let extract: Int
             if let text = meta["ExtractNumber"] {
                 guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
@@ -200,10 +173,9 @@ extension RightsService {
             }
             report.extractNumber = extract
             report.snapshotDate = meta["SnapshotDate"]
-            // Bigger page cache for the bulk load (bounded: 64 MiB), restored afterwards.
-            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+            // SQLite: a bigger page cache for the bulk load (bounded: 64 MiB), restored afterwards.
+            let cacheSize = try KBOBulkLoad.enlargeCache(in: db)
+            defer { KBOBulkLoad.restoreCache(cacheSize, in: db) }
 
             /// Streams one CSV file through `body`, checking the header and the row width.
             func run(_ name: String, _ columns: [String], _ body: ([String], KBOImportRow) throws -> Void) throws {
@@ -232,104 +204,78 @@ extension RightsService {
 
             // code.csv: always the full table.
             if path("code.csv") != nil {
-                try db.execute(sql: "DELETE FROM kbo_code")
-                let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO kbo_code (category, code, language, description) VALUES (?, ?, ?, ?)")
+                try KBOCodeRecord.deleteAll(in: db)
+                let insert = try db.prepare(KBOCodeRecord.upsertSQL)
                 try run("code.csv", ["Category", "Code", "Language", "Description"]) { v, _ in
-                    try insert.execute(arguments: [v[0], v[1], v[2], v[3]])
+                    try insert.execute(KBOCodeRecord(category: v[0], code: v[1], language: v[2], description: v[3]).arguments)
                 }
             }
-            let upsertEnterprise = try db.makeStatement(sql: """
-                INSERT INTO organisation (kbo, status, juridical_situation, type_of_enterprise, juridical_form, juridical_form_cac,
-                  start_date, imported_from_extract, last_seen_extract, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-                ON CONFLICT(kbo) DO UPDATE SET status = excluded.status, juridical_situation = excluded.juridical_situation,
-                  type_of_enterprise = excluded.type_of_enterprise, juridical_form = excluded.juridical_form,
-                  juridical_form_cac = excluded.juridical_form_cac, start_date = excluded.start_date,
-                  imported_from_extract = coalesce(organisation.imported_from_extract, excluded.imported_from_extract),
-                  last_seen_extract = excluded.last_seen_extract, active = 1
-                """)
+            let upsertEnterprise = try db.prepare(OrganisationRecord.upsertFromExtractSQL)
             let enterpriseColumns = ["EnterpriseNumber", "Status", "JuridicalSituation", "TypeOfEnterprise", "JuridicalForm",
                                      "JuridicalFormCAC", "StartDate"]
             let enterprise: ([String], KBOImportRow) throws -> Void = { v, row in
-                try upsertEnterprise.execute(arguments: [try row.entity(v[0], enterpriseOnly: true), v[1], v[2], v[3],
-                                                         KBOImportRow.empty(v[4]), KBOImportRow.empty(v[5]), try row.date(v[6]),
-                                                         extract, extract])
+                try upsertEnterprise.execute(OrganisationRecord(
+                    kbo: try row.entity(v[0], enterpriseOnly: true), status: v[1], juridicalSituation: v[2], typeOfEnterprise: v[3],
+                    juridicalForm: KBOImportRow.empty(v[4]), juridicalFormCAC: KBOImportRow.empty(v[5]), startDate: try row.date(v[6]),
+                    importedFromExtract: extract, lastSeenExtract: extract).arguments)
             }
-            let upsertEstablishment = try db.makeStatement(sql: """
-                INSERT INTO establishment (number, enterprise, start_date, last_seen_extract, active) VALUES (?, ?, ?, ?, 1)
-                ON CONFLICT(number) DO UPDATE SET enterprise = excluded.enterprise, start_date = excluded.start_date,
-                  last_seen_extract = excluded.last_seen_extract, active = 1
-                """)
+            let upsertEstablishment = try db.prepare(EstablishmentRecord.upsertFromExtractSQL)
             let establishmentColumns = ["EstablishmentNumber", "StartDate", "EnterpriseNumber"]
             let establishment: ([String], KBOImportRow) throws -> Void = { v, row in
-                try upsertEstablishment.execute(arguments: [try row.entity(v[0]), try row.entity(v[2], enterpriseOnly: true),
-                                                            try row.date(v[1]), extract])
+                try upsertEstablishment.execute(EstablishmentRecord(number: try row.entity(v[0]), enterprise: try row.entity(v[2], enterpriseOnly: true),
+                                                                    startDate: try row.date(v[1]), lastSeenExtract: extract).arguments)
             }
             let children = KBOChildTable.all.filter { !(skipActivities && $0.file == "activity") }
 
             switch type {
             case .full:
                 try run("enterprise.csv", enterpriseColumns, enterprise)
-                try db.execute(sql: """
-                    UPDATE organisation SET active = 0 WHERE active = 1 AND last_seen_extract IS NOT NULL AND last_seen_extract <> ?
-                    """, arguments: [extract])
-                report.deactivatedOrganisations = db.changesCount
+                report.deactivatedOrganisations = try OrganisationRecord.deactivate(notSeenIn: extract, in: db)
                 if path("establishment.csv") != nil {
                     try run("establishment.csv", establishmentColumns, establishment)
-                    try db.execute(sql: """
-                        UPDATE establishment SET active = 0 WHERE active = 1 AND last_seen_extract IS NOT NULL AND last_seen_extract <> ?
-                        """, arguments: [extract])
-                    report.deactivatedEstablishments = db.changesCount
+                    report.deactivatedEstablishments = try EstablishmentRecord.deactivate(notSeenIn: extract, in: db)
                 }
                 for child in children where path(child.file + ".csv") != nil {
-                    // Bulk load: empty the table, load without its index, rebuild the index once.
-                    for index in child.indexes { try db.execute(sql: "DROP INDEX IF EXISTS \(KBOImportIndex.name(index))") }
-                    try db.execute(sql: "DELETE FROM \(child.table)")
-                    let insert = try db.makeStatement(sql: child.insert)
-                    try run(child.file + ".csv", child.columns) { v, row in try insert.execute(arguments: try child.bind(v, row)) }
-                    for index in child.indexes { try db.execute(sql: index) }
+                    // Bulk load: empty the table, load it (on SQLite without its indexes, rebuilt once at the end).
+                    try KBOBulkLoad.dropIndexes(child.record.indexes, in: db)
+                    try db.execute(child.record.deleteAllSQL)
+                    let insert = try db.prepare(child.record.insertSQL)
+                    try run(child.file + ".csv", child.columns) { v, row in try insert.execute(try child.bind(v, row)) }
+                    try KBOBulkLoad.createIndexes(child.record.indexes, in: db)
                 }
             case .update:
                 // Numbers deleted by this update, to count what stays inactive.
-                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS kbo_update_deleted (kind TEXT NOT NULL, number TEXT NOT NULL, PRIMARY KEY (kind, number)) WITHOUT ROWID")
-                try db.execute(sql: "DELETE FROM temp.kbo_update_deleted")
-                let remember = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.kbo_update_deleted (kind, number) VALUES (?, ?)")
-                let deactivateEnterprise = try db.makeStatement(sql: "UPDATE organisation SET active = 0 WHERE kbo = ?")
+                try KBOUpdateDeleted.prepare(in: db)
+                let remember = try db.prepare(KBOUpdateDeleted.rememberSQL)
+                let deactivateEnterprise = try db.prepare(OrganisationRecord.deactivateSQL)
                 try run("enterprise_delete.csv", ["EnterpriseNumber"]) { v, row in
                     let number = try row.entity(v[0], enterpriseOnly: true)
-                    try deactivateEnterprise.execute(arguments: [number])
-                    try remember.execute(arguments: ["enterprise", number])
+                    try deactivateEnterprise.execute([number])
+                    try remember.execute(["enterprise", number])
                 }
                 try run("enterprise_insert.csv", enterpriseColumns, enterprise)
-                let deactivateEstablishment = try db.makeStatement(sql: "UPDATE establishment SET active = 0 WHERE number = ?")
+                let deactivateEstablishment = try db.prepare(EstablishmentRecord.deactivateSQL)
                 try run("establishment_delete.csv", ["EstablishmentNumber"]) { v, row in
                     let number = try row.entity(v[0])
-                    try deactivateEstablishment.execute(arguments: [number])
-                    try remember.execute(arguments: ["establishment", number])
+                    try deactivateEstablishment.execute([number])
+                    try remember.execute(["establishment", number])
                 }
                 try run("establishment_insert.csv", establishmentColumns, establishment)
                 for child in children {
-                    let delete = try db.makeStatement(sql: "DELETE FROM \(child.table) WHERE \(child.key) = ?")
+                    let delete = try db.prepare(child.record.deleteByKeySQL)
                     try run(child.file + "_delete.csv", [child.deleteColumn]) { v, row in
-                        try delete.execute(arguments: [child.key == "id" ? KBOImportRow.branch(v[0]) : try row.entity(v[0])])
+                        try delete.execute([child.isBranch ? KBOImportRow.branch(v[0]) : try row.entity(v[0])])
                     }
-                    let insert = try db.makeStatement(sql: child.insert)
-                    try run(child.file + "_insert.csv", child.columns) { v, row in try insert.execute(arguments: try child.bind(v, row)) }
+                    let insert = try db.prepare(child.record.insertSQL)
+                    try run(child.file + "_insert.csv", child.columns) { v, row in try insert.execute(try child.bind(v, row)) }
                 }
-                report.deactivatedOrganisations = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM organisation o JOIN temp.kbo_update_deleted d ON d.kind = 'enterprise' AND d.number = o.kbo
-                    WHERE o.active = 0
-                    """) ?? 0
-                report.deactivatedEstablishments = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM establishment e JOIN temp.kbo_update_deleted d ON d.kind = 'establishment' AND d.number = e.number
-                    WHERE e.active = 0
-                    """) ?? 0
-                try db.execute(sql: "DELETE FROM temp.kbo_update_deleted")
+                report.deactivatedOrganisations = try KBOUpdateDeleted.inactiveOrganisations(in: db)
+                report.deactivatedEstablishments = try KBOUpdateDeleted.inactiveEstablishments(in: db)
+                try KBOUpdateDeleted.clear(in: db)
             }
-            try db.execute(sql: """
-                INSERT INTO kbo_extract (extract_number, snapshot_date, extract_timestamp, extract_type, version, imported_at, rows)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [extract, meta["SnapshotDate"], meta["ExtractTimestamp"], type.rawValue, meta["Version"],
-                                 Audit.text(now), report.totalRows])
+            try KBOExtractRecord.insert(KBOExtractRecord(extractNumber: extract, snapshotDate: meta["SnapshotDate"],
+                                                         extractTimestamp: meta["ExtractTimestamp"], extractType: type.rawValue,
+                                                         version: meta["Version"], importedAt: Audit.text(now), rows: report.totalRows), in: db)
             try Audit.append(db, at: now, actor: nil, authority: "system:kbo-import", level: nil, action: "kbo.import", organisation: nil,
                              subject: nil, after: ["extract": "\(extract)", "type": type.rawValue, "rows": "\(report.totalRows)",
                                                    "deactivated": "\(report.deactivatedOrganisations)",
@@ -382,19 +328,16 @@ extension RightsService {
                                                 organisation: organisation.digits, function: function,
                                                 validity: Validity(from: from, until: until), source: source, at: now))
             }
-            let open = try Int64.fetchAll(db, sql: """
-                SELECT id FROM legal_representative WHERE source = ? AND (valid_until IS NULL OR valid_until >= ?)
-                """, arguments: [source, today.iso])
+            let open = try LegalRepresentativeRecord.openIDs(source: source, on: today, in: db)
             var ended = 0
             let yesterday = today.adding(days: -1)
             for id in open where !seen.contains(id) {
-                guard let row = try Row.fetchOne(db, sql: "SELECT person_id, organisation, valid_from FROM legal_representative WHERE id = ?",
-                                                 arguments: [id]) else { continue }
-                let from = LocalDate(row["valid_from"] as String)!
-                try db.execute(sql: "UPDATE legal_representative SET valid_until = ? WHERE id = ?", arguments: [max(from, yesterday).iso, id])
+                guard let mandate = try LegalRepresentativeRecord.find(id: id, in: db) else { continue }
+                let lastDay = max(mandate.validFrom, yesterday)
+                try LegalRepresentativeRecord.end(id: id, on: lastDay, in: db)
                 try Audit.append(db, at: now, actor: nil, authority: "system:\(source)", level: nil, action: "mandate.end",
-                                 organisation: row["organisation"], subject: PersonID(row["person_id"]),
-                                 after: ["mandate": "\(id)", "validUntil": max(from, yesterday).iso])
+                                 organisation: mandate.organisation, subject: mandate.personID,
+                                 after: ["mandate": "\(id)", "validUntil": lastDay.iso])
                 ended += 1
             }
             return (seen.count, ended)

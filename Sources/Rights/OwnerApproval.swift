@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Owner approval of organisations for rights that need it (§7.1, INV-7).
@@ -15,11 +14,9 @@ extension RightsService {
         let now = clock.now()
         return try database.write { db in
             let actorID = try requireOwner(db, actor: actor, application: application)
-            try db.execute(sql: """
-                INSERT INTO owner_approval (application, organisation, valid_from, valid_until, approved_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [application, organisation.digits, validFrom.iso, validUntil?.iso, actorID.rawValue, Audit.text(now)])
-            let id = db.lastInsertedRowID
+            let id = try OwnerApprovalRecord.insert(OwnerApprovalRecord(
+                application: application, organisation: organisation.digits, validFrom: validFrom, validUntil: validUntil,
+                approvedBy: actorID, createdAt: Audit.text(now)), in: db)
             try Audit.append(db, at: now, actor: actorID, authority: "owner:\(application)", level: actor.sessionLevel,
                              action: "approval.create", organisation: organisation.digits, subject: nil,
                              after: ["approval": "\(id)", "validFrom": validFrom.iso, "validUntil": validUntil?.iso ?? ""])
@@ -32,14 +29,13 @@ extension RightsService {
         try requireLevel(actor, policy.administrationMinimumLevel)
         let now = clock.now()
         try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT application, organisation FROM owner_approval WHERE id = ?", arguments: [id]) else {
+            guard let approval = try OwnerApprovalRecord.find(id: id, in: db) else {
                 throw RightsError(.notFound, "unknown approval")
             }
-            let actorID = try requireOwner(db, actor: actor, application: row["application"])
-            try db.execute(sql: "UPDATE owner_approval SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                           arguments: [Audit.text(now), actorID.rawValue, id])
-            try Audit.append(db, at: now, actor: actorID, authority: "owner:\(row["application"] as String)", level: actor.sessionLevel,
-                             action: "approval.withdraw", organisation: row["organisation"], subject: nil, after: ["approval": "\(id)"])
+            let actorID = try requireOwner(db, actor: actor, application: approval.application)
+            try OwnerApprovalRecord.revoke(id: id, at: Audit.text(now), by: actorID, in: db)
+            try Audit.append(db, at: now, actor: actorID, authority: "owner:\(approval.application)", level: actor.sessionLevel,
+                             action: "approval.withdraw", organisation: approval.organisation, subject: nil, after: ["approval": "\(id)"])
         }
     }
 }

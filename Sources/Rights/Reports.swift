@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// What needs a manager's attention in one organisation (§14.3 (b), E11, E16).
@@ -61,29 +60,23 @@ extension RightsService {
             let org = organisation.digits
             _ = try requireManager(db, actor: actor, organisation: org, day: day)
             var result: [RightDefinition] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT application, code, label, description, context_kind, requires_owner_approval FROM right_definition
-                WHERE active = 1 ORDER BY application, code
-                """) {
-                let application: String = row["application"]
-                let requiresApproval: Bool = row["requires_owner_approval"]
-                if requiresApproval, !(try Effective.approvalCurrent(db, application: application, organisation: org, day: day)) { continue }
-                let kind = ContextKind(rawValue: row["context_kind"]) ?? .none
-                let code: String = row["code"]
+            for definition in try RightDefinitionRecord.allActive(in: db) {
+                let application = definition.application
+                if definition.requiresOwnerApproval,
+                   !(try OwnerApprovalRecord.isCurrent(application: application, organisation: org, on: day, in: db)) { continue }
+                let kind = definition.kind
                 let values: [String]
                 switch kind {
                 case .none:
                     values = []
                 case .fixed:
-                    values = try String.fetchAll(db, sql: """
-                        SELECT value FROM right_context_value WHERE application = ? AND right_code = ? AND active = 1 ORDER BY value
-                        """, arguments: [application, code])
+                    values = try RightContextValueRecord.activeValues(application: application, right: definition.code, in: db)
                 case .establishments:
-                    values = try String.fetchAll(db, sql: "SELECT number FROM establishment WHERE enterprise = ? AND active = 1 ORDER BY number",
-                                                 arguments: [org])
+                    values = try EstablishmentRecord.activeNumbers(of: org, in: db)
                 }
-                result.append(RightDefinition(application: application, code: code, label: row["label"], description: row["description"],
-                                              contextKind: kind, contextValues: values, requiresOwnerApproval: requiresApproval))
+                result.append(RightDefinition(application: application, code: definition.code, label: definition.label,
+                                              description: definition.description, contextKind: kind, contextValues: values,
+                                              requiresOwnerApproval: definition.requiresOwnerApproval))
             }
             return result
         }
@@ -98,42 +91,37 @@ extension RightsService {
             let org = organisation.digits
             _ = try requireManager(db, actor: actor, organisation: org, day: day)
             var flagged: [OrganisationReport.FlaggedAppointment] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT id, person_id, role, appointed_by FROM appointment WHERE organisation = ? AND revoked_at IS NULL
-                  AND valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?) ORDER BY id
-                """, arguments: [org, day.iso, day.iso]) {
-                guard let role = ManagerRole(rawValue: row["role"]) else { continue }
-                let appointer = (row["appointed_by"] as Int64?).map(PersonID.init)
+            for appointment in try AppointmentRecord.current(organisation: org, on: day, in: db) {
+                guard let role = ManagerRole(rawValue: appointment.role), let id = appointment.id else { continue }
+                let appointer = appointment.appointedBy
                 let allowed = RightsService.appointers(of: role)
                 let stillManager = try appointer.map { person in
                     try Authorities.held(db, person: person, organisation: org, day: day, policy: policy).contains { allowed.contains($0.kind) }
                 } ?? false
                 if !stillManager {
-                    flagged.append(.init(appointmentID: row["id"], role: role, holder: PersonID(row["person_id"]), appointedBy: appointer))
+                    flagged.append(.init(appointmentID: id, role: role, holder: appointment.personID, appointedBy: appointer))
                 }
             }
             var cleanup: [OrganisationReport.CleanupGrant] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT g.id, g.person_id, g.application, g.right_code, g.context, d.context_kind, d.active
-                FROM right_grant g JOIN right_definition d ON d.application = g.application AND d.code = g.right_code
-                WHERE g.organisation = ? AND g.revoked_at IS NULL AND g.valid_until >= ? ORDER BY g.id
-                """, arguments: [org, day.iso]) {
-                let application: String = row["application"], right: String = row["right_code"], context: String? = row["context"]
+            for grant in try ReportQueries.currentGrants(organisation: org, on: day, in: db) {
+                let application = grant.application, right = grant.right, context = grant.context
                 var reason: OrganisationReport.CleanupReason?
-                if !(row["active"] as Bool) {
+                if !grant.definitionActive {
                     reason = .rightWithdrawn
                 } else if let context {
-                    switch ContextKind(rawValue: row["context_kind"]) ?? .none {
+                    switch grant.contextKind {
                     case .fixed:
-                        if !(try Effective.contextValueActive(db, application: application, right: right, value: context)) { reason = .contextWithdrawn }
+                        if !(try RightContextValueRecord.isActive(application: application, right: right, value: context, in: db)) {
+                            reason = .contextWithdrawn
+                        }
                     case .establishments:
-                        if !(try Effective.establishmentActive(db, number: context, enterprise: org)) { reason = .establishmentClosed }
+                        if !(try EstablishmentRecord.isActive(context, of: org, in: db)) { reason = .establishmentClosed }
                     case .none:
                         reason = .contextWithdrawn
                     }
                 }
                 if let reason {
-                    cleanup.append(.init(grantID: row["id"], person: PersonID(row["person_id"]), application: application, right: right,
+                    cleanup.append(.init(grantID: grant.grantID, person: grant.person, application: application, right: right,
                                          context: context, reason: reason))
                 }
             }
@@ -147,11 +135,9 @@ extension RightsService {
     /// for a token to expire. Evaluation itself never caches (INV-5).
     public func changes(after seq: Int64, limit: Int = 1000) throws -> [RightsChange] {
         try database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT seq, at, action, organisation, subject_person_id FROM audit_event WHERE seq > ? ORDER BY seq LIMIT ?
-                """, arguments: [seq, max(1, limit)]).map { row in
-                RightsChange(seq: row["seq"], at: Audit.instant(row["at"]) ?? Date(timeIntervalSince1970: 0), action: row["action"],
-                             organisation: row["organisation"], subject: (row["subject_person_id"] as Int64?).map(PersonID.init))
+            try AuditEventRecord.after(seq: seq, limit: max(1, limit), in: db).map { event in
+                RightsChange(seq: event.seq ?? 0, at: Audit.instant(event.at) ?? Date(timeIntervalSince1970: 0), action: event.action,
+                             organisation: event.organisation, subject: event.subjectPersonID)
             }
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// One role held for an organisation at the resolution instant.
@@ -96,14 +95,10 @@ extension RightsService {
         let now = instant ?? clock.now()
         let day = LocalDate(now)
         return try database.read { db in
-            guard let app = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT minimum_assurance, is_rights_administration FROM application WHERE id = ?
-                """), arguments: [application]) else {
-                return .refuse(.notFound)
-            }
-            let minimum: Int = app["minimum_assurance"]
+            guard let app = try ApplicationRecord.loginPolicy(id: application, in: db) else { return .refuse(.notFound) }
+            let minimum = app.minimumAssurance
             guard sessionLevel >= minimum else { return .stepUpRequired(minimumLevel: minimum) }
-            let administration: Bool = app["is_rights_administration"]
+            let administration = app.isRightsAdministration
             guard let person else { return .refuse(.noLinkedIdentity) }
             let resolved = try Resolver(db: db, person: person, day: day, policy: policy).run(application: application)
             var candidates: [(KBONumber, [EffectiveRight])] = []
@@ -129,13 +124,9 @@ extension RightsService {
         guard !organisations.isEmpty else { return [:] }
         let digits = organisations.map(\.digits)
         return try database.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT o.kbo AS kbo, \(Resolver.name) AS name FROM organisation o
-                WHERE o.kbo IN (\(Array(repeating: "?", count: digits.count).joined(separator: ",")))
-                """, arguments: StatementArguments(digits))
             var names: [KBONumber: String] = [:]
-            for row in rows {
-                if let name: String = row["name"], let number = try? KBONumber(row["kbo"] as String) { names[number] = name }
+            for (kbo, name) in try ResolutionQueries.displayNames(of: digits, in: db) {
+                if let number = try? KBONumber(kbo) { names[number] = name }
             }
             return names
         }
@@ -157,7 +148,7 @@ extension RightsService {
 /// administrators (Hoedanigheid) and organisations with `cascadeOnAppointerLoss` take extra
 /// queries. An unknown person simply yields no rows.
 struct Resolver {
-    let db: GRDB.Database
+    let db: SQLConnection
     let person: INSZ
     let day: LocalDate
     let policy: RightsPolicy
@@ -173,58 +164,6 @@ struct Resolver {
                                                      .flemishLocalAdministrator, .accessManager, .vte, .coVte,
                                                      .federalLocalAdministrator, .lmb]
 
-    /// Display name (§13.4): denomination 001 in Dutch, else French, German, any; else 003.
-    /// The smallest "type, language rank, name" key wins: an aggregate, so no sorter per row.
-    static let name = """
-        (SELECT substr(min(n.type || CASE n.language WHEN '2' THEN '0' WHEN '1' THEN '1' WHEN '3' THEN '2' ELSE '3' END || n.name), 5)
-         FROM kbo_denomination n WHERE n.entity = o.kbo AND n.type IN ('001', '003'))
-        """
-
-    /// Row kinds of the statement.
-    private enum Kind: Int {
-        case mandate = 0, appointment, relation, grant, federal
-    }
-
-    /// ?1 national number, ?2 ISO day, ?3 application or NULL. Columns: kind, id, organisation,
-    /// valid_from, valid_until, c1, c2, c3, c4, name.
-    static let sql = """
-        WITH p(id) AS (SELECT id FROM person WHERE insz = ?1)
-        SELECT 0, l.id, l.organisation, l.valid_from, l.valid_until, NULL, NULL, NULL, 0, \(name)
-        FROM legal_representative l JOIN organisation o ON o.kbo = l.organisation AND o.active = 1
-        WHERE l.person_id = (SELECT id FROM p) AND l.valid_from <= ?2 AND (l.valid_until IS NULL OR l.valid_until >= ?2)
-        UNION ALL
-        SELECT 1, a.id, a.organisation, a.valid_from, a.valid_until, a.role, a.appointed_by, a.capacity, o.cascade_on_appointer_loss, \(name)
-        FROM appointment a JOIN organisation o ON o.kbo = a.organisation AND o.active = 1
-        WHERE a.person_id = (SELECT id FROM p) AND a.revoked_at IS NULL AND a.valid_from <= ?2
-          AND (a.valid_until IS NULL OR a.valid_until >= ?2)
-        UNION ALL
-        SELECT 2, NULL, w.organisation, w.valid_from, w.valid_until, NULL, NULL, NULL, 0, NULL
-        FROM work_relation w
-        WHERE w.person_id = (SELECT id FROM p) AND w.revoked_at IS NULL AND w.valid_from <= ?2 AND w.valid_until >= ?2
-        UNION ALL
-        SELECT 3, g.id, g.organisation, g.valid_from, g.valid_until, g.application, g.right_code, g.context, 0, \(name)
-        FROM right_grant g
-        JOIN right_definition d ON d.application = g.application AND d.code = g.right_code AND d.active = 1
-        JOIN organisation o ON o.kbo = g.organisation AND o.active = 1
-        WHERE g.person_id = (SELECT id FROM p) AND g.revoked_at IS NULL AND g.valid_from <= ?2 AND g.valid_until >= ?2
-          AND (?3 IS NULL OR g.application = ?3)
-          AND (d.requires_owner_approval = 0 OR EXISTS (
-                SELECT 1 FROM owner_approval x WHERE x.application = g.application AND x.organisation = g.organisation
-                  AND x.revoked_at IS NULL AND x.valid_from <= ?2 AND (x.valid_until IS NULL OR x.valid_until >= ?2)))
-          AND CASE d.context_kind
-                WHEN 'none' THEN g.context IS NULL
-                WHEN 'fixed' THEN g.context IS NOT NULL AND coalesce((SELECT v.active FROM right_context_value v
-                    WHERE v.application = g.application AND v.right_code = g.right_code AND v.value = g.context), 0) = 1
-                WHEN 'establishments' THEN g.context IS NOT NULL AND coalesce((SELECT e.active FROM establishment e
-                    WHERE e.number = g.context AND e.enterprise = g.organisation), 0) = 1
-                ELSE 0 END
-        UNION ALL
-        SELECT 4, r.id, r.organisation, r.valid_from, r.valid_until, r.application, r.role, r.context, 0, \(name)
-        FROM role_assignment r JOIN organisation o ON o.kbo = r.organisation AND o.active = 1
-        WHERE r.person_id = (SELECT id FROM p) AND r.revoked_at IS NULL AND r.valid_from <= ?2
-          AND (r.valid_until IS NULL OR r.valid_until >= ?2) AND (?3 IS NULL OR r.application = ?3)
-        """
-
     func run(application: String? = nil) throws -> [OrganisationRights] {
         var organisations: [String: Accumulator] = [:]
         func entry(_ org: String, _ name: String?) -> Accumulator {
@@ -238,35 +177,36 @@ struct Resolver {
         var appointed: [(String, String?, RoleHolding)] = []
         var relations: [String: (LocalDate, LocalDate)] = [:]
         var grants: [(org: String, name: String?, right: EffectiveRight)] = []
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: Resolver.sql), arguments: [person.digits, day.iso, application])
-        while let row = try rows.next() {
-            guard let kind = Kind(rawValue: row[0]) else { continue }
-            let org: String = row[2]
-            let from = LocalDate(row[3] as String)!
-            let until = (row[4] as String?).flatMap(LocalDate.init)
+        typealias Position = ResolutionQueries.Position
+        try ResolutionQueries.forEach(person: person.digits, day: day, application: application, in: db) { row in
+            guard let kind = ResolutionQueries.Kind(rawValue: try row.value(at: Position.kind)) else { return }
+            let org: String = try row.value(at: Position.organisation)
+            let from = try row.day(at: Position.validFrom)
+            let until = try row.optionalDay(at: Position.validUntil)
             switch kind {
             case .mandate:
                 // WV mandate of an active organisation.
                 mandateOrgs.append(org)
-                entry(org, row[9]).roles.append(RoleHolding(kind: .legalRepresentative, recordID: row[1], validFrom: from, validUntil: until,
-                                                            capacity: nil))
+                entry(org, try row.optional(at: Position.name)).roles.append(RoleHolding(
+                    kind: .legalRepresentative, recordID: try row.value(at: Position.id), validFrom: from, validUntil: until, capacity: nil))
             case .appointment:
                 // A federal local administrator counts only for an activated Hoedanigheid, and under
                 // cascadeOnAppointerLoss an appointment counts only when anchored (§14.3).
-                guard let role = ManagerRole(rawValue: row[5]) else { continue }
-                let id: Int64 = row[1]
-                let capacity: String? = row[7]
+                guard let role = ManagerRole(rawValue: try row.value(at: Position.text1)) else { return }
+                let id: Int64 = try row.value(at: Position.id)
+                let capacity: String? = try row.optional(at: Position.text3)
                 if role.needsCapacity {
-                    guard let capacity, try Authorities.capacityActive(db, organisation: org, capacity: capacity, day: day) else { continue }
+                    guard let capacity, try Authorities.capacityActive(db, organisation: org, capacity: capacity, day: day) else { return }
                 }
-                if row[8] as Bool {
+                if try row.value(at: Position.cascade, as: Bool.self) {
                     var visited: Set<Int64> = [id]
-                    let appointment = Authorities.AppointmentRow(id: id, role: role, appointedBy: row[6], capacity: capacity)
+                    let appointment = Authorities.AppointmentRow(id: id, role: role, appointedBy: try row.optional(at: Position.appointedBy),
+                                                                 capacity: capacity)
                     guard try Authorities.anchored(db, appointment, organisation: org, day: day, depth: 1, visited: &visited,
-                                                   policy: policy) else { continue }
+                                                   policy: policy) else { return }
                 }
-                appointed.append((org, row[9], RoleHolding(kind: AuthorityKind(role), recordID: id, validFrom: from, validUntil: until,
-                                                           capacity: capacity)))
+                appointed.append((org, try row.optional(at: Position.name),
+                                  RoleHolding(kind: AuthorityKind(role), recordID: id, validFrom: from, validUntil: until, capacity: capacity)))
             case .relation:
                 // Werkrelaties valid today, per organisation (INV-3).
                 let until = until ?? from
@@ -277,13 +217,16 @@ struct Resolver {
                 }
             case .grant:
                 // Kept until every werkrelatie has been read (the statement has no ORDER BY).
-                guard let until else { continue }
-                grants.append((org, row[9], EffectiveRight(application: row[5], right: row[6], context: row[7], validFrom: from,
-                                                           validUntil: until, viaLegalRepresentative: false, grantID: row[1])))
+                guard let until else { return }
+                grants.append((org, try row.optional(at: Position.name),
+                               EffectiveRight(application: try row.value(at: Position.text1), right: try row.value(at: Position.text2),
+                                              context: try row.optional(at: Position.text3), validFrom: from, validUntil: until,
+                                              viaLegalRepresentative: false, grantID: try row.value(at: Position.id))))
             case .federal:
-                entry(org, row[9]).federal.append(FederalRole(assignmentID: row[1], application: row[5], role: row[6],
-                                                              context: RoleContext(rawValue: row[7]) ?? .business, validFrom: from,
-                                                              validUntil: until))
+                entry(org, try row.optional(at: Position.name)).federal.append(FederalRole(
+                    assignmentID: try row.value(at: Position.id), application: try row.value(at: Position.text1),
+                    role: try row.value(at: Position.text2), context: RoleContext(rawValue: try row.value(at: Position.text3)) ?? .business,
+                    validFrom: from, validUntil: until))
             }
         }
         // §14.1 step 1: the werkrelatie condition and the effective period (INV-4).
@@ -299,13 +242,7 @@ struct Resolver {
 
         // Automatic access of the WV (§4, step 2).
         if !mandateOrgs.isEmpty {
-            var sql = "SELECT id, base_right, legal_representative_context FROM application WHERE legal_representative_has_access = 1 AND base_right IS NOT NULL"
-            var appArguments: StatementArguments = []
-            if let application {
-                sql += " AND id = ?"
-                appArguments += [application]
-            }
-            let apps = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: appArguments)
+            let apps = try ApplicationRecord.automaticAccess(application: application, in: db)
             var seen: Set<String> = []
             for org in mandateOrgs where seen.insert(org).inserted {
                 let accumulator = entry(org, nil)
@@ -313,8 +250,8 @@ struct Resolver {
                 let from = roles.map { $0.validFrom }.min()!
                 let until = roles.contains { $0.validUntil == nil } ? nil : roles.compactMap { $0.validUntil }.max()
                 for app in apps {
-                    accumulator.rights.append(EffectiveRight(application: app[0], right: app[1], context: app[2], validFrom: from,
-                                                             validUntil: until, viaLegalRepresentative: true, grantID: nil))
+                    accumulator.rights.append(EffectiveRight(application: app.application, right: app.right, context: app.context,
+                                                             validFrom: from, validUntil: until, viaLegalRepresentative: true, grantID: nil))
                 }
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Tunable defaults of the rights engine (§11.2 rule 4, §14.3).
@@ -92,7 +91,7 @@ public final class RightsService: Sendable {
 
     /// WV, HTB, HLB or LB-VO of the organisation, valid now (INV-9, INV-11). Anyone else gets
     /// the §5 refusal; the organisation must be active (INV-10).
-    func requireManager(_ db: GRDB.Database, actor: Actor, organisation: String, day: LocalDate) throws -> (PersonID, HeldAuthority) {
+    func requireManager(_ db: SQLConnection, actor: Actor, organisation: String, day: LocalDate) throws -> (PersonID, HeldAuthority) {
         try Registry.requireActive(db, organisation)
         guard let actorID = try Persons.id(db, actor.person) else { throw RightsError(.notAManager, RightsError.refusalText) }
         let held = try Authorities.held(db, person: actorID, organisation: organisation, day: day, policy: policy)
@@ -102,10 +101,9 @@ public final class RightsService: Sendable {
         return (actorID, authority)
     }
 
-    func requireOwner(_ db: GRDB.Database, actor: Actor, application: String) throws -> PersonID {
+    func requireOwner(_ db: SQLConnection, actor: Actor, application: String) throws -> PersonID {
         guard let actorID = try Persons.id(db, actor.person),
-              try Bool.fetchOne(db, sql: "SELECT 1 FROM application_owner WHERE application = ? AND person_id = ?",
-                                arguments: [application, actorID.rawValue]) != nil else {
+              try ApplicationOwnerRecord.isOwner(actorID, of: application, in: db) else {
             throw RightsError(.notAnApplicationOwner, "only an owner of the application approves organisations")
         }
         return actorID

@@ -1,4 +1,3 @@
-import GRDB
 import Storage
 
 /// The Rights module's tables. Register `RightsSchema.migrations` with the `MigrationRegistry`.
@@ -10,14 +9,14 @@ import Storage
 public enum RightsSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("rights.v1") { db in
-            for statement in v1 { try db.execute(sql: statement) }
+            for statement in v1 { try db.executeScript(statement) }
         },
         StorageMigration("rights.v2") { db in
-            for statement in v2 { try db.execute(sql: statement) }
+            for statement in v2 { try db.executeScript(statement) }
         },
         StorageMigration("rights.v3") { db in
             // An application's accepted keys (issue 19): NULL accepts every key reaching its minimum level.
-            try db.execute(sql: "ALTER TABLE application ADD COLUMN accepted_keys TEXT")
+            try db.executeScript("ALTER TABLE application ADD COLUMN accepted_keys TEXT")
         },
     ]
 

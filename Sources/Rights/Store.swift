@@ -1,86 +1,67 @@
 import Foundation
-import GRDB
+import Storage
 
-// Record-level SQL of the Rights tables (the module owns them; see architecture "rules of the house").
+// Domain helpers over the Rights tables (their statements are in `Tables/`), shared by the
+// services: each runs in the caller's transaction.
 
 enum Persons {
-    static func id(_ db: GRDB.Database, _ insz: INSZ) throws -> PersonID? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM person WHERE insz = ?"), arguments: [insz.digits]).map(PersonID.init)
+    static func id(_ db: SQLConnection, _ insz: INSZ) throws(StorageError) -> PersonID? {
+        try PersonRecord.id(insz: insz.digits, in: db)
     }
 
     /// Finds or creates the person; fills in names that were unknown.
-    static func ensure(_ db: GRDB.Database, _ insz: INSZ, givenName: String?, familyName: String?, at now: Date) throws -> PersonID {
+    static func ensure(_ db: SQLConnection, _ insz: INSZ, givenName: String?, familyName: String?, at now: Date) throws -> PersonID {
         if let id = try id(db, insz) {
             if givenName != nil || familyName != nil {
-                try db.execute(sql: """
-                    UPDATE person SET given_name = coalesce(?, given_name), family_name = coalesce(?, family_name) WHERE id = ?
-                    """, arguments: [givenName, familyName, id.rawValue])
+                try PersonRecord.fillNames(id, givenName: givenName, familyName: familyName, in: db)
             }
             return id
         }
-        try db.execute(sql: "INSERT INTO person (insz, given_name, family_name, created_at) VALUES (?, ?, ?, ?)",
-                       arguments: [insz.digits, givenName, familyName, Audit.text(now)])
-        let id = PersonID(db.lastInsertedRowID)
+        let id = try PersonRecord.insert(PersonRecord(insz: insz.digits, givenName: givenName, familyName: familyName,
+                                                      createdAt: Audit.text(now)), in: db)
         try Audit.append(db, at: now, actor: nil, authority: "system:person", level: nil, action: "person.create",
                          organisation: nil, subject: id)
         return id
     }
 
-    static func person(_ db: GRDB.Database, _ id: PersonID) throws -> Person? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT given_name, family_name FROM person WHERE id = ?"), arguments: [id.rawValue]).map {
-            Person(id: id, givenName: $0["given_name"], familyName: $0["family_name"])
-        }
+    static func person(_ db: SQLConnection, _ id: PersonID) throws(StorageError) -> Person? {
+        try PersonRecord.person(id, in: db)
     }
 }
 
 enum Registry {
     /// INV-10: an inactive or absent organisation gives nothing and accepts no writes.
-    static func requireActive(_ db: GRDB.Database, _ kbo: String) throws {
-        guard try isActive(db, kbo) else { throw RightsError(.organisationInactive, "the organisation is inactive or not in the registry") }
-    }
-
-    static func isActive(_ db: GRDB.Database, _ kbo: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT active FROM organisation WHERE kbo = ?"), arguments: [kbo]) ?? false
-    }
-
-    static func cascade(_ db: GRDB.Database, _ kbo: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT cascade_on_appointer_loss FROM organisation WHERE kbo = ?"), arguments: [kbo]) ?? false
+    static func requireActive(_ db: SQLConnection, _ kbo: String) throws {
+        guard try OrganisationRecord.isActive(kbo, in: db) else {
+            throw RightsError(.organisationInactive, "the organisation is inactive or not in the registry")
+        }
     }
 
     /// Display name (§13.4): denomination 001 in Dutch, else any 001, else 003.
-    static func name(_ db: GRDB.Database, _ entity: String) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: """
-            SELECT name FROM kbo_denomination WHERE entity = ? AND type IN ('001', '003')
-            ORDER BY type, CASE language WHEN '2' THEN 0 WHEN '1' THEN 1 WHEN '3' THEN 2 ELSE 3 END LIMIT 1
-            """), arguments: [entity])
+    static func name(_ db: SQLConnection, _ entity: String) throws(StorageError) -> String? {
+        try KBODenominationRecord.displayName(of: entity, in: db)
     }
 }
 
 enum Mandates {
     /// Inserts or updates one WV mandate (keyed by organisation, person, function, start date).
-    static func upsert(_ db: GRDB.Database, person: INSZ, givenName: String?, familyName: String?, organisation: String,
+    static func upsert(_ db: SQLConnection, person: INSZ, givenName: String?, familyName: String?, organisation: String,
                        function: String, validity: Validity, source: String, at now: Date) throws -> Int64 {
         let personID = try Persons.ensure(db, person, givenName: givenName, familyName: familyName, at: now)
-        if let existing = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT id, valid_until FROM legal_representative WHERE organisation = ? AND person_id = ? AND function = ? AND valid_from = ?
-            """), arguments: [organisation, personID.rawValue, function, validity.validFrom.iso]) {
-            let id: Int64 = existing["id"]
-            if (existing["valid_until"] as String?) != validity.validUntil?.iso {
-                try db.execute(sql: "UPDATE legal_representative SET valid_until = ?, imported_at = ? WHERE id = ?",
-                               arguments: [validity.validUntil?.iso, Audit.text(now), id])
+        if let existing = try LegalRepresentativeRecord.find(organisation: organisation, person: personID, function: function,
+                                                             validFrom: validity.validFrom, in: db), let id = existing.id {
+            if existing.validUntil != validity.validUntil {
+                try LegalRepresentativeRecord.setValidUntil(id: id, validity.validUntil, importedAt: Audit.text(now), in: db)
                 try Audit.append(db, at: now, actor: nil, authority: "system:\(source)", level: nil, action: "mandate.update",
                                  organisation: organisation, subject: personID,
-                                 before: ["validUntil": (existing["valid_until"] as String?) ?? ""],
+                                 before: ["validUntil": existing.validUntil?.iso ?? ""],
                                  after: ["mandate": "\(id)", "validUntil": validity.validUntil?.iso ?? ""])
             }
             return id
         }
-        try db.execute(sql: """
-            INSERT INTO legal_representative (person_id, organisation, function, valid_from, valid_until, source, imported_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [personID.rawValue, organisation, function, validity.validFrom.iso, validity.validUntil?.iso, source,
-                             Audit.text(now)])
-        let id = db.lastInsertedRowID
+        let id = try LegalRepresentativeRecord.insert(LegalRepresentativeRecord(
+            personID: personID, organisation: organisation, function: function, validFrom: validity.validFrom,
+            validUntil: validity.validUntil, source: source, importedAt: Audit.text(now)), in: db)
         try Audit.append(db, at: now, actor: nil, authority: "system:\(source)", level: nil, action: "mandate.create",
                          organisation: organisation, subject: personID,
                          after: ["mandate": "\(id)", "function": function, "validFrom": validity.validFrom.iso,
@@ -100,9 +81,10 @@ enum Authorities {
     /// Authorities `person` holds for `organisation` on `day`, WV first. Empty when the
     /// organisation is inactive (INV-10). Under `cascadeOnAppointerLoss`, appointments count only
     /// when anchored through valid appointers up to a WV mandate (§14.3).
-    static func held(_ db: GRDB.Database, person: PersonID, organisation: String, day: LocalDate, policy: RightsPolicy) throws -> [HeldAuthority] {
-        guard try Registry.isActive(db, organisation) else { return [] }
-        let cascade = try Registry.cascade(db, organisation)
+    static func held(_ db: SQLConnection, person: PersonID, organisation: String, day: LocalDate,
+                     policy: RightsPolicy) throws(StorageError) -> [HeldAuthority] {
+        guard try OrganisationRecord.isActive(organisation, in: db) else { return [] }
+        let cascade = try OrganisationRecord.cascades(organisation, in: db)
         var result = try mandates(db, person: person, organisation: organisation, day: day)
             .map { HeldAuthority(kind: .legalRepresentative, recordID: $0) }
         for appointment in try appointments(db, person: person, organisation: organisation, day: day) {
@@ -117,43 +99,34 @@ enum Authorities {
         return result.sorted { order.firstIndex(of: $0.kind)! < order.firstIndex(of: $1.kind)! }
     }
 
-    static func mandates(_ db: GRDB.Database, person: PersonID, organisation: String, day: LocalDate) throws -> [Int64] {
-        try Int64.fetchAll(db.cachedStatement(sql: """
-            SELECT id FROM legal_representative WHERE person_id = ? AND organisation = ?
-              AND valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?)
-            """), arguments: [person.rawValue, organisation, day.iso, day.iso])
+    static func mandates(_ db: SQLConnection, person: PersonID, organisation: String, day: LocalDate) throws(StorageError) -> [Int64] {
+        try LegalRepresentativeRecord.currentIDs(person: person, organisation: organisation, on: day, in: db)
     }
 
-    static func appointments(_ db: GRDB.Database, person: PersonID, organisation: String, day: LocalDate) throws -> [AppointmentRow] {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id, role, appointed_by, capacity FROM appointment WHERE person_id = ? AND organisation = ? AND revoked_at IS NULL
-              AND valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?)
-            """), arguments: [person.rawValue, organisation, day.iso, day.iso])
+    static func appointments(_ db: SQLConnection, person: PersonID, organisation: String, day: LocalDate) throws(StorageError) -> [AppointmentRow] {
         var result: [AppointmentRow] = []
-        for row in rows {
-            guard let role = ManagerRole(rawValue: row["role"]) else { continue }
-            let capacity: String? = row["capacity"]
+        for row in try AppointmentRecord.current(person: person, organisation: organisation, on: day, in: db) {
+            guard let role = ManagerRole(rawValue: row.role) else { continue }
             if role.needsCapacity {
                 // A federal local administrator acts for an activated Hoedanigheid only [I: safer reading].
-                guard let capacity, try capacityActive(db, organisation: organisation, capacity: capacity, day: day) else { continue }
+                guard let capacity = row.capacity, try capacityActive(db, organisation: organisation, capacity: capacity, day: day) else {
+                    continue
+                }
             }
-            result.append(AppointmentRow(id: row["id"], role: role, appointedBy: row["appointed_by"], capacity: capacity))
+            result.append(AppointmentRow(id: row.id, role: role, appointedBy: row.appointedBy, capacity: row.capacity))
         }
         return result
     }
 
-    static func capacityActive(_ db: GRDB.Database, organisation: String, capacity: String, day: LocalDate) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT 1 FROM capacity_activation WHERE organisation = ? AND capacity = ? AND revoked_at IS NULL
-              AND valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?)
-            """), arguments: [organisation, capacity, day.iso, day.iso]) ?? false
+    static func capacityActive(_ db: SQLConnection, organisation: String, capacity: String, day: LocalDate) throws(StorageError) -> Bool {
+        try CapacityActivationRecord.isActive(capacity, organisation: organisation, on: day, in: db)
     }
 
     /// §14.3 (c): the appointer must hold, on `day`, an authority that may give this role,
     /// recursively up to a WV mandate. Depth beyond the policy cap, cycles and missing
     /// appointers are denials (evaluation errors are treated as deny).
-    static func anchored(_ db: GRDB.Database, _ appointment: AppointmentRow, organisation: String, day: LocalDate, depth: Int,
-                         visited: inout Set<Int64>, policy: RightsPolicy) throws -> Bool {
+    static func anchored(_ db: SQLConnection, _ appointment: AppointmentRow, organisation: String, day: LocalDate, depth: Int,
+                         visited: inout Set<Int64>, policy: RightsPolicy) throws(StorageError) -> Bool {
         guard depth <= policy.maximumChainDepth, let appointer = appointment.appointedBy else { return false }
         let allowed = RightsService.appointers(of: appointment.role)
         let appointerID = PersonID(appointer)
@@ -193,37 +166,16 @@ enum Audit {
 
     /// Appends one audit event (INV-16) in the caller's transaction. `before`/`after` hold ids,
     /// codes and dates only: never a national number or a name.
-    static func append(_ db: GRDB.Database, at now: Date, actor: PersonID?, authority: String, level: Int?, action: String,
-                       organisation: String?, subject: PersonID?, before: [String: String]? = nil, after: [String: String]? = nil) throws {
-        try db.execute(sql: """
-            INSERT INTO audit_event (at, actor_person_id, authority, session_level, action, organisation, subject_person_id, before, after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [text(now), actor?.rawValue, authority, level, action, organisation, subject?.rawValue,
-                             before.map(json), after.map(json)])
+    static func append(_ db: SQLConnection, at now: Date, actor: PersonID?, authority: String, level: Int?, action: String,
+                       organisation: String?, subject: PersonID?, before: [String: String]? = nil,
+                       after: [String: String]? = nil) throws(StorageError) {
+        try AuditEventRecord.insert(AuditEventRecord(at: text(now), actorPersonID: actor, authority: authority, sessionLevel: level,
+                                                     action: action, organisation: organisation, subjectPersonID: subject,
+                                                     before: before.map(json), after: after.map(json)), in: db)
     }
 
     static func json(_ dictionary: [String: String]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: dictionary, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-enum Effective {
-    static func approvalCurrent(_ db: GRDB.Database, application: String, organisation: String, day: LocalDate) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT 1 FROM owner_approval WHERE application = ? AND organisation = ? AND revoked_at IS NULL
-              AND valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?)
-            """), arguments: [application, organisation, day.iso, day.iso]) ?? false
-    }
-
-    static func contextValueActive(_ db: GRDB.Database, application: String, right: String, value: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT active FROM right_context_value WHERE application = ? AND right_code = ? AND value = ?
-            """), arguments: [application, right, value]) ?? false
-    }
-
-    static func establishmentActive(_ db: GRDB.Database, number: String, enterprise: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT active FROM establishment WHERE number = ? AND enterprise = ?"),
-                          arguments: [number, enterprise]) ?? false
     }
 }

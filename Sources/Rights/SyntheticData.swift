@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// A synthetic rights dataset for the benchmark (`Benchmarks/RightsBench`), written through the
@@ -75,12 +74,12 @@ package struct SyntheticRightsData: Sendable {
 
     /// The number of persons in a database (the benchmark samples among them).
     package static func personCount(_ database: Storage.Database) throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM person") ?? 0 }
+        try database.read { db in try PersonRecord.count(in: db) }
     }
 
-    /// `PRAGMA mmap_size` as a pool reader sees it (reported by the benchmark).
+    /// `PRAGMA mmap_size` as a pool reader sees it (reported by the benchmark); -1 on other engines.
     package static func readerMemoryMap(_ database: Storage.Database) throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") ?? -1 }
+        try database.read { db in db.engine == .sqlite ? try db.value("PRAGMA mmap_size", as: Int.self) ?? -1 : -1 }
     }
 
     /// Writes the dataset into an empty Rights database. `progress` gets (table, rows done, rows total).
@@ -88,15 +87,14 @@ package struct SyntheticRightsData: Sendable {
         let now = Date()
         let created = Audit.text(now)
         try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA cache_size = -262144")
+            if db.engine == .sqlite { try db.executeScript("PRAGMA cache_size = -262144") }
             /// Runs `count` row inserts in transactions of `batch` rows.
             func bulk(_ table: String, _ count: Int, _ body: (Int) throws -> Void) throws {
                 var done = 0
                 while done < count {
                     let end = min(count, done + batch)
-                    try db.inTransaction {
+                    try db.transaction {
                         for index in done..<end { try body(index) }
-                        return .commit
                     }
                     done = end
                     progress(table, done, count)
@@ -104,74 +102,74 @@ package struct SyntheticRightsData: Sendable {
             }
 
             // Applications and rights.
-            try db.inTransaction {
-                try db.execute(sql: """
-                    INSERT INTO application (id, name, minimum_assurance, is_rights_administration) VALUES ('idm', 'Gebruikersbeheer', 400, 1)
-                    """)
+            try db.transaction {
+                let application = try db.prepare(ApplicationRecord.insertSQL)
+                let right = try db.prepare(RightDefinitionRecord.insertSQL)
+                let contextValue = try db.prepare(RightContextValueRecord.insertSQL)
+                try application.execute(ApplicationRecord(ApplicationDefinition(id: "idm", name: "Gebruikersbeheer", minimumAssurance: 400,
+                                                                                isRightsAdministration: true)).arguments)
                 for index in 0..<Self.applications {
                     let id = Self.application(index)
                     let automatic = index == 6 || index == 7
-                    try db.execute(sql: """
-                        INSERT INTO application (id, name, minimum_assurance, legal_representative_has_access, base_right)
-                        VALUES (?, ?, 400, ?, ?)
-                        """, arguments: [id, "Toepassing \(index + 1)", automatic, automatic ? "gebruiker" : nil])
+                    try application.execute(ApplicationRecord(ApplicationDefinition(
+                        id: id, name: "Toepassing \(index + 1)", minimumAssurance: 400, legalRepresentativeHasAccess: automatic,
+                        baseRight: automatic ? "gebruiker" : nil)).arguments)
                     let kind = index < 5 ? "fixed" : (index == 5 ? "establishments" : "none")
-                    try db.execute(sql: """
-                        INSERT INTO right_definition (application, code, label, context_kind, requires_owner_approval) VALUES (?, 'gebruiker', ?, ?, ?)
-                        """, arguments: [id, "Toepassing \(index + 1) Gebruiker", kind, index == 5])
+                    try right.execute(RightDefinitionRecord(application: id, code: "gebruiker", label: "Toepassing \(index + 1) Gebruiker",
+                                                            description: "", contextKind: kind, requiresOwnerApproval: index == 5).arguments)
                     if kind == "fixed" {
                         for value in Self.fixedContexts {
-                            try db.execute(sql: "INSERT INTO right_context_value (application, right_code, value) VALUES (?, 'gebruiker', ?)",
-                                           arguments: [id, value])
+                            try contextValue.execute(RightContextValueRecord(application: id, rightCode: "gebruiker", value: value).arguments)
                         }
                     }
                 }
-                return .commit
             }
 
-            let organisation = try db.makeStatement(sql: """
-                INSERT INTO organisation (kbo, status, juridical_situation, type_of_enterprise, juridical_form, start_date,
-                  imported_from_extract, last_seen_extract, active) VALUES (?, 'AC', '000', '2', '014', '2000-01-01', 1, 1, 1)
-                """)
-            let name = try db.makeStatement(sql: "INSERT INTO kbo_denomination (entity, language, type, name) VALUES (?, '2', '001', ?)")
-            let establishment = try db.makeStatement(sql: """
-                INSERT INTO establishment (number, enterprise, start_date, last_seen_extract, active) VALUES (?, ?, '2000-01-01', 1, 1)
-                """)
-            let approval = try db.makeStatement(sql: """
-                INSERT INTO owner_approval (application, organisation, valid_from, valid_until, created_at) VALUES (?, ?, '2020-01-01', NULL, ?)
-                """)
+            let organisation = try db.prepare(OrganisationRecord.insertSQL)
+            let name = try db.prepare(KBODenominationRecord.insertSQL)
+            let establishment = try db.prepare(EstablishmentRecord.insertSQL)
+            let approval = try db.prepare(OwnerApprovalRecord.bulkInsertSQL)
+            let since2020 = LocalDate(year: 2020, month: 1, day: 1)!
             try bulk("organisation", organisations) { index in
                 let kbo = Self.organisation(index)
-                try organisation.execute(arguments: [kbo])
-                try name.execute(arguments: [kbo, "ONDERNEMING \(index) BV"])
+                try organisation.execute(OrganisationRecord(kbo: kbo, status: "AC", juridicalSituation: "000", typeOfEnterprise: "2",
+                                                            juridicalForm: "014", juridicalFormCAC: nil, startDate: "2000-01-01",
+                                                            importedFromExtract: 1, lastSeenExtract: 1).arguments)
+                try name.execute(KBODenominationRecord(entity: kbo, language: "2", type: "001", name: "ONDERNEMING \(index) BV").arguments)
                 if index % 2 == 0 {
-                    try establishment.execute(arguments: [Self.establishment(index), kbo])
-                    try approval.execute(arguments: [Self.application(5), kbo, created])
+                    try establishment.execute(EstablishmentRecord(number: Self.establishment(index), enterprise: kbo, startDate: "2000-01-01",
+                                                                  lastSeenExtract: 1).arguments)
+                    try approval.execute(OwnerApprovalRecord(application: Self.application(5), organisation: kbo, validFrom: since2020,
+                                                             validUntil: nil, approvedBy: nil, createdAt: created).arguments)
                 }
             }
 
-            let person = try db.makeStatement(sql: "INSERT INTO person (id, insz, given_name, family_name, created_at) VALUES (?, ?, ?, ?, ?)")
-            let relation = try db.makeStatement(sql: """
-                INSERT INTO work_relation (id, person_id, organisation, target_group, category, phone, email, valid_from, valid_until,
-                  created_by, created_via, created_at) VALUES (?, ?, ?, 'EA', 'Vaste Medewerker', '+3212345678', ?, '2020-01-01', '2030-12-31',
-                  NULL, 'bench', ?)
-                """)
-            let grant = try db.makeStatement(sql: """
-                INSERT INTO right_grant (person_id, organisation, application, right_code, context, valid_from, valid_until,
-                  work_relation_id, granted_via, created_at, revoked_at) VALUES (?, ?, ?, 'gebruiker', ?, '2024-01-01', ?, ?, 'bench', ?, ?)
-                """)
+            let person = try db.prepare(PersonRecord.insertWithIDSQL)
+            let relation = try db.prepare(WorkRelationRecord.insertWithIDSQL)
+            let grant = try db.prepare(RightGrantRecord.bulkInsertSQL)
+            let relationUntil = LocalDate(year: 2030, month: 12, day: 31)!
+            let grantFrom = LocalDate(year: 2024, month: 1, day: 1)!
+            let expired = LocalDate(year: 2025, month: 12, day: 31)!, current = LocalDate(year: 2029, month: 12, day: 31)!
             let perPerson = grants / max(persons, 1), extra = grants % max(persons, 1)
             var relationID: Int64 = 0
             var grantRows = 0
             try bulk("person", persons) { index in
                 let personID = Int64(index + 1)
-                try person.execute(arguments: [personID, Self.personDigits(index), "Voornaam\(index)", "Familienaam\(index)", created])
+                var arguments: SQLArguments = [personID]
+                arguments.append(contentsOf: PersonRecord(insz: Self.personDigits(index), givenName: "Voornaam\(index)",
+                                                          familyName: "Familienaam\(index)", createdAt: created).arguments)
+                try person.execute(arguments)
                 let employers = Self.employers(of: index, organisations: organisations)
                 var relations: [Int64] = []
                 for org in employers {
                     relationID += 1
                     relations.append(relationID)
-                    try relation.execute(arguments: [relationID, personID, Self.organisation(org), "p\(index)@example.be", created])
+                    var arguments: SQLArguments = [relationID]
+                    arguments.append(contentsOf: WorkRelationRecord(
+                        personID: PersonID(personID), organisation: Self.organisation(org), targetGroup: "EA", category: "Vaste Medewerker",
+                        phone: "+3212345678", email: "p\(index)@example.be", validFrom: since2020, validUntil: relationUntil, reason: nil,
+                        createdBy: nil, createdVia: "bench", createdAt: created).arguments)
+                    try relation.execute(arguments)
                 }
                 let h = Self.mix(index &* 31 &+ 7)
                 let count = perPerson + (index < extra ? 1 : 0)
@@ -186,43 +184,43 @@ package struct SyntheticRightsData: Sendable {
                     used.insert(org &* 32 &+ app)
                     let context: String? = app < 5 ? Self.fixedContexts[(h + g) % 3] : (app == 5 ? Self.establishment(org) : nil)
                     let roll = Self.mix(h &+ g) % 100
-                    let until = roll < 5 ? "2025-12-31" : "2029-12-31"
-                    try grant.execute(arguments: [personID, Self.organisation(org), Self.application(app), context, until, relations[slot],
-                                                  created, roll >= 98 ? created : nil])
+                    try grant.execute(RightGrantRecord(
+                        personID: PersonID(personID), organisation: Self.organisation(org), application: Self.application(app),
+                        rightCode: "gebruiker", context: context, validFrom: grantFrom, validUntil: roll < 5 ? expired : current,
+                        workRelationID: relations[slot], grantedBy: nil, grantedVia: "bench", createdAt: created,
+                        revokedAt: roll >= 98 ? created : nil).arguments)
                     grantRows += 1
                 }
             }
             progress("right_grant", grantRows, grants)
 
-            let mandate = try db.makeStatement(sql: """
-                INSERT INTO legal_representative (person_id, organisation, function, valid_from, valid_until, source, imported_at)
-                VALUES (?, ?, 'Bestuurder', '2010-01-01', NULL, 'bench', ?)
-                """)
-            let appointment = try db.makeStatement(sql: """
-                INSERT INTO appointment (person_id, organisation, role, valid_from, valid_until, source, appointed_by, appointed_via, created_at)
-                VALUES (?, ?, 'flemish.hlb', '2024-01-01', '2029-12-31', 'idm', ?, 'bench', ?)
-                """)
-            let role = try db.makeStatement(sql: """
-                INSERT INTO role_assignment (person_id, organisation, context, application, role, valid_from, origin, assigned_by,
-                  assigned_via, created_at) VALUES (?, ?, 'business', 'dimona', 'user', '2024-01-01', 'direct', ?, 'bench', ?)
-                """)
+            let mandate = try db.prepare(LegalRepresentativeRecord.bulkInsertSQL)
+            let appointment = try db.prepare(AppointmentRecord.bulkInsertSQL)
+            let role = try db.prepare(RoleAssignmentRecord.bulkInsertSQL)
+            let since2010 = LocalDate(year: 2010, month: 1, day: 1)!
             try bulk("mandates, appointments, role assignments", organisations) { index in
                 let kbo = Self.organisation(index)
-                let wv = Int64(Self.mix(index &* 13) % persons + 1)
-                try mandate.execute(arguments: [wv, kbo, created])
+                let wv = PersonID(Int64(Self.mix(index &* 13) % persons + 1))
+                try mandate.execute(LegalRepresentativeRecord(personID: wv, organisation: kbo, function: "Bestuurder", validFrom: since2010,
+                                                              validUntil: nil, source: "bench", importedAt: created).arguments)
                 if index % 3 == 0 {
-                    try appointment.execute(arguments: [Int64(Self.mix(index &* 17) % persons + 1), kbo, wv, created])
+                    try appointment.execute(AppointmentRecord(
+                        personID: PersonID(Int64(Self.mix(index &* 17) % persons + 1)), organisation: kbo, role: "flemish.hlb", capacity: nil,
+                        validFrom: grantFrom, validUntil: current, source: "idm", appointedBy: wv, appointedVia: "bench",
+                        createdAt: created).arguments)
                 }
                 if index % 3 == 1 {
-                    try role.execute(arguments: [Int64(Self.mix(index &* 19) % persons + 1), kbo, wv, created])
+                    try role.execute(RoleAssignmentRecord(
+                        personID: PersonID(Int64(Self.mix(index &* 19) % persons + 1)), organisation: kbo, context: "business",
+                        application: "dimona", role: "user", email: nil, validFrom: grantFrom, validUntil: nil, origin: "direct",
+                        invitationID: nil, assignedBy: wv, assignedVia: "bench", createdAt: created).arguments)
                 }
             }
-            try db.inTransaction {
+            try db.transaction {
                 try Audit.append(db, at: now, actor: nil, authority: "system:bench", level: nil, action: "bench.populate", organisation: nil,
                                  subject: nil, after: ["persons": "\(persons)", "organisations": "\(organisations)", "grants": "\(grantRows)"])
-                return .commit
             }
-            try db.execute(sql: "ANALYZE")
+            try db.executeScript("ANALYZE")
         }
     }
 }

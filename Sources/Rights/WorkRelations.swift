@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 
 /// Werkrelaties (§6): create, edit, prolong and end.
@@ -18,12 +17,10 @@ extension RightsService {
             let org = input.organisation.digits
             let (actorID, authority) = try requireManager(db, actor: actor, organisation: org, day: day)
             let target = try Persons.ensure(db, input.person, givenName: nil, familyName: nil, at: now)
-            try db.execute(sql: """
-                INSERT INTO work_relation (person_id, organisation, target_group, category, phone, email, valid_from, valid_until,
-                  reason, created_by, created_via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [target.rawValue, org, input.targetGroup.rawValue, input.category.rawValue, input.phone, input.email,
-                                 input.validFrom.iso, input.validUntil.iso, input.reason, actorID.rawValue, authority.path, Audit.text(now)])
-            let id = db.lastInsertedRowID
+            let id = try WorkRelationRecord.insert(WorkRelationRecord(
+                personID: target, organisation: org, targetGroup: input.targetGroup.rawValue, category: input.category.rawValue,
+                phone: input.phone, email: input.email, validFrom: input.validFrom, validUntil: input.validUntil, reason: input.reason,
+                createdBy: actorID, createdVia: authority.path, createdAt: Audit.text(now)), in: db)
             try Audit.append(db, at: now, actor: actorID, authority: authority.path, level: actor.sessionLevel,
                              action: "workRelation.create", organisation: org, subject: target,
                              after: ["workRelation": "\(id)", "category": input.category.rawValue, "validFrom": input.validFrom.iso,
@@ -40,23 +37,22 @@ extension RightsService {
         let now = clock.now()
         let day = LocalDate(now)
         try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM work_relation WHERE id = ?", arguments: [id]) else {
+            guard let relation = try WorkRelationRecord.find(id: id, in: db) else {
                 throw RightsError(.notFound, "unknown werkrelatie")
             }
-            let org: String = row["organisation"]
+            let org = relation.organisation
             let (actorID, authority) = try requireManager(db, actor: actor, organisation: org, day: day)
             if let lastDay {
-                guard lastDay >= LocalDate(row["valid_from"] as String)! else {
+                guard lastDay >= relation.validFrom else {
                     throw RightsError(.invalidPeriod, "the end date lies before the start date")
                 }
-                try db.execute(sql: "UPDATE work_relation SET valid_until = ? WHERE id = ?", arguments: [lastDay.iso, id])
+                try WorkRelationRecord.setValidUntil(id: id, lastDay, in: db)
             } else {
-                try db.execute(sql: "UPDATE work_relation SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-                               arguments: [Audit.text(now), actorID.rawValue, id])
+                try WorkRelationRecord.revoke(id: id, at: Audit.text(now), by: actorID, in: db)
             }
             try Audit.append(db, at: now, actor: actorID, authority: authority.path, level: actor.sessionLevel,
                              action: lastDay == nil ? "workRelation.revoke" : "workRelation.end", organisation: org,
-                             subject: PersonID(row["person_id"]), before: ["validUntil": row["valid_until"]],
+                             subject: relation.personID, before: ["validUntil": relation.validUntil.iso],
                              after: ["workRelation": "\(id)", "validUntil": lastDay?.iso ?? ""])
         }
     }

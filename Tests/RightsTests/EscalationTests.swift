@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import Testing
 @testable import Rights
@@ -223,7 +222,7 @@ struct EscalationTests {
         #expect(throws: RightsError(.notAManager, "")) { try f.grant(f.employee, by: f.hlb) }
         f.clock.now = instant("2026-12-31", hour: 23, minute: 59)
         try f.grant(f.employee, by: f.hlb)
-        let audit = try f.database.read { db in try String.fetchOne(db, sql: "SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1") }
+        let audit = try f.database.read { db in try db.value("SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1", as: String.self) }
         #expect(audit.flatMap(Audit.instant) == f.clock.now)
     }
 
@@ -240,17 +239,17 @@ struct EscalationTests {
                                              by: f.actor(f.owner))
         try f.service.withdrawApproval(approval, by: f.actor(f.owner, level: 450))
         let rows = try f.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT action, authority, session_level, actor_person_id FROM audit_event ORDER BY seq")
+            try db.rows("SELECT action, authority, session_level, actor_person_id FROM audit_event ORDER BY seq")
         }
-        let actions = rows.map { $0["action"] as String }
+        let actions = try rows.map { try $0.value("action", as: String.self) }
         for action in ["appointment.create", "workRelation.create", "grant.create", "grant.changeEnd", "grant.revoke", "workRelation.end",
                        "approval.create", "approval.withdraw", "mandate.create", "organisation.register", "right.define"] {
             #expect(actions.contains(action), "missing \(action)")
         }
-        let revoke = rows.first { $0["action"] as String == "grant.revoke" }!
-        #expect((revoke["authority"] as String).hasPrefix("flemish.hlb#"))
-        #expect(revoke["session_level"] as Int == 500)
-        #expect(revoke["actor_person_id"] as Int64? != nil)
-        #expect(rows.last?["session_level"] as Int? == 450)
+        let revoke = rows.first { $0["action"] == .text("grant.revoke") }!
+        #expect(try revoke.value("authority", as: String.self).hasPrefix("flemish.hlb#"))
+        #expect(try revoke.value("session_level", as: Int.self) == 500)
+        #expect(try revoke.optional("actor_person_id", as: Int64.self) != nil)
+        #expect(try rows.last?.optional("session_level", as: Int.self) == 450)
     }
 }

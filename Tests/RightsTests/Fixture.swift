@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 @testable import Rights
 
@@ -111,6 +110,6 @@ struct Fixture {
     }
 
     func count(_ table: String) throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        try database.read { db in try db.value("SELECT count(*) FROM \(table)", as: Int.self) ?? 0 }
     }
 }

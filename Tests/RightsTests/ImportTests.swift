@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import Testing
 @testable import Rights
@@ -44,7 +43,7 @@ struct ImportTests {
         try extract(kbo, number: 140, enterprises: ["0441.928.931", "0566.988.259"], establishments: ["2.000.000.339"])
         let report = try service.importKBO(directory: kbo.path)
         #expect(report.rows["enterprise.csv"] == 2)
-        #expect(try database.read { db in try String.fetchOne(db, sql: "SELECT name FROM kbo_denomination") } == "FN HERSTAL, \"NV\"")
+        #expect(try database.read { db in try db.value("SELECT name FROM kbo_denomination", as: String.self) } == "FN HERSTAL, \"NV\"")
 
         // Local data for both organisations.
         let wv = rrn(850730033), employee = rrn(880101001)
@@ -63,7 +62,7 @@ struct ImportTests {
         let second = try service.importKBO(directory: kbo.path)
         #expect(second.deactivatedOrganisations == 1)
         #expect(try service.resolve(person: employee).organisations.isEmpty)
-        #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM right_grant") } == 1)
+        #expect(try database.read { db in try db.value("SELECT count(*) FROM right_grant", as: Int.self) } == 1)
         // It comes back with the next extract that lists it.
         try extract(kbo, number: 142, enterprises: ["0441.928.931", "0566.988.259"], establishments: ["2.000.000.339"])
         try service.importKBO(directory: kbo.path)
@@ -88,8 +87,8 @@ struct ImportTests {
             #expect(error.source == "enterprise.csv")
             #expect(error.row == 3)
         }
-        #expect(try service.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM organisation") } == 0)
-        #expect(try service.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM kbo_code") } == 0)
+        #expect(try service.database.read { db in try db.value("SELECT count(*) FROM organisation", as: Int.self) } == 0)
+        #expect(try service.database.read { db in try db.value("SELECT count(*) FROM kbo_code", as: Int.self) } == 0)
         // Branch IDs never pass as enterprises.
         try extract(directory, number: 1, enterprises: ["9.000.006.626"], establishments: [])
         #expect(throws: RightsError(.importMalformedRow, "")) { try service.importKBO(directory: directory.path) }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import Testing
 @testable import Rights
@@ -42,8 +41,8 @@ struct KBOUpdateTests {
 
     func enterprise(_ number: String, form: String = "014") -> String { "\"\(number)\",\"AC\",\"000\",\"2\",\"\(form)\",,\"09-08-1960\"" }
 
-    func value<T: DatabaseValueConvertible>(_ sql: String, _ arguments: StatementArguments = []) throws -> T? {
-        try database.read { db in try T.fetchOne(db, sql: sql, arguments: arguments) }
+    func value<T: SQLDecodable>(_ sql: String, _ arguments: SQLArguments = []) throws -> T? {
+        try database.read { db in try db.value(sql, arguments, as: T.self) }
     }
 
     /// Full extract 140: enterprises A (0441.928.931) and B (0566.988.259), establishments of A.
@@ -179,7 +178,7 @@ struct KBOUpdateTests {
         #expect(throws: RightsError(.importMissingFile, "")) { try service.importKBO(directory: try extract("bad-141", files)) }
         // The full load rebuilt the child-table indexes it dropped.
         let indexes: [String] = try database.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'kbo_%_entity' ORDER BY name")
+            try db.values("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'kbo_%_entity' ORDER BY name", as: String.self)
         }
         #expect(indexes == ["kbo_activity_entity", "kbo_address_entity", "kbo_contact_entity", "kbo_denomination_entity"])
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Storage
 import Testing
 @testable import Rights
@@ -305,7 +304,7 @@ struct RightsRulesTests {
         try f.grant(f.employee)
         #expect(throws: StorageError.self) {
             try f.database.write { db in
-                try db.execute(sql: """
+                try db.execute("""
                     INSERT INTO right_grant (person_id, organisation, application, right_code, context, valid_from, valid_until,
                       work_relation_id, granted_via, created_at)
                     SELECT person_id, organisation, application, right_code, context, valid_from, valid_until, work_relation_id, 'x', 'x'
@@ -343,7 +342,7 @@ struct RightsRulesTests {
         let f = try Fixture()
         f.clock.now = instant(Fixture.today, hour: 9, minute: 30)
         try f.workRelation(f.employee)
-        let at = try f.database.read { db in try String.fetchOne(db, sql: "SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1") }
+        let at = try f.database.read { db in try db.value("SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1", as: String.self) }
         #expect(at.flatMap(Audit.instant) == f.clock.now)
         #expect(try f.service.resolve(person: f.employee).at == f.clock.now)
     }
@@ -396,14 +395,16 @@ struct RightsRulesTests {
         try f.grant(f.employee)
         #expect(try f.count("audit_event") == before + 3)  // person.create, workRelation.create, grant.create
         let row = try f.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM audit_event WHERE action = 'grant.create'")!
+            try db.row("SELECT * FROM audit_event WHERE action = 'grant.create'")!
         }
-        #expect((row["authority"] as String).hasPrefix("wv#"))
-        #expect(row["session_level"] as Int == 500)
-        #expect(throws: StorageError.self) { try f.database.write { db in try db.execute(sql: "UPDATE audit_event SET action = 'x'") } }
-        #expect(throws: StorageError.self) { try f.database.write { db in try db.execute(sql: "DELETE FROM audit_event") } }
+        #expect(try row.value("authority", as: String.self).hasPrefix("wv#"))
+        #expect(try row.value("session_level", as: Int.self) == 500)
+        #expect(throws: StorageError.self) { try f.database.write { db in try db.execute("UPDATE audit_event SET action = 'x'") } }
+        #expect(throws: StorageError.self) { try f.database.write { db in try db.execute("DELETE FROM audit_event") } }
         // No national number anywhere in the audit.
-        let text = try f.database.read { db in try String.fetchAll(db, sql: "SELECT coalesce(before, '') || coalesce(after, '') || authority FROM audit_event") }
+        let text = try f.database.read { db in
+            try db.values("SELECT COALESCE(before, '') || COALESCE(after, '') || authority FROM audit_event", as: String.self)
+        }
         #expect(!text.joined().contains(f.employee.digits))
     }
 
@@ -516,7 +517,7 @@ struct FederalTests {
         #expect(try f.service.resolve(person: f.other).organisations.first?.federalRoles.count == 2)
         #expect(try f.service.resolve(person: f.employee).organisations.isEmpty)
         let after = try f.database.read { db in
-            try String.fetchOne(db, sql: "SELECT after FROM audit_event WHERE action = 'invitation.accept'")
+            try db.value("SELECT after FROM audit_event WHERE action = 'invitation.accept'", as: String.self)
         }
         #expect(after?.contains("\"emailMatches\":\"0\"") == true)
         #expect(after?.contains("\"nameMatches\":\"0\"") == true)
