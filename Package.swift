@@ -187,8 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AttackTests",
-            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore"],
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),

@@ -128,6 +128,10 @@ public struct CardAgentError: Error, Sendable {
     public static let declined = CardAgentError(.forbidden, "user.declined", "the login was not confirmed on this computer")
     /// No eID card in a reader.
     public static let noCard = CardAgentError(.notFound, "card.absent", "no eID card in a reader")
+    /// The card in the reader is not a readable Belgian eID.
+    public static let unreadableCard = CardAgentError(.unprocessableContent, "card.unreadable", "the card in the reader is not a readable Belgian eID")
+    /// The card did not sign.
+    public static let signingFailed = CardAgentError(.internalServerError, "card.failed", "the card could not sign")
     /// The PIN was wrong (tries left in the message) or is blocked.
     public static func pin(_ message: String) -> CardAgentError { CardAgentError(.forbidden, "card.pin", message) }
 }

@@ -14,7 +14,7 @@ public final class OIDCProvider: Sendable {
     let sessions: SessionService
     let rights: RightsService?
     let signer: JWSSigner
-    private var database: Storage.Database { sessions.database }
+    var database: Storage.Database { sessions.database }
 
     public init(configuration: OIDCConfiguration, sessions: SessionService, rights: RightsService?) throws {
         self.configuration = configuration

@@ -1,5 +1,6 @@
 import CryptoCore
 import Foundation
+import OneTimeCodes
 import Storage
 import WebEID
 
@@ -68,7 +69,7 @@ extension SessionService {
             throw SessionsError(.challengeInvalid, "the login transaction is unknown, expired or already used")
         }
         let proof: EIDProof
-        do {
+        do throws(SessionsError) {
             guard boundOrigin == origin else { throw SessionsError(.challengeInvalid, "the login was started for another origin") }
             let parsed = try Self.parse(token)
             let message = WebEID.signedData(origin: boundOrigin, nonce: String(decoding: pending.challenge, as: UTF8.self), digest: parsed.algorithm.digest)

@@ -62,7 +62,7 @@ struct AgentCommand: AsyncParsableCommand {
             card = try EIDCard(channel: connection)
             signer = try CardSigner(card: card)
         } catch {
-            throw CardAgentError(.unprocessableContent, "card.unreadable", "the card in the reader is not a readable Belgian eID")
+            throw CardAgentError.unreadableCard
         }
         do {
             if pinpad {
@@ -87,7 +87,7 @@ struct AgentCommand: AsyncParsableCommand {
             Terminal.writeStandardError("sleutel agent: signed for \(origin).\n")
             return token
         } catch {
-            throw CardAgentError(.internalServerError, "card.failed", "the card could not sign")
+            throw CardAgentError.signingFailed
         }
     }
 

@@ -15,8 +15,8 @@ struct CodeRoutesTests {
     let password = "correct horse battery staple"
 
     /// eID login, password and a confirmed TOTP key over HTTP; returns the eID token and the seed.
-    func enrol(_ server: ServerHarness) async throws -> (token: String, seed: [UInt8]) {
-        let token = try await server.login(TestCard("specimen-1.7"))
+    func enrol(_ server: ServerHarness, card: TestCard? = nil) async throws -> (token: String, seed: [UInt8]) {
+        let token = try await server.login(card ?? TestCard("specimen-1.7"))
         let set = try await server.send("PUT", "/v1/keys/password", json: ["username": "bert", "password": password], token: token)
         #expect(set.status == 204, "\(String(decoding: set.body, as: UTF8.self))")
         let enrol = try await server.send("POST", "/v1/keys/totp", json: ["account": "bert"], token: token)

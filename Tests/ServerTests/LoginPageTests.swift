@@ -29,7 +29,7 @@ struct LoginPageTests {
         init(_ server: ServerHarness) { self.server = server }
 
         func send(_ method: String, _ path: String, form: String? = nil, json: Any? = nil, headers: [String: String] = [:]) async throws -> HTTPReply {
-            var fields = headers
+            var fields = ["Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5"].merging(headers) { $1 }
             if !cookies.isEmpty { fields["Cookie"] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
             let reply = try await server.send(method, path, json: json, form: form, headers: fields)
             // Foundation joins several Set-Cookie fields with ", "; cookie values here hold no commas.
@@ -82,7 +82,8 @@ struct LoginPageTests {
     @Test("password + TOTP through the forms: the session cookie is set and the browser goes back to the client with a code")
     func passwordAndTOTP() async throws {
         let server = try await ServerHarness()
-        let (_, seed) = try await CodeRoutesTests().enrol(server)
+        try OIDCTests.prepare(server)
+        let (_, seed) = try await CodeRoutesTests().enrol(server, card: TestCard("specimen-1.8", ec: true))
         let browser = Browser(server)
         let page = try await browser.send("GET", Self.authorizePath(extra: "&acr_values=urn%3Abe%3Afedict%3Aiam%3Afas%3ALevel400"))
         let interaction = try #require(Self.field("interaction", in: page))
@@ -121,6 +122,7 @@ struct LoginPageTests {
     @Test("eID through the page: challenge, a Web eID token from the card agent's signer, session cookie, code; level 500 satisfies acr 500")
     func eidToken() async throws {
         let server = try await ServerHarness()
+        try OIDCTests.prepare(server)
         let browser = Browser(server)
         let page = try await browser.send("GET", Self.authorizePath(extra: "&acr_values=urn%3Abe%3Afedict%3Aiam%3Afas%3ALevel500"))
         let html = String(decoding: page.body, as: UTF8.self)
@@ -166,8 +168,9 @@ struct LoginPageTests {
     @Test("prompt=login and max_age ask for a new login although a session exists; a weaker session is stepped up")
     func promptAndStepUp() async throws {
         let server = try await ServerHarness()
+        try OIDCTests.prepare(server)
         let browser = Browser(server)
-        let token = try await server.login(TestCard("specimen-1.7"))
+        let token = try await server.login(TestCard("specimen-1.8", ec: true))
         browser.cookies["sleutel_session"] = token
         #expect(try await browser.send("GET", Self.authorizePath()).status == 302)
         let login = try await browser.send("GET", Self.authorizePath(extra: "&prompt=login"))

@@ -112,7 +112,7 @@ struct OIDCTests {
                                                verifier: String(repeating: "x", count: 43))
         #expect(wrongVerifier.json["error"] as? String == "invalid_grant")
 
-        #expect(try await authorize(server, token: nil)["error"] == "login_required")
+        #expect(try await authorize(server, token: nil, extra: "&prompt=none")["error"] == "login_required")
         #expect(try await authorize(server, token: token, extra: "&acr_values=urn%3Abe%3Afedict%3Aiam%3Afas%3ALevel500")["code"] != nil)
 
         let noPKCE = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid", token: token)
@@ -136,9 +136,15 @@ struct OIDCTests {
         let server = try await ServerHarness()
         try Self.prepare(server)
         let token = try await server.login(TestCard("foreigner-1.7", foreigner: true))
-        let redirect = try await authorize(server, token: token)
-        #expect(redirect["error"] == "access_denied")
-        #expect(redirect["error_description"] == "U beschikt niet over de rechten om aan te melden op de toepassing")
+        // The person sees the refusal page with the text; its link returns to the client with access_denied.
+        let page = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+                                         + "&scope=openid&state=s1&code_challenge=\(Self.challenge)&code_challenge_method=S256", token: token,
+                                         headers: ["Accept-Language": "nl"])
+        #expect(page.status == 403)
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.contains("U beschikt niet over de rechten om aan te melden op de toepassing"))
+        #expect(html.contains("href=\"http://127.0.0.1:9/cb?error=access_denied"))
+        #expect(!html.contains("code="))
     }
 }
 

@@ -3,7 +3,10 @@ import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import OIDC
+import OneTimeCodes
+import Rights
 import Sessions
 import WebEID
 
@@ -37,20 +40,21 @@ extension SleutelServer {
                 for cookie in extra { headers.append(HTTPField(name: .setCookie, value: cookie)) }
                 let t = language.texts
                 let codeKeys = prompt.keys.filter { ["totp", "sms", "email"].contains($0) }
-                let values: [String: Any] = [
+                var values: [String: Any] = [
                     "heading": String(format: t["heading"]!, prompt.application),
-                    "stepUp": prompt.currentLevel.map { String(format: t["stepUp"]!, "\($0.fasLevel)") } as Any,
                     "levelNeeded": String(format: t["levelNeeded"]!, "\(prompt.minimumLevel.fasLevel)"),
-                    "error": error as Any, "username": username ?? "",
+                    "username": username ?? "",
                     "offersEID": prompt.keys.contains("eid"), "offersPassword": !codeKeys.isEmpty || prompt.keys.contains("password"),
                     "passwordHeading": codeKeys.isEmpty ? t["password"]! : t["code"]!,
                     "interaction": prompt.interaction, "csrf": csrf, "agent": agent, "cancel": prompt.cancel,
                     "languageLink": "/login/page?interaction=\(prompt.interaction)&lang=\(language.other.rawValue)",
                 ]
+                if let level = prompt.currentLevel { values["stepUp"] = String(format: t["stepUp"]!, "\(level.fasLevel)") }
+                if let error { values["error"] = error }
                 return pages.render("login", values, language: language, headers: headers, connect: [agent],
                                     formTargets: Self.formTargets(provider, prompt.clientID))
             case .refused(let message, let back):
-                let text = language == .nl ? message : "You do not have the rights to log in to this application."
+                let text = language == .nl ? message : RightsRefusal.text(.en)
                 return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": text, "kind": "error", "alert": true,
                                                 "back": back, "languageLink": "?lang=\(language.other.rawValue)"],
                                     language: language, status: .forbidden)
@@ -124,14 +128,16 @@ extension SleutelServer {
             let t = language.texts
             let label: [CodeFactor: String] = [.totp: t["totp"]!, .sms: t["sms"]!, .email: t["email"]!, .password: t["passwordOnly"]!]
             var values: [String: Any] = [
-                "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": cancel, "error": error as Any, "sent": sent as Any,
+                "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": cancel,
                 "hasChoices": !choices.isEmpty, "languageLink": "?lang=\(language.other.rawValue)",
                 "choices": choices.map { choice -> [String: Any] in
-                    ["factor": choice.rawValue, "label": label[choice]!, "action": choice.channel == nil ? (choice == .password ? "/login/code" : "/login/code/enter") : "/login/code/send"]
+                    ["factor": choice.rawValue, "label": label[choice]!, "action": Self.isSent(choice) ? "/login/code/send" : (choice == .password ? "/login/code" : "/login/code/enter")]
                 },
             ]
+            if let error { values["error"] = error }
+            if let sent { values["sent"] = sent }
             if let factor {
-                values["entry"] = ["factor": factor.rawValue, "label": "\(t["codeLabel"]!) (\(label[factor]!))", "resend": factor.channel != nil] as [String: Any]
+                values["entry"] = ["factor": factor.rawValue, "label": "\(t["codeLabel"]!) (\(label[factor]!))", "resend": Self.isSent(factor)] as [String: Any]
             }
             return pages.render("code", values, language: language, status: status)
         }
@@ -185,7 +191,7 @@ extension SleutelServer {
             let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
             guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
             guard let interaction = form["interaction"], let transaction = form["transaction"], let factor = form["factor"].flatMap(CodeFactor.init),
-                  factor.channel != nil, let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) })
+                  Self.isSent(factor), let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) })
             else { return message("expired", language, status: .gone) }
             do {
                 let ticket = try await ErrorMapping.map { () async throws -> ChallengeTicket in
@@ -273,6 +279,9 @@ extension SleutelServer {
         (provider.configuration.clients[clientID]?.redirectUris ?? []).compactMap(Pages.origin(of:))
     }
 
+    /// Whether the factor's code is sent (SMS, e-mail) rather than read from an app.
+    static func isSent(_ factor: CodeFactor) -> Bool { factor == .sms || factor == .email }
+
     /// The fields of an `application/x-www-form-urlencoded` body.
     static func form(_ request: inout Request, limit: Int) async throws -> [String: String] {
         let body = try await request.collectBody(upTo: limit)
@@ -283,7 +292,7 @@ extension SleutelServer {
 /// The refusal text of the seeds, in the page's language.
 enum RightsRefusal {
     static func text(_ language: PageLanguage) -> String {
-        language == .nl ? "U beschikt niet over de rechten om aan te melden op de toepassing" : "You do not have the rights to log in to this application."
+        language == .nl ? RightsError.refusalText : "You do not have the rights to log in to this application."
     }
 }
 
