@@ -8,6 +8,7 @@ PACKAGES=(pcscd libccid libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc libssl
           python3 python3-aiosmtpd           # the loopback SMTP server of the delivery tests
           python3-jwt python3-cryptography   # an independent JOSE library that checks our ID tokens
           chromium                           # headless, renders the kiosk page in the tests
+          chromium-driver                    # WebDriver for the relying-party browser test (Selenium)
           nginx-light                        # a real reverse proxy in front of serve (trusted-proxy tests)
           python3-venv)                      # for the PyPI tools below
 
@@ -26,8 +27,11 @@ command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or
 
 # PyPI tools the tests run, in a venv inside the checkout (.build-tools is not tracked).
 TOOLS_VENV="$(cd "$(dirname "$0")/.." && pwd)/.build-tools/venv"
-if [ ! -x "$TOOLS_VENV/bin/schemathesis" ]; then
-    echo "setup: installing schemathesis into $TOOLS_VENV"
-    /usr/bin/python3 -m venv "$TOOLS_VENV"
-    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
+# schemathesis fuzzes the OpenAPI document; Authlib (an OIDC client library) with Selenium and
+# requests is the independent relying party of the browser login test (Tools/oidc-rp).
+PYPI_PINS=("schemathesis==4.32.5" "Authlib==1.9.10" "selenium==4.51.0" "requests==2.34.2")
+if ! "$TOOLS_VENV/bin/python" -c 'import schemathesis, authlib, selenium, requests' 2>/dev/null; then
+    echo "setup: installing ${PYPI_PINS[*]} into $TOOLS_VENV"
+    [ -x "$TOOLS_VENV/bin/pip" ] || /usr/bin/python3 -m venv "$TOOLS_VENV"
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check "${PYPI_PINS[@]}"
 fi
