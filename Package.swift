@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust"],
+            dependencies: ["PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "SleutelTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

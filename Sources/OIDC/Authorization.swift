@@ -13,9 +13,29 @@ extension OIDCProvider {
         case redirect(String)
         /// No session satisfies the request: show the login page for it.
         case login(LoginPrompt)
+        /// The person may act for several organisations in the application: show the choice.
+        case chooseOrganisation(OrganisationPrompt)
         /// The person may not log in to the application: show `message` (the seeds' refusal text);
         /// `back` returns to the client with `error=access_denied`.
         case refused(message: String, back: String)
+    }
+
+    /// The organisations a person chooses from for one pending authorization request.
+    public struct OrganisationPrompt: Sendable, Equatable {
+        /// One organisation the person may act for: the enterprise number and its name.
+        public struct Choice: Sendable, Equatable {
+            public let number: String
+            public let name: String?
+        }
+
+        /// The pending request; ``choose(interaction:organisation:sessionToken:)`` finishes it.
+        public let interaction: String
+        public let clientID: String
+        /// The application's name as people know it (the id when it has none).
+        public let applicationName: String
+        public let organisations: [Choice]
+        /// Back to the client with `error=access_denied` (the person cancels).
+        public let cancel: String
     }
 
     /// What the login page of one pending authorization request offers.
@@ -24,6 +44,8 @@ extension OIDCProvider {
         public let interaction: String
         public let clientID: String
         public let application: String
+        /// The application's name as people know it (the id when it has none).
+        public let applicationName: String
         /// The lowest level the request and the application accept.
         public let minimumLevel: AssuranceLevel
         /// The keys offered, strongest first: `eid`, `totp`, `sms`, `email`, `password`.
@@ -59,6 +81,36 @@ extension OIDCProvider {
         return try authorize(query: query, sessionToken: sessionToken, loggedInAt: pending.createdAt)
     }
 
+    /// Finishes the pending request `interaction` for the organisation the person chose on the
+    /// choice page. The interaction is single use; the choice is checked against the person's
+    /// rights like a `login_hint`, so only an organisation offered can be chosen.
+    /// - Throws: ``OIDCError`` `invalid_request` when the interaction is unknown or expired, or
+    ///   the organisation is not an enterprise number.
+    public func choose(interaction: String, organisation: String, sessionToken: String) throws -> AuthorizeOutcome {
+        guard let number = try? KBONumber(organisation) else { throw OIDCError(.invalidRequest, "organisation is not an enterprise number") }
+        let now = sessions.clock.now()
+        guard let pending = try database.write({ db in try OIDCInteractionRecord.take(id: interaction, at: now, in: db) }),
+              var query = try? JSONDecoder().decode([String: String].self, from: Data(pending.request.utf8))
+        else {
+            throw OIDCError(.invalidRequest, "the login request is unknown or expired; start again at the application")
+        }
+        query["login_hint"] = number.digits
+        return try authorize(query: query, sessionToken: sessionToken, loggedInAt: pending.createdAt)
+    }
+
+    /// The organisation choice of the pending request `interaction` for the session of
+    /// `sessionToken`, without taking the request (to show the choice page again); nil when the
+    /// request is unknown, expired or no longer needs a choice.
+    public func organisationPrompt(interaction: String, sessionToken: String) throws -> OrganisationPrompt? {
+        let now = sessions.clock.now()
+        guard let pending = try database.read({ db in try OIDCInteractionRecord.find(id: interaction, at: now, in: db) }),
+              let query = try? JSONDecoder().decode([String: String].self, from: Data(pending.request.utf8)),
+              case .chooseOrganisation(let prompt) = try authorize(query: query, sessionToken: sessionToken, loggedInAt: pending.createdAt,
+                                                                   interaction: interaction, issueCode: false)
+        else { return nil }
+        return prompt
+    }
+
     /// The pending request of `interaction`, without taking it (to render its pages again).
     public func prompt(interaction: String) throws -> LoginPrompt? {
         let now = sessions.clock.now()
@@ -69,9 +121,13 @@ extension OIDCProvider {
         return prompt
     }
 
-    /// - Parameter loggedInAt: set when resuming after a login made for this request (it
-    ///   satisfies `prompt=login`); `interaction` reuses a stored request instead of storing it again.
-    func authorize(query: [String: String], sessionToken: String?, loggedInAt: Date?, interaction: String? = nil) throws -> AuthorizeOutcome {
+    /// - Parameters:
+    ///   - loggedInAt: set when resuming after a login made for this request (it satisfies
+    ///     `prompt=login`); a request stored again keeps it as its start.
+    ///   - interaction: reuses a stored request instead of storing it again.
+    ///   - issueCode: false to only evaluate the request: where a code would be issued, an empty redirect.
+    func authorize(query: [String: String], sessionToken: String?, loggedInAt: Date?, interaction: String? = nil,
+                   issueCode: Bool = true) throws -> AuthorizeOutcome {
         guard let clientID = query["client_id"], let client = configuration.clients[clientID] else {
             throw OIDCError(.invalidClient, "unknown client_id")
         }
@@ -79,6 +135,8 @@ extension OIDCProvider {
             throw OIDCError(.invalidRequest, "redirect_uri is not registered for this client")
         }
         let state = query["state"]
+        let cancel = Self.append([("error", OIDCError.Code.accessDenied.rawValue), ("error_description", "the login was cancelled")]
+                                     + (state.map { [("state", $0)] } ?? []), to: redirectURI)
         func fail(_ code: OIDCError.Code, _ description: String) -> AuthorizeOutcome {
             var items = [("error", code.rawValue), ("error_description", description)]
             if let state { items.append(("state", state)) }
@@ -133,20 +191,10 @@ extension OIDCProvider {
                 return fail(current == nil ? .loginRequired : .interactionRequired, "no Sleutel session satisfies this request")
             }
             guard !keys.isEmpty else { return fail(.accessDenied, "no key Sleutel offers reaches \(minimum.acr) for this application") }
-            let id: String
-            if let interaction {
-                id = interaction
-            } else {
-                id = Self.randomToken()
-                let request = String(decoding: try JSONEncoder().encode(query), as: UTF8.self)
-                let record = OIDCInteractionRecord(id: id, clientID: client.clientId, request: request, createdAt: now,
-                                                   expiresAt: now.addingTimeInterval(configuration.interactionLifetime))
-                try database.write { db in try OIDCInteractionRecord.insert(record, in: db) }
-            }
-            return .login(LoginPrompt(interaction: id, clientID: client.clientId, application: client.application, minimumLevel: minimum,
-                                      keys: keys, currentLevel: current?.level, cancel: Self.append(
-                                          [("error", OIDCError.Code.accessDenied.rawValue), ("error_description", "the login was cancelled")]
-                                              + (state.map { [("state", $0)] } ?? []), to: redirectURI)))
+            let id = try interaction ?? storeInteraction(query, client: client, startedAt: loggedInAt ?? now, now: now)
+            return .login(LoginPrompt(interaction: id, clientID: client.clientId, application: client.application,
+                                      applicationName: applicationName(client.application), minimumLevel: minimum,
+                                      keys: keys, currentLevel: current?.level, cancel: cancel))
         }
 
         var organisation: OrganisationClaims?
@@ -162,8 +210,14 @@ extension OIDCProvider {
             switch decision {
             case .allowed(let chosen, let granted):
                 organisation = OrganisationClaims(number: chosen.digits, name: organisationName(chosen), rights: granted)
-            case .chooseOrganisation:
-                return fail(.interactionRequired, "choose the organisation to act for (login_hint or POST /v1/session/organisation)")
+            case .chooseOrganisation(let numbers):
+                if prompts.contains("none") {
+                    return fail(.interactionRequired, "choose the organisation to act for (login_hint or POST /v1/session/organisation)")
+                }
+                let id = try interaction ?? storeInteraction(query, client: client, startedAt: loggedInAt ?? now, now: now)
+                return .chooseOrganisation(OrganisationPrompt(
+                    interaction: id, clientID: client.clientId, applicationName: applicationName(client.application),
+                    organisations: numbers.map { .init(number: $0.digits, name: organisationName($0)) }, cancel: cancel))
             case .stepUpRequired(let minimum):
                 return fail(.unmetAuthenticationRequirements, "a stronger key is needed: \(AssuranceLevel(minimum).acr)")
             case .refused(_, let message):
@@ -173,6 +227,7 @@ extension OIDCProvider {
             }
         }
 
+        guard issueCode else { return .redirect("") }
         let claims = claimSet(for: client, session: session, organisation: organisation, nonce: query["nonce"])
         let code = Self.randomToken()
         do {
@@ -186,5 +241,16 @@ extension OIDCProvider {
         var items = [("code", code)]
         if let state { items.append(("state", state)) }
         return .redirect(Self.append(items, to: redirectURI))
+    }
+
+    /// Stores a pending request for the login or choice pages; `startedAt` is when the person
+    /// began it (a later login satisfies `prompt=login`).
+    private func storeInteraction(_ query: [String: String], client: OIDCClient, startedAt: Date, now: Date) throws -> String {
+        let id = Self.randomToken()
+        let request = String(decoding: try JSONEncoder().encode(query), as: UTF8.self)
+        let record = OIDCInteractionRecord(id: id, clientID: client.clientId, request: request, createdAt: startedAt,
+                                           expiresAt: now.addingTimeInterval(configuration.interactionLifetime))
+        try database.write { db in try OIDCInteractionRecord.insert(record, in: db) }
+        return id
     }
 }

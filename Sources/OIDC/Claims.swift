@@ -16,6 +16,11 @@ extension OIDCProvider {
         try? rights?.organisationName(number)
     }
 
+    /// The application's registered name, or its id.
+    func applicationName(_ id: String) -> String {
+        (try? rights?.application(id))??.name ?? id
+    }
+
     func claimSet(for client: OIDCClient, session: Session, organisation: OrganisationClaims?, nonce: String?) -> ClaimSet {
         var claims = ClaimSet(
             iss: configuration.issuer, sub: pairwiseSubject(client: client, session: session), aud: client.clientId,
@@ -91,6 +96,9 @@ public struct ClaimSet: Sendable, Codable {
     public var iat: Int
     public var auth_time: Int?
     public var nonce: String?
+    /// The ID token's binding to its access token (OpenID Connect Core §3.1.3.6): base64url of the
+    /// left half of the SHA-256 of the token.
+    public var at_hash: String?
     public var acr: String
     public var amr: [String]
     public var sid: String
@@ -141,6 +149,7 @@ public struct ClaimSet: Sendable, Codable {
         aud = nil
         nonce = nil
         auth_time = nil
+        at_hash = nil
     }
 
     private struct Key: CodingKey {
@@ -151,7 +160,7 @@ public struct ClaimSet: Sendable, Codable {
         init?(intValue: Int) { nil }
     }
 
-    private static let fixed = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "rrn", "given_name",
+    private static let fixed = ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "acr", "amr", "sid", "rrn", "given_name",
                                 "family_name", "vo_orgcode", "vo_orgnaam", "sleutel_rights"]
 
     public func encode(to encoder: any Encoder) throws {
@@ -163,6 +172,7 @@ public struct ClaimSet: Sendable, Codable {
         if iat > 0 { try container.encode(iat, forKey: Key("iat")) }
         try container.encodeIfPresent(auth_time, forKey: Key("auth_time"))
         try container.encodeIfPresent(nonce, forKey: Key("nonce"))
+        try container.encodeIfPresent(at_hash, forKey: Key("at_hash"))
         try container.encode(acr, forKey: Key("acr"))
         try container.encode(amr, forKey: Key("amr"))
         try container.encode(sid, forKey: Key("sid"))
@@ -184,6 +194,7 @@ public struct ClaimSet: Sendable, Codable {
         iat = try container.decodeIfPresent(Int.self, forKey: Key("iat")) ?? 0
         auth_time = try container.decodeIfPresent(Int.self, forKey: Key("auth_time"))
         nonce = try container.decodeIfPresent(String.self, forKey: Key("nonce"))
+        at_hash = try container.decodeIfPresent(String.self, forKey: Key("at_hash"))
         acr = try container.decode(String.self, forKey: Key("acr"))
         amr = try container.decode([String].self, forKey: Key("amr"))
         sid = try container.decode(String.self, forKey: Key("sid"))

@@ -86,8 +86,9 @@ public final class OIDCProvider: Sendable {
         guard sessions.isLive(sessionID: claims.sid) else { throw OIDCError(.invalidGrant, "the session has ended") }
         claims.iat = Int(now.timeIntervalSince1970)
         claims.exp = claims.iat + Int(configuration.tokenLifetime)
-        let idToken = try signer.sign(claims)
         let accessToken = Self.randomToken()
+        claims.at_hash = Self.atHash(accessToken)
+        let idToken = try signer.sign(claims)
         let token = OIDCAccessTokenRecord(tokenHash: Data(Self.hash(accessToken)), clientID: client.clientId, sessionID: claims.sid,
                                           codeHash: codeHash, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.tokenLifetime))
         try database.write { db in try OIDCAccessTokenRecord.insert(token, in: db) }
@@ -144,5 +145,10 @@ public final class OIDCProvider: Sendable {
         allowed.insert(charactersIn: "-._~")
         let query = items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
         return uri + (uri.contains("?") ? "&" : "?") + query
+    }
+
+    /// `at_hash` of an access token for ES256 ID tokens: the left half of its SHA-256, base64url.
+    static func atHash(_ accessToken: String) -> String {
+        Base64URL.encode(Array(DigestAlgorithm.sha256.hash(Array(accessToken.utf8)).prefix(16)))
     }
 }

@@ -69,7 +69,10 @@ struct AgentCommand: AsyncParsableCommand {
                 Terminal.writeStandardError("Enter your PIN on the reader's pin pad.\n")
                 try card.verifyPINOnPinPad()
             } else {
-                guard let text = Terminal.readSecret(prompt: "PIN for \(origin) (empty declines): "), !text.isEmpty else {
+                let prompt = "PIN for \(origin) (empty declines): "
+                // Without a terminal the agent still says when it waits for a PIN line (a wrapper answers it).
+                if isatty(STDIN_FILENO) != 1 { Terminal.writeStandardError(prompt) }
+                guard let text = Terminal.readSecret(prompt: prompt), !text.isEmpty else {
                     throw CardAgentError.declined
                 }
                 try card.verifyPIN(PIN(text))

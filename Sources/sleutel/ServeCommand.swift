@@ -65,6 +65,8 @@ struct Serve: AsyncParsableCommand {
     var sessionRetention: Double = 86_400
     @Option(help: "Seconds between purges of expired challenges, transactions, sessions, codes and tokens.")
     var purgeInterval: Double = 60
+    @Option(help: "The card agent the login page calls for eID (sleutel agent or sleutel kiosk): http://127.0.0.1:PORT or http://[::1]:PORT.")
+    var cardAgent = "http://127.0.0.1:24680"
 
     enum RevocationMode: String, ExpressibleByArgument {
         case hardFail = "hard-fail", softFail = "soft-fail", off
@@ -96,6 +98,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        configuration.cardAgentURL = try Self.checkedCardAgent(cardAgent)
         guard let header = TrustedProxies.Header(rawValue: proxyHeader.lowercased()) else {
             throw ValidationError("--proxy-header must be x-forwarded-for or forwarded, not '\(proxyHeader)'")
         }
@@ -160,4 +163,18 @@ extension DemoData {
     /// A public demo client (PKCE) receiving every claim, with a loopback redirect.
     static let oidcClient = OIDCClient(clientId: "demo-client", redirectUris: ["http://127.0.0.1:9999/callback"],
                                        application: "eloket", claims: Set(OIDCClient.Claim.allCases))
+}
+
+extension Serve {
+    /// The card agent URL, when it names a loopback agent: the page's CSP lets the browser reach
+    /// that one origin, and an agent elsewhere would see the person's login challenges.
+    static func checkedCardAgent(_ text: String) throws -> String {
+        guard let url = URLComponents(string: text), url.scheme == "http", let host = url.host, let port = url.port,
+            ["127.0.0.1", "[::1]", "::1", "localhost"].contains(host), url.path.isEmpty || url.path == "/",
+            url.query == nil, url.fragment == nil, url.user == nil
+        else {
+            throw ValidationError("--card-agent must be http://127.0.0.1:PORT (or [::1], localhost) without a path, not '\(text)'")
+        }
+        return "http://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
+    }
 }

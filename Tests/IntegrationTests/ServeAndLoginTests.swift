@@ -12,13 +12,14 @@ final class ServeProcess {
     private let output = Pipe()
 
     /// - Parameter revocation: hard-fail against the real test-PKI OCSP responders when they run, else off.
-    init(extra: [String] = []) throws {
+    /// - Parameter port: the port to bind; 0 lets the system choose (then the OIDC issuer names port 0: give a port for OIDC flows).
+    init(extra: [String] = [], port: Int = 0) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let pki = Rig.root.appendingPathComponent("Hardware/test-pki")
         let revocation = ProcessInfo.processInfo.environment["SLEUTEL_PKI_RESPONDERS"] == "1" ? "hard-fail" : "off"
         process.executableURL = Rig.binary
-        process.arguments = ["serve", "--port", "0", "--database", directory.appendingPathComponent("s.sqlite").path,
+        process.arguments = ["serve", "--port", "\(port)", "--database", directory.appendingPathComponent("s.sqlite").path,
                              "--test", "--roots", pki.appendingPathComponent("rsa/root.crt").path,
                              "--roots", pki.appendingPathComponent("ec/root.crt").path, "--demo", "--revocation", revocation] + extra
         process.standardOutput = output
@@ -38,7 +39,7 @@ final class ServeProcess {
             }
         }
         guard let found else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(buffer)"]) }
-        port = found
+        self.port = found
     }
 
     var url: String { "http://127.0.0.1:\(port)" }

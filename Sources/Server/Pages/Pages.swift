@@ -74,6 +74,8 @@ struct Pages: Sendable {
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("Content-Security-Policy")!] = policy
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        // Not no-referrer: under it browsers send `Origin: null` with the page's own form posts,
+        // which the CSRF check refuses. same-origin keeps URLs (interaction ids) from other sites.
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
     }
 }

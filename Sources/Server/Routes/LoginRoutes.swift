@@ -41,7 +41,7 @@ extension SleutelServer {
                 let t = language.texts
                 let codeKeys = prompt.keys.filter { ["totp", "sms", "email"].contains($0) }
                 var values: [String: Any] = [
-                    "heading": String(format: t["heading"]!, prompt.application),
+                    "heading": String(format: t["heading"]!, prompt.applicationName),
                     "levelNeeded": String(format: t["levelNeeded"]!, "\(prompt.minimumLevel.fasLevel)"),
                     "username": username ?? "",
                     "offersEID": prompt.keys.contains("eid"), "offersPassword": !codeKeys.isEmpty || prompt.keys.contains("password"),
@@ -53,12 +53,31 @@ extension SleutelServer {
                 if let error { values["error"] = error }
                 return pages.render("login", values, language: language, headers: headers, connect: [agent],
                                     formTargets: Self.formTargets(provider, prompt.clientID))
+            case .chooseOrganisation(let prompt):
+                var headers = HTTPFields()
+                for cookie in extra { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+                return organisationPage(prompt, request, language: language, headers: headers)
             case .refused(let message, let back):
                 let text = language == .nl ? message : RightsRefusal.text(.en)
                 return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": text, "kind": "error", "alert": true,
                                                 "back": back, "languageLink": "?lang=\(language.other.rawValue)"],
                                     language: language, status: .forbidden)
             }
+        }
+
+        /// The choice of the organisation to act for: one button per organisation, named and numbered.
+        @Sendable func organisationPage(_ prompt: OIDCProvider.OrganisationPrompt, _ request: Request, language: PageLanguage,
+                                        headers: HTTPFields = [:]) -> Response {
+            let t = language.texts
+            let organisations = prompt.organisations.map { choice -> [String: Any] in
+                let number = (try? KBONumber(choice.number).formatted) ?? choice.number
+                return ["number": choice.number, "name": choice.name ?? number, "numberText": String(format: t["orgNumber"]!, number)]
+            }
+            return pages.render("organisation", [
+                "help": String(format: t["orgHelp"]!, prompt.applicationName), "organisations": organisations, "interaction": prompt.interaction,
+                "csrf": cookies.csrf(in: request) ?? "", "cancel": prompt.cancel,
+                "languageLink": "/login/organisation?interaction=\(prompt.interaction)&lang=\(language.other.rawValue)",
+            ], language: language, headers: headers, formTargets: Self.formTargets(provider, prompt.clientID))
         }
 
         @Sendable func message(_ key: String, _ language: PageLanguage, status: HTTPResponse.Status) -> Response {
@@ -117,18 +136,19 @@ extension SleutelServer {
             }
             if offered.count == 1, offered[0].factor == .totp {
                 return codePage(interaction: interaction, transaction: start.transactionID, factor: .totp, choices: [], sent: nil, error: nil,
-                                csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+                                csrf: form["csrf"] ?? "", prompt: prompt, language: language)
             }
             return codePage(interaction: interaction, transaction: start.transactionID, factor: nil, choices: offered.map(\.factor), sent: nil,
-                            error: nil, csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+                            error: nil, csrf: form["csrf"] ?? "", prompt: prompt, language: language)
         }
 
         @Sendable func codePage(interaction: String, transaction: String, factor: CodeFactor?, choices: [CodeFactor], sent: String?, error: String?,
-                                csrf: String, cancel: String, language: PageLanguage, status: HTTPResponse.Status = .ok) -> Response {
+                                csrf: String, prompt: OIDCProvider.LoginPrompt, language: PageLanguage,
+                                status: HTTPResponse.Status = .ok) -> Response {
             let t = language.texts
             let label: [CodeFactor: String] = [.totp: t["totp"]!, .sms: t["sms"]!, .email: t["email"]!, .password: t["passwordOnly"]!]
             var values: [String: Any] = [
-                "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": cancel,
+                "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": prompt.cancel,
                 "hasChoices": !choices.isEmpty, "languageLink": "?lang=\(language.other.rawValue)",
                 "choices": choices.map { choice -> [String: Any] in
                     ["factor": choice.rawValue, "label": label[choice]!, "action": Self.isSent(choice) ? "/login/code/send" : (choice == .password ? "/login/code" : "/login/code/enter")]
@@ -139,7 +159,8 @@ extension SleutelServer {
             if let factor {
                 values["entry"] = ["factor": factor.rawValue, "label": "\(t["codeLabel"]!) (\(label[factor]!))", "resend": Self.isSent(factor)] as [String: Any]
             }
-            return pages.render("code", values, language: language, status: status)
+            // The code form's answer redirects to the client: form-action must allow its origin.
+            return pages.render("code", values, language: language, status: status, formTargets: Self.formTargets(provider, prompt.clientID))
         }
 
         @Sendable func complete(interaction: String, transaction: String, factor: CodeFactor, code: String?, _ request: Request, _ context: ServerContext,
@@ -156,7 +177,7 @@ extension SleutelServer {
                 guard let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else { return message("expired", language, status: .gone) }
                 if error.code == "session.challengeInvalid" { return answer(.login(prompt), request, language: language, error: language.texts["expired"]) }
                 return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil,
-                                error: language.texts["wrongCode"], csrf: cookies.csrf(in: request) ?? "", cancel: prompt.cancel, language: language,
+                                error: language.texts["wrongCode"], csrf: cookies.csrf(in: request) ?? "", prompt: prompt, language: language,
                                 status: .unauthorized)
             }
             Self.audit(login: "ok", method: factor.method.rawValue, started: started,
@@ -183,7 +204,7 @@ extension SleutelServer {
                   let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) })
             else { return message("expired", language, status: .gone) }
             return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil, error: nil,
-                            csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+                            csrf: form["csrf"] ?? "", prompt: prompt, language: language)
         }
         router.post("/login/code/send") { request, _ in
             var request = request
@@ -200,11 +221,11 @@ extension SleutelServer {
                 let minutes = max(1, Int((ticket.expiresAt.timeIntervalSince(sessions.clock.now()) / 60).rounded()))
                 return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [],
                                 sent: String(format: language.texts["sentTo"]!, ticket.maskedDestination, "\(minutes)"), error: nil,
-                                csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language)
+                                csrf: form["csrf"] ?? "", prompt: prompt, language: language)
             } catch let error as APIError {
                 let key = error.code == "session.quotaExceeded" ? "quota" : error.code == "session.challengeInvalid" ? "expired" : "delivery"
                 return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil,
-                                error: language.texts[key], csrf: form["csrf"] ?? "", cancel: prompt.cancel, language: language,
+                                error: language.texts[key], csrf: form["csrf"] ?? "", prompt: prompt, language: language,
                                 status: error.status)
             }
         }
@@ -259,6 +280,7 @@ extension SleutelServer {
             switch outcome {
             case .redirect(let target): location = target
             case .login(let prompt): location = "/login/page?interaction=\(prompt.interaction)"  // still too weak: the page again
+            case .chooseOrganisation(let prompt): location = "/login/organisation?interaction=\(prompt.interaction)"
             case .refused: location = "/login/refused"
             }
             var reply = Response(status: .ok, headers: [.contentType: "application/json"],
@@ -266,6 +288,33 @@ extension SleutelServer {
             reply.headers.append(HTTPField(name: .setCookie, value: cookies.setSession(issued.token)))
             Pages.secure(&reply.headers)
             return reply
+        }
+
+        // MARK: the organisation to act for
+
+        router.get("/login/organisation") { request, _ in
+            let query = try FormEncoding.parse(request.uri.query ?? "")
+            let language = PageLanguage(parameter: query["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard let interaction = query["interaction"], let token = cookies.session(in: request),
+                  let prompt = try await Blocking.run({ try provider.organisationPrompt(interaction: interaction, sessionToken: token) })
+            else { return message("expired", language, status: .gone) }
+            return organisationPage(prompt, request, language: language)
+        }
+        router.post("/login/organisation") { request, _ in
+            var request = request
+            let form = try await Self.form(&request, limit: limit)
+            let language = PageLanguage(parameter: form["lang"], acceptLanguage: request.headers[.acceptLanguage])
+            guard cookies.checkCSRF(request, sent: form["csrf"], origin: origin) else { return message("error", language, status: .forbidden) }
+            guard let interaction = form["interaction"], let organisation = form["organisation"], let token = cookies.session(in: request) else {
+                return message("expired", language, status: .gone)
+            }
+            let outcome: OIDCProvider.AuthorizeOutcome
+            do {
+                outcome = try await Blocking.run { try provider.choose(interaction: interaction, organisation: organisation, sessionToken: token) }
+            } catch {
+                return message("expired", language, status: .gone)
+            }
+            return answer(outcome, request, language: language)
         }
         router.get("/login/refused") { request, _ in
             let language = PageLanguage(parameter: nil, acceptLanguage: request.headers[.acceptLanguage])
