@@ -247,7 +247,9 @@ public final class OneTimeCodesService: Sendable {
         switch channel {
         case .sms:
             let digits = trimmed.filter { !" .-/".contains($0) }
-            guard digits.hasPrefix("+"), digits.count >= 8, digits.count <= 16, digits.dropFirst().allSatisfy(\.isASCII), digits.dropFirst().allSatisfy(\.isNumber) else {
+            guard digits.hasPrefix("+"), digits.count >= 8, digits.count <= 16,
+                digits.dropFirst().allSatisfy(\.isASCII), digits.dropFirst().allSatisfy(\.isNumber)
+            else {
                 throw OneTimeCodesError(.invalidInput, "phone number must be E.164")
             }
             return digits

@@ -283,7 +283,10 @@ public enum PCSCFeature: UInt8, Sendable, CaseIterable {
         var out: [PCSCFeature: UInt32] = [:]
         for i in stride(from: 0, to: bytes.count, by: 6) {
             guard bytes[i + 1] == 4 else {
-                throw PCSCError(status: .invalidValue, function: "GET_FEATURE_REQUEST", reason: "feature 0x\(String(bytes[i], radix: 16)) has length \(bytes[i + 1]), expected 4")
+                throw PCSCError(
+                    status: .invalidValue, function: "GET_FEATURE_REQUEST",
+                    reason: "feature 0x\(String(bytes[i], radix: 16)) has length \(bytes[i + 1]), expected 4"
+                )
             }
             let code = bytes[(i + 2)..<(i + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             if let feature = PCSCFeature(rawValue: bytes[i]) { out[feature] = code }

@@ -133,7 +133,9 @@ public struct TrustService: Sendable {
     /// - Throws: ``TrustError`` of the first failed rule: a path rule (`expired`, `noTrustAnchor`,
     ///   `keyUsage`, …), `weakKey`/`unreadableKey`, or `revoked`/`revocationUnknown`/`revocationUnavailable`.
     @discardableResult
-    public func requireAcceptable(certificate: Certificate, intermediates: [Certificate] = [], kind: CertificateKind, at time: Date = Date()) throws -> TrustVerdict {
+    public func requireAcceptable(
+        certificate: Certificate, intermediates: [Certificate] = [], kind: CertificateKind, at time: Date = Date()
+    ) throws -> TrustVerdict {
         let path: ValidatedPath
         do { path = try validator.validate(certificate, kind: kind, intermediates: intermediates, at: time) } catch {
             throw Self.trustError(error)
@@ -162,7 +164,9 @@ public struct TrustService: Sendable {
 
     /// ``requireAcceptable(certificate:intermediates:kind:at:)`` on a dedicated dispatch queue, off the Swift concurrency pool.
     @discardableResult
-    public func requireAcceptable(certificate: Certificate, intermediates: [Certificate] = [], kind: CertificateKind, at time: Date = Date()) async throws -> TrustVerdict {
+    public func requireAcceptable(
+        certificate: Certificate, intermediates: [Certificate] = [], kind: CertificateKind, at time: Date = Date()
+    ) async throws -> TrustVerdict {
         try await HTTPClient.runOffPool { try self.requireAcceptable(certificate: certificate, intermediates: intermediates, kind: kind, at: time) }
     }
 

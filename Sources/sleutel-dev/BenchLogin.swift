@@ -74,7 +74,8 @@ struct BenchLogin: ParsableCommand {
         }
         if ocsp {  // the first answer is fetched; every later one comes from the cache
             let warm = try sessions.beginEIDLogin(application: "eloket")
-            _ = try sessions.completeEIDLogin(transactionID: warm.transactionID, signature: key.sign(data: warm.toBeSigned, algorithm: key.kind.challengeDigest),
+            _ = try sessions.completeEIDLogin(transactionID: warm.transactionID,
+                                              signature: key.sign(data: warm.toBeSigned, algorithm: key.kind.challengeDigest),
                                               certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
         }
 
@@ -87,7 +88,9 @@ struct BenchLogin: ParsableCommand {
                 return Self.round(Self.seconds(since: t0) * 1000 / Double(n))
             }
             let publicKey = try leaf.publicKey()
-            parts["signature_ms"] = time { _ = publicKey.verify(signature: signatures[0], data: challenges[0].toBeSigned, algorithm: publicKey.kind.challengeDigest) }
+            parts["signature_ms"] = time {
+                _ = publicKey.verify(signature: signatures[0], data: challenges[0].toBeSigned, algorithm: publicKey.kind.challengeDigest)
+            }
             // A card's first login: its certificate's signature and its key's strength are judged;
             // later logins find both remembered (path_ms is then the rules on a known chain).
             parts["leaf_signature_ms"] = time { _ = leaf.isSignedBy(issuer) }
@@ -97,7 +100,8 @@ struct BenchLogin: ParsableCommand {
             parts["path_known_card_ms"] = try time { _ = try validator.validate(leaf, kind: .authentication, intermediates: [issuer]) }
             parts["parse_ms"] = try time { _ = try Certificate(der: leaf.derEncoded); _ = try Certificate(der: issuer.derEncoded) }
             let probe = try sessions.beginEIDLogin(application: "eloket")
-            let opened = try sessions.completeEIDLogin(transactionID: probe.transactionID, signature: key.sign(data: probe.toBeSigned, algorithm: key.kind.challengeDigest),
+            let opened = try sessions.completeEIDLogin(transactionID: probe.transactionID,
+                                                       signature: key.sign(data: probe.toBeSigned, algorithm: key.kind.challengeDigest),
                                                        certificate: leaf.derEncoded, intermediates: [issuer.derEncoded])
             parts["organisation_choice_ms"] = try time {
                 _ = try sessions.chooseOrganisation(token: opened.token, application: "eloket", organisation: DemoData.organisations[0].0)

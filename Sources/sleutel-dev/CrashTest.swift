@@ -40,7 +40,10 @@ struct CrashTest: ParsableCommand {
     var logDir: String?
     @Option(help: "The sleutel binary to run as server and for grants (default: `sleutel` next to this program).") var binary: String?
     @Option(help: "Seed of the random kill moments and choices (default: random, printed).") var seed: UInt64?
-    @Flag(help: "Self-check: before the last verification, end one acknowledged session and disable one acknowledged active key without recording it; the check must then report exactly 2 lost writes.")
+    @Flag(help: """
+        Self-check: before the last verification, end one acknowledged session and disable one acknowledged active key \
+        without recording it; the check must then report exactly 2 lost writes.
+        """)
     var simulateLoss = false
 
     func validate() throws {

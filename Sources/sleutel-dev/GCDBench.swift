@@ -65,7 +65,8 @@ struct GCDBench: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("moduli: \(count) RSA-like, \(bitRange.0)–\(bitRange.1) bits, backend \(tree.backend.rawValue)\(plainRemainderTree ? " (plain remainder tree)" : ""), \(threads) thread(s)")
+            print("moduli: \(count) RSA-like, \(bitRange.0)–\(bitRange.1) bits, backend \(tree.backend.rawValue)"
+                + "\(plainRemainderTree ? " (plain remainder tree)" : ""), \(threads) thread(s)")
             print(String(format: "generate: %.2f s, product tree: %.2f s, batch GCD total: %.2f s wall, %.2f s CPU (user+system, all threads)",
                          secs(genTime), secs(treeTime), secs(total), cpu))
             print("hits: \(hits.count); planted moduli found with their factor: \(found)/\(plantedFactor.count); other hits: \(incidental)")

@@ -15,7 +15,10 @@ struct Card: ParsableCommand {
 struct ReaderOption: ParsableArguments {
     @Option(name: .shortAndLong, help: "Reader name (default: the first reader holding a Belgian eID).")
     var reader: String?
-    @Option(name: .customLong("wait"), help: "Wait up to this many seconds for a card (in --reader, else in any reader) instead of failing when there is none yet.")
+    @Option(
+        name: .customLong("wait"),
+        help: "Wait up to this many seconds for a card (in --reader, else in any reader) instead of failing when there is none yet."
+    )
     var waitSeconds: Double = 0
 
     func validate() throws {
@@ -129,7 +132,8 @@ extension Card {
         var trust = false
         @Option(name: .customLong("test-roots"), help: ArgumentHelp(
             "Trust the self-signed certificates found under this directory as TEST roots (default: the public Belgium roots).",
-            discussion: "The integrity check requires the card's root certificate to be one of the trusted roots; --trust judges the certificates against them too."))
+            discussion: "The integrity check requires the card's root certificate to be one of the trusted roots; "
+                + "--trust judges the certificates against them too."))
         var testRoots: String?
         @OptionGroup var checks: TrustCheckOptions
 

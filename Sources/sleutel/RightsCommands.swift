@@ -59,7 +59,9 @@ extension RightsCommand {
                 malformed row nothing is written and the error names the file and row.
                 """)
         @OptionGroup var options: RightsDatabaseOptions
-        @Argument(help: "Directory with meta.csv, code.csv, enterprise.csv, establishment.csv, denomination.csv, address.csv, … (or their _delete/_insert files)")
+        @Argument(
+            help: "Directory with meta.csv, code.csv, enterprise.csv, establishment.csv, denomination.csv, address.csv, … (or their _delete/_insert files)"
+        )
         var directory: String
         @Flag(help: "Skip activity.csv (the largest file).") var skipActivities = false
         @Flag(help: "No progress display on standard error.") var quiet = false

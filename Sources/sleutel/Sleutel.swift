@@ -5,7 +5,10 @@ struct Sleutel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sleutel",
         abstract: "Belgian eID and one-time-code authentication backend.",
-        subcommands: [Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self, Serve.self, Login.self, KioskCommand.self, AgentCommand.self, OTPCommand.self]
+        subcommands: [
+            Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self, Serve.self, Login.self, KioskCommand.self,
+            AgentCommand.self, OTPCommand.self,
+        ]
     )
 
     /// As ArgumentParser's `main`, except that the file operands of `keys check` bypass it:

@@ -187,7 +187,9 @@ struct TrustCommand: ParsableCommand {
 
         func run() throws {
             for anchor in try trust.configuration().anchors {
-                let validity = anchor.certificates.map { "\(ISO8601DateFormatter().string(from: $0.notBefore).prefix(10))…\(ISO8601DateFormatter().string(from: $0.notAfter).prefix(10))" }
+                let validity = anchor.certificates.map {
+                    "\(ISO8601DateFormatter().string(from: $0.notBefore).prefix(10))…\(ISO8601DateFormatter().string(from: $0.notAfter).prefix(10))"
+                }
                 let fp = Hex.encode(try anchor.certificates[0].publicKeyFingerprint().prefix(8))
                 print("\(anchor.name) [\(anchor.generation.rawValue)] key \(fp)… \(validity.joined(separator: ", "))\(anchor.isTest ? " TEST" : "")")
             }

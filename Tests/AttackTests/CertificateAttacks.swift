@@ -92,7 +92,9 @@ extension AttackSuite {
             let early = try pki.citizenLeaf(notBefore: Date().addingTimeInterval(3600), notAfter: Date().addingTimeInterval(400 * 86_400))
             attempts.refused(.certificateRefused, trust: "trust.notYetValid", "leaf valid from next hour") { try early.login(fixture.service) }
             let earlyCA = try pki.leafUnderCitizenCA(caNotBefore: Date().addingTimeInterval(3600), caNotAfter: Date().addingTimeInterval(400 * 86_400))
-            attempts.refused(.certificateRefused, trust: "trust.notYetValid", "valid leaf under a CA valid from next hour") { try earlyCA.login(fixture.service) }
+            attempts.refused(.certificateRefused, trust: "trust.notYetValid", "valid leaf under a CA valid from next hour") {
+                try earlyCA.login(fixture.service)
+            }
             // A server whose clock stands before the card's validity (2025-01-01).
             let past = try SessionsFixture(at: ISO8601DateFormatter().date(from: "2024-12-31T12:00:00Z")!)
             let card = try AttackerCard(TestCard("specimen-1.8", ec: true))

@@ -112,7 +112,9 @@ extension AttackSuite {
             let before = try victim.sessions()
             // The code that confirmed the key at enrolment, in the same 30 s step.
             attempts.refused(.credentialsRejected, "enrolment confirmation code") {
-                try service.completeCodeLogin(transactionID: victim.begin().transactionID, factor: .totp, code: victim.code(at: victim.now), source: CodeVictim.attacker)
+                try service.completeCodeLogin(
+                    transactionID: victim.begin().transactionID, factor: .totp, code: victim.code(at: victim.now), source: CodeVictim.attacker
+                )
             }
             victim.fixture.clock.advance(30)
             // The victim logs in; the attacker saw the code.
@@ -188,7 +190,9 @@ extension AttackSuite {
                     wrongInTransaction = 0
                 }
                 do throws(SessionsError) {
-                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: .totp, code: randomCode(), source: CodeVictim.source(guess))
+                    _ = try service.completeCodeLogin(
+                        transactionID: transaction.transactionID, factor: .totp, code: randomCode(), source: CodeVictim.source(guess)
+                    )
                     hits += 1
                     attempts.guess(accepted: true)
                     transaction = try victim.begin()
@@ -279,7 +283,9 @@ extension AttackSuite {
                     }
                 }
                 do throws(SessionsError) {
-                    _ = try service.completeCodeLogin(transactionID: transaction.transactionID, factor: factor, code: randomCode(), source: CodeVictim.source(guess))
+                    _ = try service.completeCodeLogin(
+                        transactionID: transaction.transactionID, factor: factor, code: randomCode(), source: CodeVictim.source(guess)
+                    )
                     hits += 1
                     attempts.guess(accepted: true)
                     wrongInTransaction = service.configuration.codeAttempts

@@ -85,7 +85,10 @@ extension AttackSuite {
             let card = try await server.login(TestCard("specimen-1.8", ec: true))
             #expect(try await server.send("GET", "/v1/session/access/eloket", token: card).status == 200)
             #expect(try await server.authorize(token: card, client: "attack-client").query["code"] != nil)
-            #expect(try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket"], token: card).json["decision"] as? String == "allowed")
+            #expect(
+                try await server.send("POST", "/v1/session/organisation", json: ["application": "eloket"], token: card)
+                    .json["decision"] as? String == "allowed"
+            )
         }
 
         /// A TOTP session (level 400) of the specimen card's person.

@@ -67,7 +67,9 @@ extension AttackSuite {
             }
             let files = ["rsa/root.crt", "ec/root.crt", "rsa/root.der", "ec/root.der"].map { Self.pki.appendingPathComponent($0) }
             for file in files {
-                attempts.refused(.testRootInProduction, "root file \(file.lastPathComponent)") { try TrustConfiguration.load(mode: .production, rootFiles: [file]) }
+                attempts.refused(.testRootInProduction, "root file \(file.lastPathComponent)") {
+                    try TrustConfiguration.load(mode: .production, rootFiles: [file])
+                }
             }
             // A bundle of a genuine Belgium root followed by a test root.
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-attack-roots-\(UUID().uuidString)")
@@ -80,9 +82,12 @@ extension AttackSuite {
             // Self-made roots carrying the exact names of the Belgium roots.
             let pki = try AttackPKI()
             for subject in ["/C=BE/CN=Belgium Root CA4", "/C=BE/CN=Belgium Root CA2",
-                            "/C=BE/L=Brussels/O=Kingdom of Belgium - Federal Government/OU=FPS Home Affairs - BIK-GCI (NTRBE-0362475538)/OU=FPS Policy and Support - BOSA (NTRBE-0671516647)/CN=Belgium Root CA6"] {
+                            "/C=BE/L=Brussels/O=Kingdom of Belgium - Federal Government/OU=FPS Home Affairs - BIK-GCI (NTRBE-0362475538)"
+                                + "/OU=FPS Policy and Support - BOSA (NTRBE-0671516647)/CN=Belgium Root CA6"] {
                 let fake = try pki.selfSignedRoot(subject: subject)
-                attempts.refused(.testRootInProduction, "look-alike \(subject.suffix(16))") { try TrustConfiguration.production(extraRoots: [fake.certificate]) }
+                attempts.refused(.testRootInProduction, "look-alike \(subject.suffix(16))") {
+                    try TrustConfiguration.production(extraRoots: [fake.certificate])
+                }
                 attempts.refused(.testRootInProduction, "look-alike file") {
                     try TrustConfiguration.load(mode: .production, rootFiles: [URL(fileURLWithPath: fake.path)])
                 }

@@ -114,9 +114,15 @@ struct DeliveryEmailTests {
     @Test("templates: unknown placeholders, a body without {code} and a bad sender are refused")
     func badConfiguration() {
         let smtp = SMTPClient.Configuration(url: "smtp://127.0.0.1:25")
-        #expect(expectOTPErrorSync { _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", body: MessageTemplate("{code} {cod}"))) }?.code == .invalidInput)
-        #expect(expectOTPErrorSync { _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", body: MessageTemplate("no code"))) }?.code == .invalidInput)
-        #expect(expectOTPErrorSync { _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", subject: MessageTemplate("{code}"))) }?.code == .invalidInput)
+        #expect(expectOTPErrorSync {
+            _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", body: MessageTemplate("{code} {cod}")))
+        }?.code == .invalidInput)
+        #expect(expectOTPErrorSync {
+            _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", body: MessageTemplate("no code")))
+        }?.code == .invalidInput)
+        #expect(expectOTPErrorSync {
+            _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test", subject: MessageTemplate("{code}")))
+        }?.code == .invalidInput)
         #expect(expectOTPErrorSync { _ = try EmailCodeSender(configuration: .init(smtp: smtp, from: "a@b.test\r\nBcc: x@y.test")) }?.code == .invalidInput)
     }
 

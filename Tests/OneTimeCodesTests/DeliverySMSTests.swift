@@ -101,7 +101,9 @@ struct DeliverySMSTests {
     func serverError() async throws {
         let code = Self.code()
         let config = SMSGatewayConfiguration(url: DeliverySinks.httpBase + "/fail500?to={to}", bodyTemplate: MessageTemplate(#"{"to":"{to}","c":"{code}"}"#))
-        let error = await expectOTPError { try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: code, validMinutes: 5)) }
+        let error = await expectOTPError {
+            try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: code, validMinutes: 5))
+        }
         #expect(error?.code == .delivery)
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains("HTTP 500"), "\(text)")
@@ -112,7 +114,9 @@ struct DeliverySMSTests {
     func unexpectedStatus() async throws {
         var config = SMSGatewayConfiguration(url: DeliverySinks.httpBase + "/status/202", bodyTemplate: MessageTemplate(#"{"to":"{to}","m":"{message}"}"#))
         config.successStatuses = [200]
-        let error = await expectOTPError { try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "111111", validMinutes: 5)) }
+        let error = await expectOTPError {
+            try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "111111", validMinutes: 5))
+        }
         #expect(error?.code == .delivery)
         config.successStatuses = [200, 202]
         try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "111111", validMinutes: 5))
@@ -125,7 +129,9 @@ struct DeliverySMSTests {
         config.totalTimeout = 1
         config.contentType = nil
         let start = Date()
-        let error = await expectOTPError { try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: code, validMinutes: 5)) }
+        let error = await expectOTPError {
+            try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: code, validMinutes: 5))
+        }
         #expect(Date().timeIntervalSince(start) < 2.5)
         #expect(error?.code == .delivery)
         let text = error.map { "\($0)" } ?? ""
@@ -135,8 +141,12 @@ struct DeliverySMSTests {
 
     @Test("gateway down is a delivery error")
     func down() async throws {
-        let config = SMSGatewayConfiguration(url: "http://127.0.0.1:\(DeliverySinks.downPort)/send?to={to}&m={message}", contentType: nil, connectTimeout: 2, totalTimeout: 3)
-        let error = await expectOTPError { try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "222222", validMinutes: 5)) }
+        let config = SMSGatewayConfiguration(
+            url: "http://127.0.0.1:\(DeliverySinks.downPort)/send?to={to}&m={message}", contentType: nil, connectTimeout: 2, totalTimeout: 3
+        )
+        let error = await expectOTPError {
+            try await SMSGatewaySender(configuration: config).send(OutgoingCode(channel: .sms, destination: Self.number, code: "222222", validMinutes: 5))
+        }
         #expect(error?.code == .delivery)
         #expect(error?.reason.contains("CURLE_COULDNT_CONNECT") == true, "\(String(describing: error))")
         #expect(error?.reason.contains("222222") == false)
@@ -200,7 +210,9 @@ struct DeliverySMSTests {
 
     @Test("a missing environment credential is refused at start")
     func missingEnvironment() {
-        let config = SMSGatewayConfiguration(url: "http://x/?to={to}&m={message}", contentType: nil, authHeaderName: "X-Key", authHeaderValueEnvironment: "SLEUTEL_NOT_SET_ANYWHERE")
+        let config = SMSGatewayConfiguration(
+            url: "http://x/?to={to}&m={message}", contentType: nil, authHeaderName: "X-Key", authHeaderValueEnvironment: "SLEUTEL_NOT_SET_ANYWHERE"
+        )
         #expect(expectOTPErrorSync { _ = try SMSGatewaySender(configuration: config, environment: [:]) }?.code == .invalidInput)
     }
 

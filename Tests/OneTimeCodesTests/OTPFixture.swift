@@ -52,7 +52,9 @@ struct OTPFixture {
     func activeTOTP(_ person: String = OTPFixture.person, parameters: TOTPParameters = .init()) throws -> (id: String, seed: [UInt8]) {
         let enrollment = try service.enrollTOTP(authority: authority(person), parameters: parameters, account: "jan")
         let seed = try #require(Base32.decode(enrollment.secret))
-        try service.confirmTOTP(person: person, credentialID: enrollment.credentialID, code: TestSecrets.totp(secret: seed, date: clock.now, parameters: parameters))
+        try service.confirmTOTP(
+            person: person, credentialID: enrollment.credentialID, code: TestSecrets.totp(secret: seed, date: clock.now, parameters: parameters)
+        )
         return (enrollment.credentialID, seed)
     }
 
@@ -91,7 +93,9 @@ func expectOTP<R>(_ code: OneTimeCodesError.Code, sourceLocation: SourceLocation
 
 /// Whether the async `body` throws a OneTimeCodesError with `code`; returns the error.
 @discardableResult
-func expectAsync(_ code: OneTimeCodesError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async -> OneTimeCodesError? {
+func expectAsync(
+    _ code: OneTimeCodesError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void
+) async -> OneTimeCodesError? {
     do {
         try await body()
         return judge(nil, expecting: code, sourceLocation)

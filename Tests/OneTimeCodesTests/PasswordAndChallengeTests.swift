@@ -182,7 +182,9 @@ struct ChallengeTests {
             expectOTP(.rejected) { try f.service.verifyChallenge(id: ticket.id, code: wrong, source: "t") },
         ]
         let bad = "+32 470 99 88 7x"
-        let badNumber = await expectAsync(.invalidInput) { _ = try await f.service.enrollDestination(authority: f.authority(), channel: .sms, destination: bad) }
+        let badNumber = await expectAsync(.invalidInput) {
+            _ = try await f.service.enrollDestination(authority: f.authority(), channel: .sms, destination: bad)
+        }
         for error in errors + [badNumber] {
             let text = "\(error.map { "\($0)" } ?? "") \(error?.reason ?? "")"
             for secret in [code, wrong, Self.number, "470123456", bad, "99 88"] { #expect(!text.contains(secret)) }

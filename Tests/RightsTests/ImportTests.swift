@@ -20,13 +20,15 @@ struct ImportTests {
                                           "\"ExtractType\",\"full\"", "\"Version\",\"1.0.0\""])
         try write(directory, "code.csv", ["\"Category\",\"Code\",\"Language\",\"Description\"", "\"Status\",\"AC\",\"NL\",\"Actief\"",
                                           "\"TypeOfDenomination\",\"001\",\"NL\",\"Naam\""])
-        try write(directory, "enterprise.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\""]
+        try write(directory, "enterprise.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\","
+                                                + "\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\""]
             + enterprises.map { "\"\($0)\",\"AC\",\"000\",\"2\",\"014\",,\"09-08-1960\"" })
         try write(directory, "establishment.csv", ["\"EstablishmentNumber\",\"StartDate\",\"EnterpriseNumber\""]
             + establishments.map { "\"\($0)\",\"01-01-2000\",\"0441.928.931\"" })
         try write(directory, "denomination.csv", ["\"EntityNumber\",\"Language\",\"TypeOfDenomination\",\"Denomination\"",
                                                   "\"0441.928.931\",\"2\",\"001\",\"FN HERSTAL, \"\"NV\"\"\""])
-        try write(directory, "address.csv", ["\"EntityNumber\",\"TypeOfAddress\",\"CountryNL\",\"CountryFR\",\"Zipcode\",\"MunicipalityNL\",\"MunicipalityFR\",\"StreetNL\",\"StreetFR\",\"HouseNumber\",\"Box\",\"ExtraAddressInfo\",\"DateStrikingOff\"",
+        try write(directory, "address.csv", ["\"EntityNumber\",\"TypeOfAddress\",\"CountryNL\",\"CountryFR\",\"Zipcode\",\"MunicipalityNL\",\"MunicipalityFR\","
+                                             + "\"StreetNL\",\"StreetFR\",\"HouseNumber\",\"Box\",\"ExtraAddressInfo\",\"DateStrikingOff\"",
                                              "\"0441.928.931\",\"REGO\",,,\"4040\",\"Herstal\",\"Herstal\",\"Voie de Liège\",\"Voie de Liège\",\"33\",,,"])
     }
 
@@ -93,7 +95,8 @@ struct ImportTests {
         try extract(directory, number: 1, enterprises: ["9.000.006.626"], establishments: [])
         #expect(throws: RightsError(.importMalformedRow, "")) { try service.importKBO(directory: directory.path) }
         // A short row.
-        try write(directory, "enterprise.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\"",
+        try write(directory, "enterprise.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\","
+                                                + "\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\"",
                                                 "\"0441.928.931\",\"AC\""])
         #expect(throws: RightsError(.importMalformedRow, "")) { try service.importKBO(directory: directory.path) }
     }

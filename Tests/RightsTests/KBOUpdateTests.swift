@@ -6,9 +6,11 @@ import Testing
 /// KBO Open Data update extracts (cookbook R018 §1.5.2): `<name>_delete.csv` then `<name>_insert.csv`.
 @Suite("KBO update extracts")
 struct KBOUpdateTests {
-    static let enterpriseHeader = "\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\""
+    static let enterpriseHeader = "\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\","
+        + "\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\""
     static let denominationHeader = "\"EntityNumber\",\"Language\",\"TypeOfDenomination\",\"Denomination\""
-    static let addressHeader = "\"EntityNumber\",\"TypeOfAddress\",\"CountryNL\",\"CountryFR\",\"Zipcode\",\"MunicipalityNL\",\"MunicipalityFR\",\"StreetNL\",\"StreetFR\",\"HouseNumber\",\"Box\",\"ExtraAddressInfo\",\"DateStrikingOff\""
+    static let addressHeader = "\"EntityNumber\",\"TypeOfAddress\",\"CountryNL\",\"CountryFR\",\"Zipcode\",\"MunicipalityNL\",\"MunicipalityFR\","
+        + "\"StreetNL\",\"StreetFR\",\"HouseNumber\",\"Box\",\"ExtraAddressInfo\",\"DateStrikingOff\""
 
     let root: URL
     let service: RightsService
@@ -52,7 +54,8 @@ struct KBOUpdateTests {
             "code.csv": ["\"Category\",\"Code\",\"Language\",\"Description\"", "\"Status\",\"AC\",\"NL\",\"Actief\""],
             "enterprise.csv": [Self.enterpriseHeader, enterprise("0441.928.931"), enterprise("0566.988.259")],
             "establishment.csv": ["\"EstablishmentNumber\",\"StartDate\",\"EnterpriseNumber\"",
-                                  "\"2.000.000.339\",\"01-01-2000\",\"0441.928.931\"", "\"\(Fixture.establishment2.formatted)\",\"01-01-2000\",\"0441.928.931\""],
+                                  "\"2.000.000.339\",\"01-01-2000\",\"0441.928.931\"",
+                                  "\"\(Fixture.establishment2.formatted)\",\"01-01-2000\",\"0441.928.931\""],
             "denomination.csv": [Self.denominationHeader, "\"0441.928.931\",\"2\",\"001\",\"FN HERSTAL\"",
                                  "\"0566.988.259\",\"2\",\"001\",\"UW BEDRIJF\""],
             "address.csv": [Self.addressHeader, "\"0441.928.931\",\"REGO\",,,\"4040\",\"Herstal\",\"Herstal\",\"Voie de Liège\",\"Voie de Liège\",\"33\",,,"],

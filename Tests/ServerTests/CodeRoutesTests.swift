@@ -177,7 +177,9 @@ struct CodeRoutesTests {
         for bad in ["203.0.113", "localhost", "2001:db8::1::2", String(repeating: "1", count: 60)] {
             #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code, "client": bad], token: key).status == 400)
         }
-        #expect(try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": "000000", "client": "2001:db8::7"], token: key).status == 200)
+        #expect(
+            try await server.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": "000000", "client": "2001:db8::7"], token: key).status == 200
+        )
 
         let disabled = try await ServerHarness()
         #expect(try await disabled.send("POST", "/v1/otp/validate", json: ["username": "bert", "code": code], token: key).status == 404)

@@ -122,7 +122,8 @@ struct SessionLifecycleTests {
 
         var methodRule = configuration
         methodRule.rules["sms-only"] = AccessRule(minimumLevel: .low, acceptedMethods: [.smsCode])
-        let strict = SessionService(database: fixture.database, trust: EIDProofVerifier(trust: TrustService(configuration: try .test(roots: TestCard.roots()), revocation: nil)),
+        let strict = SessionService(database: fixture.database,
+                                    trust: EIDProofVerifier(trust: TrustService(configuration: try .test(roots: TestCard.roots()), revocation: nil)),
                                     configuration: methodRule, clock: fixture.clock.sessionsClock)
         expectSessionsError(.methodNotAccepted) { try strict.requireAccess(token: code.token, application: "sms-only") }
     }

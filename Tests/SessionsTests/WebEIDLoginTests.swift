@@ -1,8 +1,8 @@
 import CryptoCore
 import Foundation
 import SleutelTestSupport
-import WebEID
 import Testing
+import WebEID
 
 @testable import Sessions
 

@@ -68,7 +68,8 @@ public struct SessionsFixture: Sendable {
     ///   - revocation: a checker, or nil to run without revocation (unit tests without responders).
     ///   - codeSenders: how SMS and e-mail codes leave (none: sending fails with `delivery`).
     ///   - at: the start instant (default 2026-11-22 12:00 UTC, inside the test certificates' validity).
-    public init(revocation: RevocationChecker? = nil, path: String? = nil, extraMigrations: [StorageMigration] = [], configuration: SessionsConfiguration = SessionsConfiguration(),
+    public init(revocation: RevocationChecker? = nil, path: String? = nil, extraMigrations: [StorageMigration] = [],
+                configuration: SessionsConfiguration = SessionsConfiguration(),
                 codeSenders: [OutgoingCode.Channel: any CodeSender] = [:], codesConfiguration: OneTimeCodesConfiguration = .fastForTests,
                 at start: Date = Date(timeIntervalSince1970: 1_795_348_800), production: Bool = false) throws {
         let clock = TestClock(start)

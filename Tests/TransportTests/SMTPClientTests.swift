@@ -79,7 +79,9 @@ struct SMTPClientTests {
     @Test("SMTPS: TLS from the first byte", .enabled(if: DeliverySinks.caFile != nil))
     func smtps() throws {
         let recipient = DeliverySinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: DeliverySinks.smtpsURL, username: DeliverySinks.user, password: DeliverySinks.password, caFile: DeliverySinks.caFile))
+        let client = SMTPClient(
+            configuration: .init(url: DeliverySinks.smtpsURL, username: DeliverySinks.user, password: DeliverySinks.password, caFile: DeliverySinks.caFile)
+        )
         _ = try client.send(try Self.message(to: recipient))
         let mail = try #require(try DeliverySinks.mails(to: recipient).first)
         #expect(mail.tls)
@@ -112,7 +114,9 @@ struct SMTPClientTests {
     @Test("with a user name, STARTTLS is required: no password in clear to a server without it")
     func authNeedsTLS() throws {
         let recipient = DeliverySinks.uniqueAddress()
-        let client = SMTPClient(configuration: .init(url: DeliverySinks.plainURL, tls: .opportunistic, username: DeliverySinks.user, password: "cleartext-pw-1"))
+        let client = SMTPClient(
+            configuration: .init(url: DeliverySinks.plainURL, tls: .opportunistic, username: DeliverySinks.user, password: "cleartext-pw-1")
+        )
         let error = expectTransportError { _ = try client.send(try Self.message(to: recipient)) }
         #expect(error?.code == .smtp)
         #expect(error?.reason.contains("CURLE_USE_SSL_FAILED (64)") == true, "\(String(describing: error))")

@@ -138,7 +138,9 @@ struct KeyStrengthTests {
         #expect(verdict.checks.first?.detail.contains("over the 16384-bit limit") == true)
         #expect(!verdict.isAcceptable)
         // The same through the batch (its small-factor trial division skips the key).
-        let batch = checker.verdicts(for: [.rsa(modulus: n, exponent: WeakKeys.f4), .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4)], year: 2026)
+        let batch = checker.verdicts(
+            for: [.rsa(modulus: n, exponent: WeakKeys.f4), .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4)], year: 2026
+        )
         #expect(batch.map(\.isAcceptable) == [false, true])
         let limited = KeyStrengthChecker(policy: .nist, options: .init(maximumModulusBits: 1024))
         #expect(limited.verdict(for: .rsa(modulus: try WeakKeys.modulus(2048), exponent: WeakKeys.f4), year: 2026).failures.map(\.id) == ["rsa.size"])

@@ -123,7 +123,9 @@ struct RevocationCheckerTests {
     func staleResponse() throws {
         let later = Date().addingTimeInterval(600)
         let checker = checker(.init(ocspResponderURL: RevocationPKI.staleOCSP, useCRL: false))
-        let error = RevocationPKI.expectTrustError(.ocspResponse) { try checker.ocspStatus(of: specimen17, issuer: rsaCA, at: later, url: RevocationPKI.staleOCSP) }
+        let error = RevocationPKI.expectTrustError(.ocspResponse) {
+            try checker.ocspStatus(of: specimen17, issuer: rsaCA, at: later, url: RevocationPKI.staleOCSP)
+        }
         #expect(error?.reason.hasPrefix("stale") == true, "\(String(describing: error))")
         RevocationPKI.expectTrustError(.revocationUnavailable) { try checker.status(of: specimen17, issuer: rsaCA, at: later) }
         // Fresh now.
@@ -179,7 +181,9 @@ struct RevocationCheckerTests {
 
         // Stale: the CRL's nextUpdate is ~10 years after generation.
         let later = Date().addingTimeInterval(11 * 365 * 86_400)
-        let stale = RevocationPKI.expectTrustError(.crl) { try self.checker(.init(useOCSP: false)).crlStatus(of: specimen17, issuer: rsaCA, at: later, url: url) }
+        let stale = RevocationPKI.expectTrustError(.crl) {
+            try self.checker(.init(useOCSP: false)).crlStatus(of: specimen17, issuer: rsaCA, at: later, url: url)
+        }
         #expect(stale?.reason.hasPrefix("stale") == true, "\(String(describing: stale))")
         RevocationPKI.expectTrustError(.revocationUnavailable) { try checker.status(of: specimen17, issuer: rsaCA, at: later) }
 

@@ -28,7 +28,8 @@ struct FuzzTests {
             let cla: UInt8 = [0x00, 0x80, 0x00, 0x80, 0x0C].randomElement(using: &rng)!
             let ins = instructions.randomElement(using: &rng)!
             var command: [UInt8] = [cla, ins]
-            command += Int.random(in: 0..<2, using: &rng) == 0 ? bytes(2) : [[0x00, 0x00], [0x02, 0x0C], [0x08, 0x0C], [0x9E, 0x9A], [0x00, 0x01], [0x02, 0x81]].randomElement(using: &rng)!
+            command += Int.random(in: 0..<2, using: &rng) == 0
+                ? bytes(2) : [[0x00, 0x00], [0x02, 0x0C], [0x08, 0x0C], [0x9E, 0x9A], [0x00, 0x01], [0x02, 0x81]].randomElement(using: &rng)!
             switch Int.random(in: 0..<4, using: &rng) {
             case 0: break
             case 1: command.append(UInt8.random(in: 0...255, using: &rng))

@@ -96,9 +96,15 @@ public struct EmailCodeSender: CodeSender {
         do {
             _ = try await client.send(mail)
         } catch let error as TransportError where error.code == .invalidRequest {
-            throw OneTimeCodesError(.invalidInput, "the e-mail cannot be sent as given: \(scrubbed(error.reason, removing: [message.code, message.destination]))")
+            throw OneTimeCodesError(
+                .invalidInput,
+                "the e-mail cannot be sent as given: \(scrubbed(error.reason, removing: [message.code, message.destination]))"
+            )
         } catch {
-            throw OneTimeCodesError(.delivery, "mail server did not take the message: \(scrubbed(Self.reason(error), removing: [message.code, message.destination]))")
+            throw OneTimeCodesError(
+                .delivery,
+                "mail server did not take the message: \(scrubbed(Self.reason(error), removing: [message.code, message.destination]))"
+            )
         }
     }
 

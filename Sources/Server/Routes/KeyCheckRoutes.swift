@@ -35,7 +35,8 @@ extension SleutelServer {
             if !Self.isServiceKey(presented, sha256: serviceKey) {
                 guard cost <= perRequest else {
                     throw APIError(.contentTooLarge, code: "keys.costExceeded",
-                                   message: "these keys cost \(Int(cost.rounded(.up))) units to check; at most \(Int(perRequest)) per request without the service key",
+                                   message: "these keys cost \(Int(cost.rounded(.up))) units to check; "
+                                       + "at most \(Int(perRequest)) per request without the service key",
                                    details: ["cost": String(Int(cost.rounded(.up))), "maximum": String(Int(perRequest))])
                 }
                 if let wait = keyBudget.take(context.peer, cost: cost) {

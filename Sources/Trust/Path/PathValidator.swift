@@ -72,7 +72,8 @@ public struct PathValidator: Sendable {
             }
             throw TrustError(
                 .noTrustAnchor,
-                "\(role) was issued by '\(current.issuer.commonName ?? "?")', which is neither a trusted root (\(configuration.mode.rawValue) roots: \(configuration.anchors.map(\.name).joined(separator: ", "))) nor a given intermediate"
+                "\(role) was issued by '\(current.issuer.commonName ?? "?")', which is neither a trusted root "
+                    + "(\(configuration.mode.rawValue) roots: \(configuration.anchors.map(\.name).joined(separator: ", "))) nor a given intermediate"
             )
         }
         throw TrustError(.pathLength, "no trusted root within 4 certificates")
@@ -169,7 +170,8 @@ public struct PathValidator: Sendable {
         }
         throw TrustError(
             .policy,
-            "the \(kind.rawValue) certificate carries policies [\(present.joined(separator: ", "))]; under \(generation.rawValue) one of [\(expected.values.sorted().joined(separator: ", "))] is required"
+            "the \(kind.rawValue) certificate carries policies [\(present.joined(separator: ", "))]; "
+                + "under \(generation.rawValue) one of [\(expected.values.sorted().joined(separator: ", "))] is required"
         )
     }
 
@@ -181,7 +183,10 @@ public struct PathValidator: Sendable {
                 throw TrustError(.missingNationalNumber, "the \(kind.rawValue) certificate's subject has no serialNumber")
             }
             guard Self.isNationalNumber(number) else {
-                throw TrustError(.missingNationalNumber, "the \(kind.rawValue) certificate's serialNumber is not a valid national register number (11 digits, mod-97 check)")
+                throw TrustError(
+                    .missingNationalNumber,
+                    "the \(kind.rawValue) certificate's serialNumber is not a valid national register number (11 digits, mod-97 check)"
+                )
             }
             return number
         case .rrn:

@@ -161,7 +161,8 @@ public final class RevocationChecker: Sendable {
         case .revoked(let date, let reason, let evidence):
             throw TrustError(
                 .revoked,
-                "certificate serial \(certificate.serialNumberHex) revoked at \(date)\(reason.map { " (\($0))" } ?? "") according to \(evidence.source) \(evidence.url)"
+                "certificate serial \(certificate.serialNumberHex) revoked at \(date)\(reason.map { " (\($0))" } ?? "") "
+                    + "according to \(evidence.source) \(evidence.url)"
             )
         case .unknown(let evidence):
             throw TrustError(.revocationUnknown, "OCSP responder \(evidence.url) does not know certificate serial \(certificate.serialNumberHex)")
