@@ -31,8 +31,8 @@ struct BrowserLoginTests {
         let clients = directory.appendingPathComponent("clients.json")
         let rp = "http://127.0.0.1:\(rpPort)"
         try Data("""
-            [{"clientId": "rp-one", "redirectUris": ["\(rp)/callback"], "application": "eloket", "claims": ["name"]},
-             {"clientId": "rp-two", "redirectUris": ["\(rp)/callback2"], "application": "eloket", "claims": ["name"]}]
+            [{"clientId": "rp-one", "redirectUris": ["\(rp)/callback"], "application": "eloket", "claims": ["name", "organisation"]},
+             {"clientId": "rp-two", "redirectUris": ["\(rp)/callback2"], "application": "eloket", "claims": ["organisation"]}]
             """.utf8).write(to: clients)
         let server = try ServeProcess(extra: ["--oidc-clients", clients.path, "--card-agent", "http://127.0.0.1:\(agentPort)",
                                               "--issuer", "http://127.0.0.1:\(serverPort)", "--rate-limit", "1000"], port: serverPort)
@@ -73,6 +73,8 @@ struct BrowserLoginTests {
         }
         #expect(report["prompt-none"]?["error"] as? String == "login_required")
         #expect(report["sso"]?["pinPrompts"] as? Int == 0)
+        #expect((report["eid"]?["organisations"] as? [String])?.count == 2, "the organisation choice: \(report["eid"] ?? [:])")
+        #expect(report["sso"]?["vo_orgcode"] as? String == report["eid"]?["vo_orgcode"] as? String)
         #expect(report["password-totp"]?["acr"] as? String == "urn:be:fedict:iam:fas:Level400")
         #expect(report["step-up"]?["acr"] as? String == "urn:be:fedict:iam:fas:Level500")
         let attacks = report["attacks"] ?? [:]

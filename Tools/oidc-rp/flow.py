@@ -13,7 +13,8 @@ TOTP codes with oathtool.
 
 Cases (each reported as {"ok": bool, ...} in one JSON object on standard output):
   prompt-none     prompt=none without a session answers error=login_required at the callback
-  eid             login page -> eID button -> agent signs with the card (PIN) -> code -> tokens -> userinfo
+  eid             login page -> eID button -> agent signs with the card (PIN) -> organisation choice
+                  -> code -> tokens -> userinfo
   sso             a second client gets a code without a login page and without a second PIN
   password-totp   username + password -> TOTP code (oathtool) -> level 400 tokens
   step-up         a level-400 session asked for level 500 gets the eID step-up page -> level 500
@@ -250,9 +251,21 @@ def browser():
     return driver
 
 
-def wait_callback(driver, rp_server, redirect_uri, seconds=40):
-    WebDriverWait(driver, seconds).until(lambda d: d.current_url.startswith(redirect_uri))
-    return rp_server.take_callback() or driver.current_url
+def wait_callback(driver, rp_server, redirect_uri, seconds=40, choices=None, shots=None):
+    """Waits for the browser at the callback; on the organisation choice page on the way, picks
+    the first organisation and records the names offered in `choices`."""
+    deadline = time.time() + seconds
+    while True:
+        WebDriverWait(driver, max(1, deadline - time.time())).until(
+            lambda d: d.current_url.startswith(redirect_uri) or d.find_elements(By.CSS_SELECTOR, "button.organisation"))
+        if driver.current_url.startswith(redirect_uri):
+            return rp_server.take_callback() or driver.current_url
+        buttons = driver.find_elements(By.CSS_SELECTOR, "button.organisation")
+        expect(choices is not None, "an unexpected organisation choice page")
+        choices.extend(button.text for button in buttons)
+        screenshot(driver, shots, "organisation-page")
+        buttons[0].click()
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(buttons[0]))
 
 
 def screenshot(driver, directory, name):
@@ -320,14 +333,18 @@ def run(args):
                 driver.get(url)
                 screenshot(driver, shots, "login-page")
                 before = eid_login(driver, agent)
-                callback = wait_callback(driver, rp_server, one.redirect_uri)
+                choices = []
+                callback = wait_callback(driver, rp_server, one.redirect_uri, choices=choices, shots=shots)
                 expect(agent.prompts == before + 1, f"the agent asked the PIN {agent.prompts - before} times")
                 claims, info, token = one.finish(callback, state, nonce, verifier, oauth)
                 expect(claims["acr"] == LEVEL + "500", "acr " + claims["acr"])
                 expect("auth_time" in claims, "no auth_time")
+                expect(len(choices) >= 2, f"the organisation choice offered {choices}")
+                expect(claims.get("vo_orgcode") and claims["vo_orgcode"] in choices[0].replace(".", ""), "the chosen organisation is not in the token")
                 report["_first_sub"] = claims["sub"]
                 return {"acr": claims["acr"], "amr": claims.get("amr"), "given_name": info.get("given_name"),
-                        "expires_in": token.get("expires_in")}
+                        "expires_in": token.get("expires_in"), "organisations": choices, "vo_orgcode": claims["vo_orgcode"],
+                        "vo_orgnaam": claims.get("vo_orgnaam")}
             case("eid", eid)
 
             def sso():
@@ -339,7 +356,8 @@ def run(args):
                 expect(agent.prompts == prompts, "single sign-on asked the PIN again")
                 expect(claims["acr"] == LEVEL + "500", "acr " + claims["acr"])
                 expect(claims["sub"] != report.get("_first_sub"), "the second client got the same sub (not pairwise)")
-                return {"acr": claims["acr"], "pinPrompts": agent.prompts - prompts}
+                expect(claims.get("vo_orgcode") == report.get("eid", {}).get("vo_orgcode"), "the second client got another organisation")
+                return {"acr": claims["acr"], "pinPrompts": agent.prompts - prompts, "vo_orgcode": claims.get("vo_orgcode")}
             case("sso", sso)
 
             def attacks():
@@ -428,7 +446,7 @@ def run(args):
                     code = driver.find_element(By.ID, "code")
                     code.send_keys(totp(args.totp_secret, args.totp_used_step))
                     code.submit()
-                    callback = wait_callback(driver, rp_server, one.redirect_uri)
+                    callback = wait_callback(driver, rp_server, one.redirect_uri, choices=[])
                     claims, _, _ = one.finish(callback, state, nonce, verifier, oauth)
                     expect(claims["acr"] == LEVEL + "400", "acr " + claims["acr"])
                     return {"acr": claims["acr"], "amr": claims.get("amr")}
@@ -439,7 +457,7 @@ def run(args):
                     driver.get(url)
                     before = eid_login(driver, agent, step_up=True)
                     screenshot(driver, shots, "step-up-page")
-                    callback = wait_callback(driver, rp_server, one.redirect_uri)
+                    callback = wait_callback(driver, rp_server, one.redirect_uri, choices=[])
                     expect(agent.prompts == before + 1, "the step-up did not ask the PIN once")
                     claims, _, _ = one.finish(callback, state, nonce, verifier, oauth)
                     expect(claims["acr"] == LEVEL + "500", "acr after the step-up " + claims["acr"])
