@@ -90,7 +90,11 @@ let package = Package(
         ),
         .target(
             name: "OIDC",
-            dependencies: ["CryptoCore", "Sessions", "Rights", "Storage"],
+            dependencies: [
+                "CryptoCore", "Sessions", "Rights", "Storage", "Transport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -234,7 +234,14 @@ extension OIDCProvider {
             let snapshot = String(decoding: try ClaimSet.snapshotEncoder.encode(claims), as: UTF8.self)
             let record = OIDCCodeRecord(codeHash: Data(Self.hash(code)), clientID: client.clientId, redirectURI: redirectURI, sessionID: session.id,
                                         codeChallenge: challenge, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.codeLifetime))
-            try database.write { db in try OIDCCodeRecord.insert(record, in: db) }
+            let logout = client.backchannelLogoutUri.map { _ in
+                OIDCSessionClientRecord(sessionID: session.id, clientID: client.clientId, subject: claims.sub, createdAt: now,
+                                        nextAttemptAt: now.addingTimeInterval(configuration.logoutCheckInterval))
+            }
+            try database.write { db in
+                try OIDCCodeRecord.insert(record, in: db)
+                if let logout { try OIDCSessionClientRecord.insert(logout, in: db) }
+            }
         } catch {
             return fail(.accessDenied, "the authorization could not be stored")
         }

@@ -9,6 +9,14 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
     public let tokenEndpoint: String
     public let userinfoEndpoint: String
     public let jwksURI: String
+    public let endSessionEndpoint: String
+    public let backchannelLogoutSupported = true
+    public let backchannelLogoutSessionSupported = true
+    public let frontchannelLogoutSupported = false
+    public let claimsParameterSupported = false
+    public let requestParameterSupported = false
+    public let uiLocalesSupported = ["nl", "en"]
+    public let promptValuesSupported = ["none", "login", "consent", "select_account"]
     public let responseTypesSupported = ["code"]
     public let grantTypesSupported = ["authorization_code"]
     public let subjectTypesSupported = ["pairwise"]
@@ -25,6 +33,14 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
         case tokenEndpoint = "token_endpoint"
         case userinfoEndpoint = "userinfo_endpoint"
         case jwksURI = "jwks_uri"
+        case endSessionEndpoint = "end_session_endpoint"
+        case backchannelLogoutSupported = "backchannel_logout_supported"
+        case backchannelLogoutSessionSupported = "backchannel_logout_session_supported"
+        case frontchannelLogoutSupported = "frontchannel_logout_supported"
+        case claimsParameterSupported = "claims_parameter_supported"
+        case requestParameterSupported = "request_parameter_supported"
+        case uiLocalesSupported = "ui_locales_supported"
+        case promptValuesSupported = "prompt_values_supported"
         case responseTypesSupported = "response_types_supported"
         case grantTypesSupported = "grant_types_supported"
         case subjectTypesSupported = "subject_types_supported"
@@ -43,6 +59,7 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
         tokenEndpoint = "\(issuer)/oidc/token"
         userinfoEndpoint = "\(issuer)/oidc/userinfo"
         jwksURI = "\(issuer)/oidc/jwks"
+        endSessionEndpoint = "\(issuer)/oidc/logout"
         let extraClaims = Set(configuration.clients.values.flatMap { $0.claims })
         var claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"]
         if extraClaims.contains(.rrn) { claims.append("rrn") }

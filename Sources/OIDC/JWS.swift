@@ -22,8 +22,9 @@ struct JWSSigner: Sendable {
     }
 
     /// Signs `claims` (a JSON object) into `header.payload.signature`.
-    func sign(_ claims: some Encodable) throws -> String {
-        let header = try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": keyID], options: [.sortedKeys])
+    /// - Parameter type: the header's `typ` (`logout+jwt` for logout tokens).
+    func sign(_ claims: some Encodable, type: String = "JWT") throws -> String {
+        let header = try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": type, "kid": keyID], options: [.sortedKeys])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let payload = try encoder.encode(claims)

@@ -27,13 +27,22 @@ public struct OIDCClient: Sendable, Codable, Equatable {
     /// SHA-256 (hex) of the client secret for confidential clients; nil for public clients,
     /// which must use PKCE (PKCE is required of every client).
     public let secretSHA256: String?
+    /// Exact URIs the end-session endpoint may send the browser back to after logout
+    /// (RP-Initiated Logout 1.0 `post_logout_redirect_uri`).
+    public let postLogoutRedirectUris: [String]?
+    /// Where Sleutel POSTs a logout token when a session the client logged in with ends
+    /// (Back-Channel Logout 1.0); nil: the client is not told.
+    public let backchannelLogoutUri: String?
 
-    public init(clientId: String, redirectUris: [String], application: String, claims: Set<Claim>, secretSHA256: String? = nil) {
+    public init(clientId: String, redirectUris: [String], application: String, claims: Set<Claim>, secretSHA256: String? = nil,
+                postLogoutRedirectUris: [String]? = nil, backchannelLogoutUri: String? = nil) {
         self.clientId = clientId
         self.redirectUris = redirectUris
         self.application = application
         self.claims = claims
         self.secretSHA256 = secretSHA256
+        self.postLogoutRedirectUris = postLogoutRedirectUris
+        self.backchannelLogoutUri = backchannelLogoutUri
     }
 }
 
@@ -53,6 +62,12 @@ public struct OIDCConfiguration: Sendable {
     public var tokenLifetime: TimeInterval = 300
     /// Seconds a person has to log in on Sleutel's pages for one authorization request (default 600).
     public var interactionLifetime: TimeInterval = 600
+    /// Seconds between looks at a live session for the back-channel logout (default 1): how late,
+    /// at most, a client hears that the session ended.
+    public var logoutCheckInterval: TimeInterval = 1
+    /// Logout-token deliveries tried per client and session before giving up (default 8; the
+    /// waits double from 2 s up to 5 minutes).
+    public var logoutAttempts = 8
 
     /// - Throws: ``CryptoError`` when the key is not EC P-256.
     public init(issuer: String, signingKey: PrivateKey, clients: [OIDCClient], pairwiseKey: [UInt8]) throws {
@@ -92,7 +107,24 @@ public struct OIDCConfiguration: Sendable {
     }
 
     /// Reads registered clients from a JSON array of ``OIDCClient``.
+    /// - Throws: ``OIDCError`` `configuration` naming the client and URI when a URI is not an
+    ///   absolute `https` URL (or `http` on loopback) without a fragment.
     public static func clients(at path: String) throws -> [OIDCClient] {
-        try JSONDecoder().decode([OIDCClient].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let clients = try JSONDecoder().decode([OIDCClient].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        for client in clients {
+            for uri in client.redirectUris + (client.postLogoutRedirectUris ?? []) + (client.backchannelLogoutUri.map { [$0] } ?? [])
+            where !isRegistrableURI(uri) {
+                throw OIDCError(.configuration, "client \(client.clientId): \(uri) is not an https URL (http only on loopback) without a fragment")
+            }
+        }
+        return clients
+    }
+
+    /// Whether `uri` may be registered: absolute, https (http on 127.0.0.1, [::1] or localhost), no fragment.
+    static func isRegistrableURI(_ uri: String) -> Bool {
+        guard let url = URLComponents(string: uri), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty,
+              url.fragment == nil
+        else { return false }
+        return scheme == "https" || (scheme == "http" && ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host))
     }
 }

@@ -1,7 +1,7 @@
 import Storage
 
-/// The OIDC provider's tables: authorization codes and access tokens, both stored as SHA-256
-/// of the bearer value. Register `OIDCSchema.migrations` with the `MigrationRegistry`.
+/// The OIDC provider's tables: authorization codes and access tokens (both stored as SHA-256 of
+/// the bearer value), pending login requests, and the clients to tell when a session ends. Register `OIDCSchema.migrations` with the `MigrationRegistry`.
 public enum OIDCSchema {
     public static let migrations: [StorageMigration] = [
         StorageMigration("oidc.v1") { db in
@@ -46,6 +46,21 @@ public enum OIDCSchema {
                     expires_at REAL NOT NULL
                 ) STRICT;
                 CREATE INDEX oidc_interaction_expiry ON oidc_interaction(expires_at);
+                """)
+        },
+        StorageMigration("oidc.v4") { db in
+            // Clients to tell by back-channel logout when a session ends (issue 21).
+            try db.executeScript("""
+                CREATE TABLE oidc_session_client (
+                    session_id TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at REAL NOT NULL,
+                    PRIMARY KEY (session_id, client_id)
+                ) STRICT;
+                CREATE INDEX oidc_session_client_due ON oidc_session_client(next_attempt_at);
                 """)
         },
     ]

@@ -96,7 +96,9 @@ public struct SleutelServer: Sendable {
         if let oidc {
             addOIDCRoutes(to: router, provider: oidc)
             do {
-                addLoginRoutes(to: router, provider: oidc, pages: try Pages(), passwords: passwords)
+                let pages = try Pages()
+                addLoginRoutes(to: router, provider: oidc, pages: pages, passwords: passwords)
+                addLogoutRoutes(to: router, provider: oidc, pages: pages)
             } catch {
                 preconditionFailure("the login page templates are part of the build: \(error)")
             }

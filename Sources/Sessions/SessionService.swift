@@ -181,6 +181,17 @@ public final class SessionService: Sendable {
         return (try? database.read { db in try SessionRecord.isLive(id: sessionID, at: now, in: db) }) == true
     }
 
+    /// Which of the sessions `sessionIDs` are still live (like ``isLive(sessionID:)``, for a batch:
+    /// the back-channel logout asks which sessions its clients' logins have lost).
+    public func liveSessions(among sessionIDs: [String]) throws(SessionsError) -> Set<String> {
+        let now = clock.now()
+        do {
+            return try database.read { db in try SessionRecord.live(ids: sessionIDs, at: now, in: db) }
+        } catch {
+            throw SessionsError(.storage, "the sessions could not be read: \(error)")
+        }
+    }
+
     /// The live session of `token` if it may be used for `application` (spec §11.2).
     /// - Throws: `sessionInvalid`; `stepUpRequired` with the needed level when the session is too
     ///   weak (not a rights failure); `methodNotAccepted` when the application refuses the method.

@@ -135,7 +135,8 @@ struct Serve: AsyncParsableCommand {
         )
         let oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: sessions, rights: rights)
         var health: (@Sendable () -> ReaderHealth)?
-        var services: [any Service] = []
+        // Tells the clients with a back-channel logout URI when their sessions end.
+        var services: [any Service] = [BackChannelLogout(provider: oidc)]
         if localReader {
             health = { ReaderHealth.probe() }
             services.append(CardRemovalWatcher(sessions: sessions))

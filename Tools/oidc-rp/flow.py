@@ -20,6 +20,9 @@ Cases (each reported as {"ok": bool, ...} in one JSON object on standard output)
   step-up         a level-400 session asked for level 500 gets the eID step-up page -> level 500
   attacks         wrong verifier, code reuse, tampered nonce, unregistered redirect_uri, cross-site
                   POST to the login form, an agent asked by an origin it does not serve
+  logout          a hintless logout request only asks; unregistered post_logout_redirect_uri refused;
+                  RP-initiated logout with id_token_hint -> back to the client -> both clients get a
+                  back-channel logout token (validated) -> prompt=none gives login_required
 Exit status 0 when every case passed, 1 otherwise.
 """
 import argparse
@@ -72,6 +75,7 @@ class RPServer:
 
     def __init__(self, port, issuer):
         self.callbacks = queue.Queue()
+        self.logout_tokens = queue.Queue()
         issuer_ = issuer
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -86,10 +90,26 @@ class RPServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_POST(self):
+                # Back-channel logout (Back-Channel Logout 1.0 §2.5): a form with logout_token.
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode()
+                if self.path in ("/backchannel", "/backchannel2"):
+                    fields = urllib.parse.parse_qs(body)
+                    outer.logout_tokens.put((self.path, fields.get("logout_token", [""])[0],
+                                             self.headers.get("Content-Type", "")))
+                    self.send_response(200)
+                    self.send_header("Cache-Control", "no-store")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self.reply("not found", 404)
+
             def do_GET(self):
                 path, _, query = self.path.partition("?")
-                if path in ("/callback", "/callback2"):
-                    outer.callbacks.put(self.path)
+                if path in ("/callback", "/callback2", "/logged-out"):
+                    if path != "/logged-out":
+                        outer.callbacks.put(self.path)
                     self.reply("<!doctype html><title>RP</title><p id=done>callback received</p>")
                 elif path == "/cross-site-form":
                     # A page of another site posting to Sleutel's password form in the person's browser.
@@ -217,6 +237,7 @@ class RelyingParty:
         token = oauth.fetch_token(self.discovery["token_endpoint"], authorization_response=self.issuer_relative(callback),
                                   code_verifier=verifier, state=state)
         claims = self.validate(token["id_token"], nonce, token["access_token"])
+        self.latest = (token["id_token"], claims)
         userinfo = requests.get(self.discovery["userinfo_endpoint"], timeout=10,
                                 headers={"Authorization": "Bearer " + token["access_token"]})
         expect(userinfo.status_code == 200, f"userinfo answered {userinfo.status_code}")
@@ -259,7 +280,8 @@ def wait_callback(driver, rp_server, redirect_uri, seconds=40, choices=None, sho
         WebDriverWait(driver, max(1, deadline - time.time())).until(
             lambda d: d.current_url.startswith(redirect_uri) or d.find_elements(By.CSS_SELECTOR, "button.organisation"))
         if driver.current_url.startswith(redirect_uri):
-            return rp_server.take_callback() or driver.current_url
+            rp_server.drain()
+            return driver.current_url
         buttons = driver.find_elements(By.CSS_SELECTOR, "button.organisation")
         expect(choices is not None, "an unexpected organisation choice page")
         choices.extend(button.text for button in buttons)
@@ -428,6 +450,65 @@ def run(args):
                 found["foreignOriginAtAgent"] = direct.status_code
                 return found
             case("attacks", attacks)
+
+            def logout():
+                found = {}
+                end_session = one.discovery["end_session_endpoint"]
+                expect(one.discovery.get("backchannel_logout_supported") is True, "discovery does not offer back-channel logout")
+                # Without the session's id_token_hint nobody is logged out unasked: a confirmation page.
+                driver.get(end_session)
+                WebDriverWait(driver, 10).until(expected_conditions.presence_of_element_located((By.ID, "logout-confirm")))
+                screenshot(driver, shots, "logout-confirm-page")
+                url, state, nonce, verifier, oauth = two.start(prompt="none")
+                driver.get(url)
+                callback = wait_callback(driver, rp_server, two.redirect_uri, seconds=10)
+                expect("code=" in callback, "a logout request without hint ended the session: " + callback)
+                two.finish(callback, state, nonce, verifier, oauth)
+                found["withoutHint"] = "confirmation page"
+                # An unregistered post_logout_redirect_uri: an error page, no redirect.
+                bad = requests.get(end_session, timeout=10, allow_redirects=False, params={
+                    "client_id": one.client_id, "post_logout_redirect_uri": "http://127.0.0.1:1/evil"})
+                expect(bad.status_code == 400 and "location" not in bad.headers,
+                       f"an unregistered post_logout_redirect_uri gave {bad.status_code} {bad.headers.get('location')}")
+                found["unregisteredPostLogout"] = bad.status_code
+                # RP-initiated logout with the hint: straight back to the client, state kept.
+                hint, one_claims = one.latest
+                _, two_claims = two.latest
+                rp_server.drain()
+                driver.get(end_session + "?" + urllib.parse.urlencode({
+                    "id_token_hint": hint, "post_logout_redirect_uri": rp_server.origin + "/logged-out", "state": "bye-42"}))
+                WebDriverWait(driver, 10).until(lambda d: d.current_url.startswith(rp_server.origin + "/logged-out"))
+                expect("state=bye-42" in driver.current_url, "state lost on the way back: " + driver.current_url)
+                # Back-channel: both clients of the session get a logout token; Authlib checks the signature.
+                tokens = {}
+                deadline = time.time() + 15
+                while len(tokens) < 2 and time.time() < deadline:
+                    try:
+                        path, token, content_type = rp_server.logout_tokens.get(timeout=max(0.1, deadline - time.time()))
+                    except queue.Empty:
+                        break
+                    expect(content_type.startswith("application/x-www-form-urlencoded"), "logout POST content type " + content_type)
+                    tokens[path] = token
+                expect(set(tokens) == {"/backchannel", "/backchannel2"}, f"logout tokens arrived for {sorted(tokens)}")
+                for path, relying, id_claims in (("/backchannel", one, one_claims), ("/backchannel2", two, two_claims)):
+                    claims = jwt.decode(tokens[path], relying.jwks, claims_options={
+                        "iss": {"essential": True, "value": relying.issuer}, "aud": {"essential": True, "value": relying.client_id},
+                        "iat": {"essential": True}, "jti": {"essential": True}})
+                    claims.validate(leeway=5)
+                    expect(claims.header.get("typ") == "logout+jwt", "logout token typ " + str(claims.header.get("typ")))
+                    expect("http://schemas.openid.net/event/backchannel-logout" in claims.get("events", {}), "no logout event")
+                    expect("nonce" not in claims, "a logout token with a nonce")
+                    expect(claims.get("sid") == id_claims.get("sid"), "logout token sid differs from the ID token's")
+                    expect(claims.get("sub") == id_claims.get("sub"), "logout token sub differs from the ID token's")
+                found["backChannelTokens"] = len(tokens)
+                # The session is gone: prompt=none answers login_required again.
+                url, state, *_ = one.start(prompt="none")
+                driver.get(url)
+                callback = wait_callback(driver, rp_server, one.redirect_uri, seconds=10)
+                expect("error=login_required" in callback, "after logout prompt=none gave " + callback)
+                found["afterLogout"] = "login_required"
+                return found
+            case("logout", logout)
         finally:
             driver.quit()
 

@@ -125,6 +125,17 @@ struct SessionRecord {
             """, [id, now, now], as: Int.self) == 1
     }
 
+    /// Which of `ids` name live sessions (one statement for the whole list).
+    static func live(ids: [String], at now: Date, in db: SQLConnection) throws(StorageError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        var arguments: SQLArguments = [now, now]
+        for id in ids { arguments.append(id) }
+        let list = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return Set(try db.values("""
+            SELECT id FROM session WHERE ended_at IS NULL AND expires_at > ? AND ? - last_used_at <= idle_timeout AND id IN (\(list))
+            """, arguments, as: String.self))
+    }
+
     static func touch(id: String, at now: Date, in db: SQLConnection) throws(StorageError) {
         try db.execute("UPDATE session SET last_used_at = ? WHERE id = ?", [now, id])
     }
