@@ -34,6 +34,9 @@ enum Attack: String, CaseIterable, Sendable {
     case forwardedSpoofing = "a forged forwarding header"
     case costlyKeyChecks = "unauthenticated key checks of unbounded cost"
     case passwordFlood = "password logins running scrypt without bound"
+    // Issue 21 (the login pages and logout).
+    case crossSiteLoginPost = "a cross-site post to the login forms"
+    case forcedLogout = "logging a person out from another site"
 }
 
 /// Counts, per attack, the attempts made and those the product accepted, for the line the suite

@@ -22,7 +22,8 @@ final class LoopbackServer: Sendable {
     static let oidcClient = OIDCClient(clientId: "attack-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket",
                                        claims: [.organisation, .rights])
     /// A client of the same application that asks for no organisation claims.
-    static let plainClient = OIDCClient(clientId: "plain-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket", claims: [])
+    static let plainClient = OIDCClient(clientId: "plain-client", redirectUris: ["http://127.0.0.1:9/cb"], application: "eloket", claims: [],
+                                        postLogoutRedirectUris: ["http://127.0.0.1:9/bye"])
 
     /// - Parameters:
     ///   - rateLimit: requests per second and burst per client address (default: high enough not to interfere).
