@@ -18,7 +18,7 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
     public let uiLocalesSupported = ["nl", "en"]
     public let promptValuesSupported = ["none", "login", "consent", "select_account"]
     public let responseTypesSupported = ["code"]
-    public let grantTypesSupported = ["authorization_code"]
+    public let grantTypesSupported = ["authorization_code", "refresh_token"]
     public let subjectTypesSupported = ["pairwise"]
     public let idTokenSigningAlgValuesSupported = ["ES256"]
     public let tokenEndpointAuthMethodsSupported = ["none", "client_secret_basic", "client_secret_post"]

@@ -60,6 +60,9 @@ public struct OIDCConfiguration: Sendable {
     public var codeLifetime: TimeInterval = 60
     /// Seconds an access token and ID token stay valid (default 300).
     public var tokenLifetime: TimeInterval = 300
+    /// Seconds a refresh token stays valid if unused (default 8 hours); it works only while its
+    /// session lives, and each use replaces it.
+    public var refreshTokenLifetime: TimeInterval = 8 * 3600
     /// Seconds a person has to log in on Sleutel's pages for one authorization request (default 600).
     public var interactionLifetime: TimeInterval = 600
     /// Seconds between looks at a live session for the back-channel logout (default 1): how late,

@@ -39,14 +39,21 @@ public final class OIDCProvider: Sendable {
         public let token_type: String
         public let expires_in: Int
         public let id_token: String
+        /// The next refresh token of the family (rotated on every use).
+        public let refresh_token: String
         public let scope: String
     }
 
-    /// Exchanges an authorization code (form parameters of the token request).
+    /// The token endpoint (form parameters of the token request): `authorization_code` with the
+    /// PKCE verifier, or `refresh_token` (rotated: each is spent on use; presenting a spent one
+    /// revokes its whole family and the family's access tokens). Both need the session to live.
     /// - Parameter basicCredentials: client id and secret from an HTTP Basic header, if any.
     /// - Throws: ``OIDCError`` `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`.
     public func token(form: [String: String], basicCredentials: (String, String)?) throws -> TokenResponse {
-        guard form["grant_type"] == "authorization_code" else { throw OIDCError(.unsupportedGrantType, "only authorization_code is supported") }
+        let grant = form["grant_type"]
+        guard grant == "authorization_code" || grant == "refresh_token" else {
+            throw OIDCError(.unsupportedGrantType, "grant_type must be authorization_code or refresh_token")
+        }
         let clientID = basicCredentials?.0 ?? form["client_id"]
         guard let clientID, let client = configuration.clients[clientID] else { throw OIDCError(.invalidClient, "unknown client") }
         if let expected = client.secretSHA256 {
@@ -55,6 +62,11 @@ public final class OIDCProvider: Sendable {
                 throw OIDCError(.invalidClient, "client authentication failed")
             }
         }
+        return grant == "refresh_token" ? try refresh(form: form, client: client) : try exchange(form: form, client: client)
+    }
+
+    /// The authorization-code grant.
+    private func exchange(form: [String: String], client: OIDCClient) throws -> TokenResponse {
         guard let code = form["code"], let redirectURI = form["redirect_uri"] else {
             throw OIDCError(.invalidRequest, "code and redirect_uri are required")
         }
@@ -68,6 +80,7 @@ public final class OIDCProvider: Sendable {
             guard let grant = try OIDCCodeRecord.spend(codeHash: codeHash, at: now, in: db) else {
                 // Unknown or replayed: revoke whatever the code produced (RFC 6749 §4.1.2).
                 try OIDCAccessTokenRecord.revoke(madeFrom: codeHash, at: now, in: db)
+                try OIDCRefreshTokenRecord.revoke(family: codeHash, at: now, in: db)
                 return nil
             }
             return grant
@@ -78,22 +91,61 @@ public final class OIDCProvider: Sendable {
         guard grant.clientID == client.clientId, grant.redirectURI == redirectURI else {
             throw OIDCError(.invalidGrant, "the code was issued to another client or redirect_uri")
         }
-        let snapshot = grant.claims
         guard constantTimeEquals(Array(Base64URL.encode(DigestAlgorithm.sha256.hash(Array(verifier.utf8))).utf8), Array(grant.codeChallenge.utf8)) else {
             throw OIDCError(.invalidGrant, "code_verifier does not match code_challenge")
         }
+        return try issueTokens(snapshot: grant.claims, client: client, family: codeHash, at: now)
+    }
+
+    /// The refresh-token grant: spends the token and issues the next of its family.
+    private func refresh(form: [String: String], client: OIDCClient) throws -> TokenResponse {
+        guard let presented = form["refresh_token"], !presented.isEmpty, presented.utf8.count <= 512 else {
+            throw OIDCError(.invalidRequest, "refresh_token is required")
+        }
+        let now = sessions.clock.now()
+        let tokenHash = Data(Self.hash(presented))
+        let spent = try database.write { db -> OIDCRefreshTokenRecord? in
+            if let record = try OIDCRefreshTokenRecord.spend(tokenHash: tokenHash, at: now, in: db) { return record }
+            // Spent, revoked or expired: a copy is in other hands. End the family (RFC 9700 §4.14.2).
+            if let family = try OIDCRefreshTokenRecord.family(of: tokenHash, in: db) {
+                try OIDCRefreshTokenRecord.revoke(family: family, at: now, in: db)
+                try OIDCAccessTokenRecord.revoke(madeFrom: family, at: now, in: db)
+            }
+            return nil
+        }
+        guard let spent else { throw OIDCError(.invalidGrant, "the refresh token is unknown, expired, revoked or already used") }
+        guard spent.clientID == client.clientId else {
+            try database.write { db in
+                try OIDCRefreshTokenRecord.revoke(family: spent.familyHash, at: now, in: db)
+                try OIDCAccessTokenRecord.revoke(madeFrom: spent.familyHash, at: now, in: db)
+            }
+            throw OIDCError(.invalidGrant, "the refresh token was issued to another client")
+        }
+        return try issueTokens(snapshot: spent.claims, client: client, family: spent.familyHash, at: now)
+    }
+
+    /// A new ID token, access token and refresh token of `family` for the login of `snapshot`,
+    /// while its session lives.
+    private func issueTokens(snapshot: String, client: OIDCClient, family: Data, at now: Date) throws -> TokenResponse {
         var claims = try ClaimSet.snapshotDecoder.decode(ClaimSet.self, from: Data(snapshot.utf8))
         guard sessions.isLive(sessionID: claims.sid) else { throw OIDCError(.invalidGrant, "the session has ended") }
         claims.iat = Int(now.timeIntervalSince1970)
         claims.exp = claims.iat + Int(configuration.tokenLifetime)
         let accessToken = Self.randomToken()
+        let refreshToken = Self.randomToken()
         claims.at_hash = Self.atHash(accessToken)
         let idToken = try signer.sign(claims)
-        let token = OIDCAccessTokenRecord(tokenHash: Data(Self.hash(accessToken)), clientID: client.clientId, sessionID: claims.sid,
-                                          codeHash: codeHash, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.tokenLifetime))
-        try database.write { db in try OIDCAccessTokenRecord.insert(token, in: db) }
+        let access = OIDCAccessTokenRecord(tokenHash: Data(Self.hash(accessToken)), clientID: client.clientId, sessionID: claims.sid,
+                                           codeHash: family, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.tokenLifetime))
+        let refresh = OIDCRefreshTokenRecord(tokenHash: Data(Self.hash(refreshToken)), familyHash: family, clientID: client.clientId,
+                                             sessionID: claims.sid, claims: snapshot, createdAt: now,
+                                             expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime))
+        try database.write { db in
+            try OIDCAccessTokenRecord.insert(access, in: db)
+            try OIDCRefreshTokenRecord.insert(refresh, in: db)
+        }
         return TokenResponse(access_token: accessToken, token_type: "Bearer", expires_in: Int(configuration.tokenLifetime),
-                             id_token: idToken, scope: "openid")
+                             id_token: idToken, refresh_token: refreshToken, scope: "openid")
     }
 
     // MARK: - Userinfo
@@ -123,6 +175,7 @@ public final class OIDCProvider: Sendable {
             try OIDCAccessTokenRecord.purge(expiredBefore: now, in: db)
                 + OIDCCodeRecord.purge(expiredBefore: now.addingTimeInterval(-configuration.tokenLifetime), in: db)
                 + OIDCInteractionRecord.purge(expiredBefore: now, in: db)
+                + OIDCRefreshTokenRecord.purge(expiredBefore: now, in: db)
         }
     }
 

@@ -63,5 +63,23 @@ public enum OIDCSchema {
                 CREATE INDEX oidc_session_client_due ON oidc_session_client(next_attempt_at);
                 """)
         },
+        StorageMigration("oidc.v5") { db in
+            // Refresh tokens, rotated on every use; a reused one revokes its family (issue 21).
+            try db.executeScript("""
+                CREATE TABLE oidc_refresh_token (
+                    token_hash BLOB PRIMARY KEY,
+                    family_hash BLOB NOT NULL,
+                    client_id TEXT NOT NULL,
+                    session_id TEXT NOT NULL,
+                    claims TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    revoked_at REAL
+                ) STRICT;
+                CREATE INDEX oidc_refresh_token_family ON oidc_refresh_token(family_hash);
+                CREATE INDEX oidc_refresh_token_expiry ON oidc_refresh_token(expires_at);
+                """)
+        },
     ]
 }

@@ -16,7 +16,7 @@ struct BrowserLoginTests {
     static let username = "bert.specimen"
     static let password = "lange zin als wachtwoord 2026"
 
-    @Test("eID through the agent, organisation choice, single sign-on, prompt=none, logout with back-channel tokens, password + TOTP, step-up 400 → 500, and the attacks")
+    @Test("eID through the agent, organisation choice, single sign-on, prompt=none, refresh rotation, logout with back-channel tokens, password + TOTP, step-up 400 → 500, and the attacks")
     func browserFlows() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python.path),
               FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
@@ -70,7 +70,7 @@ struct BrowserLoginTests {
         ] + (shots.map { ["--screenshots", $0] } ?? []), timeout: 300)
         let report = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8))) as? [String: [String: Any]] ?? [:]
         #expect(run.status == 0, "flow.py exited \(run.status)\n\(run.stdout.suffix(6000))\n\(run.stderr.suffix(3000))")
-        for name in ["prompt-none", "eid", "sso", "attacks", "logout", "password-totp", "step-up"] {
+        for name in ["prompt-none", "eid", "sso", "attacks", "refresh", "logout", "password-totp", "step-up"] {
             #expect(report[name]?["ok"] as? Bool == true, "\(name): \(report[name] ?? [:])")
         }
         #expect(report["prompt-none"]?["error"] as? String == "login_required")
@@ -84,6 +84,7 @@ struct BrowserLoginTests {
         #expect(attacks["codeReuse"] as? String == "invalid_grant")
         #expect(attacks["unregisteredRedirect"] as? Int == 400)
         #expect(attacks["foreignOriginAtAgent"] as? Int == 403)
+        #expect(report["refresh"]?["reuse"] as? String == "invalid_grant")
         #expect(report["logout"]?["backChannelTokens"] as? Int == 2)
         #expect(report["logout"]?["unregisteredPostLogout"] as? Int == 400)
         // Neither the PIN nor the password reaches the server's log or the relying party's output.

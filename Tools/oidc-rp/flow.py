@@ -20,6 +20,7 @@ Cases (each reported as {"ok": bool, ...} in one JSON object on standard output)
   step-up         a level-400 session asked for level 500 gets the eID step-up page -> level 500
   attacks         wrong verifier, code reuse, tampered nonce, unregistered redirect_uri, cross-site
                   POST to the login form, an agent asked by an origin it does not serve
+  refresh         the refresh grant (Authlib) rotates the token; reusing a spent one revokes the family
   logout          a hintless logout request only asks; unregistered post_logout_redirect_uri refused;
                   RP-initiated logout with id_token_hint -> back to the client -> both clients get a
                   back-channel logout token (validated) -> prompt=none gives login_required
@@ -450,6 +451,35 @@ def run(args):
                 found["foreignOriginAtAgent"] = direct.status_code
                 return found
             case("attacks", attacks)
+
+            def refresh():
+                url, state, nonce, verifier, oauth = one.start()
+                driver.get(url)
+                callback = wait_callback(driver, rp_server, one.redirect_uri, seconds=10)
+                _, _, token = one.finish(callback, state, nonce, verifier, oauth)
+                first = token.get("refresh_token")
+                expect(first, "no refresh_token in the token response")
+                endpoint = one.discovery["token_endpoint"]
+                expect("refresh_token" in one.discovery.get("grant_types_supported", []), "discovery lacks the refresh_token grant")
+                rotated = oauth.refresh_token(endpoint, refresh_token=first)  # Authlib's refresh grant
+                claims = one.validate(rotated["id_token"], nonce, rotated["access_token"])
+                expect(rotated["refresh_token"] != first, "the refresh token was not rotated")
+                info = requests.get(one.discovery["userinfo_endpoint"], timeout=10,
+                                    headers={"Authorization": "Bearer " + rotated["access_token"]})
+                expect(info.status_code == 200, f"userinfo with the refreshed token: {info.status_code}")
+                # Reuse of the spent token: refused, and the whole family with it.
+                reuse = requests.post(endpoint, timeout=10, data={
+                    "grant_type": "refresh_token", "refresh_token": first, "client_id": one.client_id})
+                expect(reuse.status_code == 400 and reuse.json().get("error") == "invalid_grant",
+                       f"a reused refresh token gave {reuse.status_code} {reuse.text}")
+                after = requests.post(endpoint, timeout=10, data={
+                    "grant_type": "refresh_token", "refresh_token": rotated["refresh_token"], "client_id": one.client_id})
+                expect(after.status_code == 400, f"the family's newest token still worked after the reuse: {after.status_code}")
+                revoked = requests.get(one.discovery["userinfo_endpoint"], timeout=10,
+                                       headers={"Authorization": "Bearer " + rotated["access_token"]})
+                expect(revoked.status_code == 401, f"the family's access token still worked after the reuse: {revoked.status_code}")
+                return {"rotated": True, "reuse": reuse.json()["error"], "familyRevoked": True, "acr": claims["acr"]}
+            case("refresh", refresh)
 
             def logout():
                 found = {}
