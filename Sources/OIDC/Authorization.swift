@@ -128,7 +128,7 @@ extension OIDCProvider {
     ///   - issueCode: false to only evaluate the request: where a code would be issued, an empty redirect.
     func authorize(query: [String: String], sessionToken: String?, loggedInAt: Date?, interaction: String? = nil,
                    issueCode: Bool = true) throws -> AuthorizeOutcome {
-        guard let clientID = query["client_id"], let client = configuration.clients[clientID] else {
+        guard let clientID = query["client_id"], let client = client(clientID) else {
             throw OIDCError(.invalidClient, "unknown client_id")
         }
         guard let redirectURI = query["redirect_uri"], client.redirectUris.contains(redirectURI) else {

@@ -52,7 +52,7 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
         case acrValuesSupported = "acr_values_supported"
     }
 
-    init(_ configuration: OIDCConfiguration) {
+    init(_ configuration: OIDCConfiguration, clients: [OIDCClient]) {
         let issuer = configuration.issuer
         self.issuer = issuer
         authorizationEndpoint = "\(issuer)/oidc/authorize"
@@ -60,13 +60,13 @@ public struct DiscoveryDocument: Sendable, Encodable, Equatable {
         userinfoEndpoint = "\(issuer)/oidc/userinfo"
         jwksURI = "\(issuer)/oidc/jwks"
         endSessionEndpoint = "\(issuer)/oidc/logout"
-        let extraClaims = Set(configuration.clients.values.flatMap { $0.claims })
+        let extraClaims = Set(clients.flatMap { $0.claims })
         var claims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"]
         if extraClaims.contains(.rrn) { claims.append("rrn") }
         if extraClaims.contains(.name) { claims += ["given_name", "family_name"] }
         if extraClaims.contains(.organisation) { claims += ["vo_orgcode", "vo_orgnaam"] }
         if extraClaims.contains(.rights) { claims.append("sleutel_rights") }
-        if extraClaims.contains(.roles) { claims += Set(configuration.clients.values.map { "\($0.application)_rol_3d" }).sorted() }
+        if extraClaims.contains(.roles) { claims += Set(clients.map { "\($0.application)_rol_3d" }).sorted() }
         claimsSupported = claims
         acrValuesSupported = [500, 400, 350, 200, 100].map { AssuranceLevel($0).acr }
     }

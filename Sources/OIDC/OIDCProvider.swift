@@ -26,7 +26,26 @@ public final class OIDCProvider: Sendable {
     // MARK: - Discovery
 
     /// The discovery document (`/.well-known/openid-configuration`).
-    public var discovery: DiscoveryDocument { DiscoveryDocument(configuration) }
+    public var discovery: DiscoveryDocument { DiscoveryDocument(configuration, clients: allClients) }
+
+    // MARK: - Clients
+
+    /// The clients registered in the database (`sleutel oidc client …`).
+    public var registry: ClientRegistry { ClientRegistry(database: database) }
+
+    /// The client `id`: from the database (read on each request, so changes need no restart),
+    /// else from the configuration.
+    public func client(_ id: String) -> OIDCClient? {
+        if let registered = try? registry.client(id) { return registered }
+        return configuration.clients[id]
+    }
+
+    /// Every client, the database's replacing the configuration's of the same id.
+    var allClients: [OIDCClient] {
+        var clients = configuration.clients
+        for client in (try? registry.all()) ?? [] { clients[client.clientId] = client }
+        return clients.values.sorted { $0.clientId < $1.clientId }
+    }
 
     /// The JWKS (`/oidc/jwks`): the one ID-token signing key.
     public var jwks: [String: [[String: String]]] { ["keys": [signer.jwk]] }
@@ -55,7 +74,7 @@ public final class OIDCProvider: Sendable {
             throw OIDCError(.unsupportedGrantType, "grant_type must be authorization_code or refresh_token")
         }
         let clientID = basicCredentials?.0 ?? form["client_id"]
-        guard let clientID, let client = configuration.clients[clientID] else { throw OIDCError(.invalidClient, "unknown client") }
+        guard let clientID, let client = client(clientID) else { throw OIDCError(.invalidClient, "unknown client") }
         if let expected = client.secretSHA256 {
             guard let secret = basicCredentials?.1 ?? form["client_secret"],
                   constantTimeEquals(Array(Hex.encode(DigestAlgorithm.sha256.hash(Array(secret.utf8))).utf8), Array(expected.lowercased().utf8)) else {

@@ -81,5 +81,16 @@ public enum OIDCSchema {
                 CREATE INDEX oidc_refresh_token_expiry ON oidc_refresh_token(expires_at);
                 """)
         },
+        StorageMigration("oidc.v6") { db in
+            // Clients registered in the database (`sleutel oidc client …`), seen without a restart.
+            try db.executeScript("""
+                CREATE TABLE oidc_client (
+                    client_id TEXT PRIMARY KEY,
+                    registration TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                ) STRICT;
+                """)
+        },
     ]
 }

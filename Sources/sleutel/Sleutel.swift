@@ -7,7 +7,7 @@ struct Sleutel: AsyncParsableCommand {
         abstract: "Belgian eID and one-time-code authentication backend.",
         subcommands: [
             Card.self, VirtualCardCommand.self, TrustCommand.self, Keys.self, RightsCommand.self, Serve.self, Login.self, KioskCommand.self,
-            AgentCommand.self, OTPCommand.self,
+            AgentCommand.self, OTPCommand.self, OIDCCommand.self,
         ]
     )
 

@@ -80,7 +80,7 @@ extension OIDCProvider {
     /// Removes a delivered row, or one whose attempts ran out; 1 when the client accepted.
     private func finishDelivery(_ row: OIDCSessionClientRecord, ok: Bool) -> Int {
         let attempts = row.attempts + 1
-        if ok || attempts >= configuration.logoutAttempts || configuration.clients[row.clientID]?.backchannelLogoutUri == nil {
+        if ok || attempts >= configuration.logoutAttempts || client(row.clientID)?.backchannelLogoutUri == nil {
             try? database.write { db in try OIDCSessionClientRecord.delete(sessionID: row.sessionID, clientID: row.clientID, in: db) }
         }
         let metadata: Logger.Metadata = ["client": "\(row.clientID)", "session": "\(row.sessionID)", "attempt": "\(attempts)"]
@@ -96,7 +96,7 @@ extension OIDCProvider {
 
     /// POSTs the logout token of `row` to its client; true on a 2xx answer.
     func deliverLogout(_ row: OIDCSessionClientRecord, using client: HTTPClient, at now: Date) async -> Bool {
-        guard let registered = configuration.clients[row.clientID], let uri = registered.backchannelLogoutUri,
+        guard let registered = self.client(row.clientID), let uri = registered.backchannelLogoutUri,
               let token = try? logoutToken(subject: row.subject, sessionID: row.sessionID, clientID: row.clientID, at: now)
         else { return false }
         let body = "logout_token=" + (token.addingPercentEncoding(withAllowedCharacters: Self.formValueCharacters) ?? token)

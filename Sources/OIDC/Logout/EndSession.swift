@@ -40,7 +40,7 @@ extension OIDCProvider {
         if let hint, let clientID = parameters["client_id"], clientID != hint.clientID {
             return .invalid("client_id does not match the id_token_hint")
         }
-        let client = (hint?.clientID ?? parameters["client_id"]).flatMap { configuration.clients[$0] }
+        let client = (hint?.clientID ?? parameters["client_id"]).flatMap { self.client($0) }
         var redirect: String?
         if let uri = parameters["post_logout_redirect_uri"] {
             guard let client, client.postLogoutRedirectUris?.contains(uri) == true else {

@@ -325,7 +325,7 @@ extension SleutelServer {
 
     /// The origins the client's redirect URIs are on (the login forms' answers redirect there).
     static func formTargets(_ provider: OIDCProvider, _ clientID: String) -> [String] {
-        (provider.configuration.clients[clientID]?.redirectUris ?? []).compactMap(Pages.origin(of:))
+        (provider.client(clientID)?.redirectUris ?? []).compactMap(Pages.origin(of:))
     }
 
     /// Whether the factor's code is sent (SMS, e-mail) rather than read from an app.

@@ -1,0 +1,86 @@
+import CryptoCore
+import Foundation
+import Rights
+import Sessions
+import SleutelTestSupport
+import Testing
+@testable import OIDC
+@testable import Server
+
+@Suite("OIDC clients in the database: registered, rotated and removed while the server runs; refresh-token rotation")
+struct ClientRegistryTests {
+    func authorize(_ server: ServerHarness, token: String, client: String) async throws -> ServerHarness.Reply {
+        try await server.send("GET", "/oidc/authorize?response_type=code&client_id=\(client)&redirect_uri=https%3A%2F%2Fshop.example%2Fcb"
+                              + "&scope=openid&state=s&code_challenge=\(OIDCTests.challenge)&code_challenge_method=S256", token: token)
+    }
+
+    func code(of reply: ServerHarness.Reply) -> String? {
+        URLComponents(string: reply.headers["location"] ?? "")?.queryItems?.first { $0.name == "code" }?.value
+    }
+
+    func exchange(_ server: ServerHarness, code: String, secret: String?) async throws -> ServerHarness.Reply {
+        try await server.send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(code)&redirect_uri=https%3A%2F%2Fshop.example%2Fcb"
+                              + "&client_id=shop&code_verifier=\(OIDCTests.verifier)" + (secret.map { "&client_secret=\($0)" } ?? ""))
+    }
+
+    @Test("a client added to the database works at once; a rotated secret replaces the old one; a removed client is unknown")
+    func withoutRestart() async throws {
+        let server = try await ServerHarness()
+        let token = try await server.login(TestCard("specimen-1.8", ec: true))
+        let unknown = try await authorize(server, token: token, client: "shop")
+        #expect(unknown.status == 401 && unknown.headers["location"] == nil, "an unknown client is refused without a redirect")
+
+        let registry = server.oidc.registry
+        try registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: [.name]))
+        let first = try await authorize(server, token: token, client: "shop")
+        #expect(first.status == 302 && first.headers["location"]?.hasPrefix("https://shop.example/cb?code=") == true)
+        #expect(try await exchange(server, code: try #require(code(of: first)), secret: nil).status == 200)
+
+        let secret = try registry.rotateSecret("shop")
+        let second = try #require(code(of: try await authorize(server, token: token, client: "shop")))
+        #expect(try await exchange(server, code: second, secret: nil).status == 401, "a confidential client without its secret")
+        let third = try #require(code(of: try await authorize(server, token: token, client: "shop")))
+        #expect(try await exchange(server, code: third, secret: "wrong").status == 401)
+        let fourth = try #require(code(of: try await authorize(server, token: token, client: "shop")))
+        #expect(try await exchange(server, code: fourth, secret: secret).status == 200)
+
+        #expect(try registry.remove("shop"))
+        let removed = try await authorize(server, token: token, client: "shop")
+        #expect(removed.status == 401 && removed.headers["location"] == nil)
+        #expect(try !registry.remove("shop"))
+        #expect(throws: OIDCError.self) {
+            try registry.register(OIDCClient(clientId: "evil", redirectUris: ["http://evil.example/cb"], application: "eloket", claims: []))
+        }
+        #expect(throws: OIDCError.self) {
+            try registry.register(OIDCClient(clientId: "frag", redirectUris: ["https://shop.example/cb#x"], application: "eloket", claims: []))
+        }
+    }
+
+    @Test("refresh tokens rotate; a spent one revokes the family and its access tokens; they die with the session")
+    func refreshRotation() async throws {
+        let server = try await ServerHarness()
+        let token = try await server.login(TestCard("specimen-1.8", ec: true))
+        try server.oidc.registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: []))
+        func refresh(_ value: String) async throws -> ServerHarness.Reply {
+            try await server.send("POST", "/oidc/token", form: "grant_type=refresh_token&refresh_token=\(value)&client_id=shop")
+        }
+        let issued = try await exchange(server, code: try #require(code(of: try await authorize(server, token: token, client: "shop"))), secret: nil)
+        let first = try #require(issued.json["refresh_token"] as? String)
+        let rotated = try await refresh(first)
+        #expect(rotated.status == 200)
+        let second = try #require(rotated.json["refresh_token"] as? String)
+        let access = try #require(rotated.json["access_token"] as? String)
+        #expect(second != first)
+        #expect(try await server.send("GET", "/oidc/userinfo", token: access).status == 200)
+        let reuse = try await refresh(first)
+        #expect(reuse.status == 400 && reuse.json["error"] as? String == "invalid_grant")
+        #expect(try await refresh(second).status == 400, "the family survived the reuse")
+        #expect(try await server.send("GET", "/oidc/userinfo", token: access).status == 401, "the family's access token survived the reuse")
+
+        // A fresh family ends with its session.
+        let again = try await exchange(server, code: try #require(code(of: try await authorize(server, token: token, client: "shop"))), secret: nil)
+        let live = try #require(again.json["refresh_token"] as? String)
+        #expect(try server.fixture.service.revoke(token: token))
+        #expect(try await refresh(live).status == 400)
+    }
+}
