@@ -13,14 +13,14 @@ public final class OIDCProvider: Sendable {
     public let configuration: OIDCConfiguration
     let sessions: SessionService
     let rights: RightsService?
-    let signer: JWSSigner
+    let keys: SigningKeys
     var database: Storage.Database { sessions.database }
 
     public init(configuration: OIDCConfiguration, sessions: SessionService, rights: RightsService?) throws {
         self.configuration = configuration
         self.sessions = sessions
         self.rights = rights
-        self.signer = try JWSSigner(key: configuration.signingKey)
+        self.keys = try SigningKeys(fallback: configuration.signingKey, database: sessions.database)
     }
 
     // MARK: - Discovery
@@ -47,8 +47,9 @@ public final class OIDCProvider: Sendable {
         return clients.values.sorted { $0.clientId < $1.clientId }
     }
 
-    /// The JWKS (`/oidc/jwks`): the one ID-token signing key.
-    public var jwks: [String: [[String: String]]] { ["keys": [signer.jwk]] }
+    /// The JWKS (`/oidc/jwks`): the signing key, the next one once rotated in, the previous one
+    /// until its tokens expired.
+    public var jwks: [String: [[String: String]]] { ["keys": keys.published(at: sessions.clock.now()).map(\.signer.jwk)] }
 
     // MARK: - Token endpoint
 
@@ -153,7 +154,7 @@ public final class OIDCProvider: Sendable {
         let accessToken = Self.randomToken()
         let refreshToken = Self.randomToken()
         claims.at_hash = Self.atHash(accessToken)
-        let idToken = try signer.sign(claims)
+        let idToken = try keys.current(at: now).sign(claims)
         let access = OIDCAccessTokenRecord(tokenHash: Data(Self.hash(accessToken)), clientID: client.clientId, sessionID: claims.sid,
                                            codeHash: family, claims: snapshot, expiresAt: now.addingTimeInterval(configuration.tokenLifetime))
         let refresh = OIDCRefreshTokenRecord(tokenHash: Data(Self.hash(refreshToken)), familyHash: family, clientID: client.clientId,
@@ -195,6 +196,7 @@ public final class OIDCProvider: Sendable {
                 + OIDCCodeRecord.purge(expiredBefore: now.addingTimeInterval(-configuration.tokenLifetime), in: db)
                 + OIDCInteractionRecord.purge(expiredBefore: now, in: db)
                 + OIDCRefreshTokenRecord.purge(expiredBefore: now, in: db)
+                + OIDCSigningKeyRecord.purge(retiredBefore: now, in: db)
         }
     }
 

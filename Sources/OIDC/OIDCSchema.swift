@@ -92,5 +92,17 @@ public enum OIDCSchema {
                 ) STRICT;
                 """)
         },
+        StorageMigration("oidc.v7") { db in
+            // Signing keys in the database: rotated without a restart, shared by the instances.
+            try db.executeScript("""
+                CREATE TABLE oidc_signing_key (
+                    key_id TEXT PRIMARY KEY,
+                    private_key TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    signs_from REAL NOT NULL,
+                    retires_at REAL
+                ) STRICT;
+                """)
+        },
     ]
 }

@@ -10,7 +10,7 @@ struct OIDCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oidc",
         abstract: "OpenID Connect clients in the database (seen by a running server at once).",
-        subcommands: [ClientCommand.self])
+        subcommands: [ClientCommand.self, RotateKey.self])
 
     struct ClientCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,9 +23,41 @@ struct OIDCCommand: AsyncParsableCommand {
 struct OIDCDatabaseOption: ParsableArguments {
     @Option(help: "SQLite database file (default: $SLEUTEL_DATABASE or ./sleutel.sqlite).") var database: String?
 
-    func registry() throws -> ClientRegistry {
-        let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
-        return ClientRegistry(database: try Storage.Database.open(path: path, migrations: MigrationRegistry(OIDCSchema.migrations)))
+    var path: String { database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite" }
+
+    func open() throws -> Storage.Database {
+        try Storage.Database.open(path: path, migrations: MigrationRegistry(OIDCSchema.migrations))
+    }
+
+    func registry() throws -> ClientRegistry { ClientRegistry(database: try open()) }
+}
+
+extension OIDCCommand {
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Rotate the ID-token signing key: the new key is published at once and signs after --publish-ahead seconds.",
+            discussion: """
+                The keys signing before keep being published for --keep-old seconds after the new key's turn, so that \
+                relying parties can check every token they signed. Every server on the database follows within seconds, \
+                without a restart. A database without keys first takes the server's key file (DATABASE.oidc-key.pem).
+                """)
+        @OptionGroup var options: OIDCDatabaseOption
+        @Option(help: "Seconds the new key is published before it signs (relying parties cache the JWKS).") var publishAhead: Double = 600
+        @Option(help: "Seconds the previous keys stay published after the new key's turn (≥ the token lifetime).") var keepOld: Double = 3600
+        @Option(help: "The server's key file, used when the database holds no key yet (default: DATABASE.oidc-key.pem).") var keyFile: String?
+
+        func run() async throws {
+            try await oidcOutcome {
+                let database = try options.open()
+                let file = keyFile ?? options.path + ".oidc-key.pem"
+                if FileManager.default.fileExists(atPath: file) {
+                    try SigningKeyRotation.seed(try OIDCConfiguration.signingKey(at: file), database: database)
+                }
+                let (keyID, signsFrom) = try SigningKeyRotation.rotate(database: database, publishAhead: publishAhead, keepOld: keepOld)
+                print("key \(keyID) published; it signs from \(ISO8601DateFormatter().string(from: signsFrom))")
+            }
+        }
     }
 }
 

@@ -133,6 +133,8 @@ struct Serve: AsyncParsableCommand {
             issuer: issuer ?? "http://\(host):\(port)", signingKey: OIDCConfiguration.signingKey(at: keyPath), clients: clients,
             pairwiseKey: OIDCConfiguration.secret(at: path + ".pairwise.key")
         )
+        // The key file's key becomes the database's first signing key (shared by the instances, rotated by `sleutel oidc rotate-key`).
+        try SigningKeyRotation.seed(oidcConfiguration.signingKey, database: store)
         let oidc = try OIDCProvider(configuration: oidcConfiguration, sessions: sessions, rights: rights)
         var health: (@Sendable () -> ReaderHealth)?
         // Tells the clients with a back-channel logout URI when their sessions end.

@@ -84,3 +84,45 @@ struct ClientRegistryTests {
         #expect(try await refresh(live).status == 400)
     }
 }
+
+@Suite("OIDC signing keys: rotation without a restart")
+struct SigningKeyRotationTests {
+    func kid(_ jwt: String) throws -> String {
+        let header = try #require(Base64URL.decode(String(jwt.split(separator: ".")[0])))
+        return try #require((try JSONSerialization.jsonObject(with: Data(header)) as? [String: Any])?["kid"] as? String)
+    }
+
+    @Test("a rotated-in key is published before it signs; the old key signs until then and stays published until it retires")
+    func rotation() async throws {
+        let server = try await ServerHarness()
+        let clock = server.fixture.clock
+        let database = server.fixture.service.database
+        try SigningKeyRotation.seed(server.oidc.configuration.signingKey, database: database, at: clock.now)
+        let old = try JWSSigner(key: server.oidc.configuration.signingKey).keyID
+        let (new, signsFrom) = try SigningKeyRotation.rotate(database: database, publishAhead: 600, keepOld: 3600, at: clock.now)
+        #expect(signsFrom == clock.now.addingTimeInterval(600))
+        #expect(new != old)
+
+        func published() async throws -> [String] {
+            let jwks = try await server.send("GET", "/oidc/jwks")
+            return ((jwks.json["keys"] as? [[String: Any]]) ?? []).compactMap { $0["kid"] as? String }
+        }
+        func idTokenKid() async throws -> String {
+            let token = try await server.login(TestCard("specimen-1.8", ec: true))
+            try server.oidc.registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: []))
+            let reply = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=shop&redirect_uri=https%3A%2F%2Fshop.example%2Fcb"
+                                              + "&scope=openid&code_challenge=\(OIDCTests.challenge)&code_challenge_method=S256", token: token)
+            let code = try #require(URLComponents(string: reply.headers["location"] ?? "")?.queryItems?.first { $0.name == "code" }?.value)
+            let tokens = try await server.send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(code)"
+                                               + "&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&client_id=shop&code_verifier=\(OIDCTests.verifier)")
+            return try kid(try #require(tokens.json["id_token"] as? String))
+        }
+        #expect(Set(try await published()) == [old, new], "both keys published")
+        #expect(try await idTokenKid() == old, "the new key does not sign before its turn")
+        clock.advance(601)
+        #expect(try await idTokenKid() == new, "the new key signs after its turn")
+        #expect(Set(try await published()) == [old, new], "the old key stays published while its tokens live")
+        clock.advance(3600)
+        #expect(try await published() == [new], "the old key retired")
+    }
+}

@@ -110,7 +110,7 @@ extension OIDCProvider {
     /// session's `sid`, the logout event, a fresh `jti`, valid two minutes; never a `nonce`.
     func logoutToken(subject: String, sessionID: String, clientID: String, at now: Date) throws -> String {
         let iat = Int(now.timeIntervalSince1970)
-        return try signer.sign(LogoutTokenClaims(iss: configuration.issuer, sub: subject, aud: clientID, iat: iat, exp: iat + 120,
+        return try keys.current(at: now).sign(LogoutTokenClaims(iss: configuration.issuer, sub: subject, aud: clientID, iat: iat, exp: iat + 120,
                                                  jti: Self.randomToken(), sid: sessionID,
                                                  events: [LogoutTokenClaims.event: [:]]), type: "logout+jwt")
     }
