@@ -150,7 +150,8 @@ let package = Package(
         .executableTarget(
             name: "sleutel",
             dependencies: [
-                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions", "Server", "OIDC", "Kiosk", "CardBinding", "SleutelClient",
+                "PCSC", "BelgianEID", "VirtualCard", "CryptoCore", "Trust", "Rights", "Storage", "Transport", "OneTimeCodes", "Sessions",
+                "Server", "OIDC", "Kiosk", "CardBinding", "SleutelClient",
                 "CardAgent", "WebEID",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,7 +186,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "SleutelClient", "WebEID",
+            dependencies: [
+                "SleutelTestSupport", "Server", "OIDC", "Sessions", "OneTimeCodes", "Trust", "Rights", "Storage", "CryptoCore", "SleutelClient", "WebEID",
                            .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
@@ -198,7 +200,8 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["SleutelTestSupport", "Transport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "RightsTests", dependencies: ["Rights", "Storage", "CryptoCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport", "SleutelTestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "CryptoCore", "Transport", "SleutelTestSupport"], exclude: ["Fixtures"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "VirtualCardTests", dependencies: ["VirtualCard", "CryptoCore", "BelgianEID"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, starts pcscd with the vpcd driver, the test
+# Runs the whole test suite: installs what is missing, lints (Tools/lint.sh), starts pcscd with the vpcd driver, the test
 # PKI's OCSP/CRL servers and the delivery sinks (SMTP + HTTP, Tools/mail-servers.sh), runs `swift test`
 # (unit, integration through the real pcscd, OpenSC interop, e-mail/SMS delivery), then a fuzz
 # smoke run of every libFuzzer target (Tools/fuzz.sh --smoke), then the privacy check of every log
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 Tools/setup.sh
+Tools/lint.sh   # swift-format rules and 160 columns (.swift-format); a finding stops the run here, in seconds
 source Tools/rig.sh
 source Tools/pki-responders.sh
 source Tools/mail-servers.sh

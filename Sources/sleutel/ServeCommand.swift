@@ -47,7 +47,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OIDC clients (JSON array of {clientId, redirectUris, application, claims, secretSHA256?}).")
     var oidcClients: String?
 
-    @Option(help: "Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when missing. Default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys")
+    @Option(help: """
+        Key file sealing TOTP seeds and SMS/e-mail destinations (`keyid:base64` lines, newest last); created with mode 0600 when \
+        missing. Default: $SLEUTEL_OTP_KEY_FILE or DATABASE.otp-keys
+        """)
     var otpKeyFile: String?
     @OptionGroup var delivery: CodeDeliveryOptions
     @Option(help: "File holding the bearer key services present to POST /v1/otp/validate (absent: endpoint disabled).")
@@ -80,7 +83,8 @@ struct Serve: AsyncParsableCommand {
         if revocation == .off && !trust.test { throw ValidationError("--revocation off is only allowed with --test roots") }
         if demo && !trust.test { throw ValidationError("--demo needs --test --roots (the demo cards chain to the TEST roots)") }
         let path = database ?? ProcessInfo.processInfo.environment["SLEUTEL_DATABASE"] ?? "sleutel.sqlite"
-        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations, OIDCSchema.migrations,
+        let store = try Storage.Database.open(path: path, migrations: MigrationRegistry(SessionsSchema.migrations, RightsSchema.migrations,
+                                                                                        OIDCSchema.migrations,
                                                                                         OneTimeCodesSchema.migrations))
         let rights = RightsService(database: store)
         if demo { try DemoData.load(into: rights) }

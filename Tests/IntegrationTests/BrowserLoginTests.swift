@@ -16,7 +16,10 @@ struct BrowserLoginTests {
     static let username = "bert.specimen"
     static let password = "lange zin als wachtwoord 2026"
 
-    @Test("eID through the agent, organisation choice, single sign-on, prompt=none, refresh rotation, logout with back-channel tokens, password + TOTP, step-up 400 → 500, and the attacks")
+    @Test("""
+        eID through the agent, organisation choice, single sign-on, prompt=none, refresh rotation, logout with back-channel tokens, \
+        password + TOTP, step-up 400 → 500, and the attacks
+        """)
     func browserFlows() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python.path),
               FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")

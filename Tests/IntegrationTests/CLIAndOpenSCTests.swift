@@ -18,7 +18,8 @@ struct CLIAndOpenSCTests {
         defer { try? card.remove() }
         let photo = FileManager.default.temporaryDirectory.appendingPathComponent("sleutel-photo-\(getpid()).jpg")
         defer { try? FileManager.default.removeItem(at: photo) }
-        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--photo", photo.path, "--test-roots", Rig.testPKI], timeout: 30)
+        let r = try runProcess(Rig.binary, ["card", "read", "--reader", Rig.readers[0], "--json", "--photo", photo.path, "--test-roots", Rig.testPKI],
+                               timeout: 30)
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let profile = try profileJSON("specimen-1.7")
@@ -33,7 +34,10 @@ struct CLIAndOpenSCTests {
         #expect(photoBytes.starts(with: [0xFF, 0xD8]))  // JPEG SOI
     }
 
-    @Test("`sleutel card read --trust --test-roots` judges auth, sign and RRN certificates; production roots fail the test card's integrity; without --trust no verdict")
+    @Test("""
+        `sleutel card read --trust --test-roots` judges auth, sign and RRN certificates; production roots fail the test card's integrity; \
+        without --trust no verdict
+        """)
     func cliReadTrust() throws {
         let card = try CardProcess(profile: "specimen-1.7", slot: 0)
         defer { try? card.remove() }

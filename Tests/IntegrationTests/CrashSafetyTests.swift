@@ -44,7 +44,8 @@ struct CrashSafetyTests {
         for kind in ["sessions", "organisations", "logouts", "enrolments", "confirmations", "disables", "grants"] {
             #expect((kinds[kind] ?? 0) > 0, "no \(kind) acknowledged: \(run.output)")
         }
-        print("crash-test: \(run.rounds.map { "round \($0["round"] ?? "?"): \($0["acknowledgedTotal"] ?? 0) acknowledged, \($0["lostTotal"] ?? 0) lost" }.joined(separator: "; "))")
+        let rounds = run.rounds.map { "round \($0["round"] ?? "?"): \($0["acknowledgedTotal"] ?? 0) acknowledged, \($0["lostTotal"] ?? 0) lost" }
+        print("crash-test: \(rounds.joined(separator: "; "))")
     }
 
     @Test("the check notices writes that are gone: a session ended and a key disabled behind its back count as 2 lost")

@@ -39,7 +39,8 @@ struct KioskAttackTests {
         TestLogs.keep("kiosk-attack-rebinding", rebindLog.joined(separator: "\n"))
         #expect(rebindLog.last == "DONE", "the rebinding script ran to its end: \(rebindLog.map { $0.prefix(120) })")
         Self.expectNothingPersonal(rebindLog)
-        #expect(rebindLog.contains { $0.hasPrefix("PAGE-READ") && $0.hasSuffix("no-token") }, "the page token did not leak: \(rebindLog.map { $0.prefix(120) })")
+        #expect(rebindLog.contains { $0.hasPrefix("PAGE-READ") && $0.hasSuffix("no-token") },
+                "the page token did not leak: \(rebindLog.map { $0.prefix(120) })")
         #expect(rebindLog.filter { $0.hasPrefix("PIN-ANSWER 403") && $0.contains("kiosk.hostRefused") }.count == 3,
                 "every rebound PIN is refused for its Host: \(rebindLog.map { $0.prefix(120) })")
 

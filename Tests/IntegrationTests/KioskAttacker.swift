@@ -156,11 +156,15 @@ final class KioskAttacker {
         async function attack() {
           try { const r = await fetch(kiosk + "/state"); log("STATE-READ " + r.status + " " + (await r.text()).slice(0, 300)); }
           catch (e) { log("STATE-BLOCKED " + e.name); }
-          try { const r = await fetch(kiosk + "/state", { mode: "no-cors" }); const t = await r.text(); log("STATE-NOCORS " + r.type + " " + t.length + " " + t.slice(0, 300)); }
+          try {
+            const r = await fetch(kiosk + "/state", { mode: "no-cors" }); const t = await r.text();
+            log("STATE-NOCORS " + r.type + " " + t.length + " " + t.slice(0, 300));
+          }
           catch (e) { log("STATE-NOCORS-FAILED " + e.name); }
           for (const pin of ["0000", "9999", "5555"]) {
             try {
-              const r = await fetch(kiosk + "/pin", { method: "POST", mode: "no-cors", headers: { "Content-Type": "text/plain" }, body: JSON.stringify({ pin }) });
+              const r = await fetch(kiosk + "/pin", { method: "POST", mode: "no-cors", headers: { "Content-Type": "text/plain" },
+                                                      body: JSON.stringify({ pin }) });
               const t = await r.text();
               log("PIN-TEXTPLAIN " + r.type + " " + r.status + " " + t.slice(0, 300));
             } catch (e) { log("PIN-TEXTPLAIN-FAILED " + e.name); }
@@ -203,7 +207,8 @@ final class KioskAttacker {
           } catch (e) { log("PAGE-BLOCKED " + e.name); }
           for (const pin of ["0000", "9999", "5555"]) {
             try {
-              const r = await fetch("/pin", { method: "POST", headers: { "Content-Type": "application/json", "X-Sleutel-Kiosk-Token": token }, body: JSON.stringify({ pin }) });
+              const r = await fetch("/pin", { method: "POST", headers: { "Content-Type": "application/json", "X-Sleutel-Kiosk-Token": token },
+                                              body: JSON.stringify({ pin }) });
               log("PIN-ANSWER " + r.status + " " + (await r.text()).slice(0, 300));
             } catch (e) { log("PIN-BLOCKED " + e.name); }
           }

@@ -5,6 +5,10 @@ import Testing
 /// representatives feed, configuration, appointment, grant, resolution and profile.
 @Suite("`sleutel rights` on a database file")
 struct RightsCLITests {
+    /// The header line of the KBO open data's enterprise file.
+    static let enterpriseHeader = "\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\","
+        + "\"JuridicalFormCAC\",\"StartDate\""
+
     /// Valid national register numbers (pre-2000 rule) built from 9 digits.
     static func rrn(_ base: Int) -> String { String(format: "%09d%02d", base, 97 - base % 97) }
 
@@ -52,7 +56,7 @@ struct RightsCLITests {
         try FileManager.default.createDirectory(at: full, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: update, withIntermediateDirectories: true)
         try write(full, "meta.csv", ["\"Variable\",\"Value\"", "\"ExtractType\",\"full\"", "\"ExtractNumber\",\"7\""])
-        try write(full, "enterprise.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\"",
+        try write(full, "enterprise.csv", [Self.enterpriseHeader,
                                            "\"0441.928.931\",\"AC\",\"000\",\"2\",\"014\",,\"09-08-1960\""])
         try write(full, "denomination.csv", ["\"EntityNumber\",\"Language\",\"TypeOfDenomination\",\"Denomination\"",
                                              "\"0441.928.931\",\"2\",\"001\",\"FN HERSTAL\""])
@@ -97,7 +101,7 @@ struct RightsCLITests {
         // Update 8 deletes the enterprise: no rights any more, the grant row stays.
         try write(update, "meta.csv", ["\"Variable\",\"Value\"", "\"ExtractType\",\"update\"", "\"ExtractNumber\",\"8\""])
         try write(update, "enterprise_delete.csv", ["\"EnterpriseNumber\"", "\"0441.928.931\""])
-        try write(update, "enterprise_insert.csv", ["\"EnterpriseNumber\",\"Status\",\"JuridicalSituation\",\"TypeOfEnterprise\",\"JuridicalForm\",\"JuridicalFormCAC\",\"StartDate\""])
+        try write(update, "enterprise_insert.csv", [Self.enterpriseHeader])
         let updated = try sleutel(["import-kbo", update.path, "--quiet"], database: database)
         #expect(updated.status == 0, "\(updated.stderr)")
         #expect(updated.stdout.contains("update extract 8"))

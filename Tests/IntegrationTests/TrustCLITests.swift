@@ -24,7 +24,8 @@ struct TrustCLITests {
 
     @Test("an expired certificate is refused with the rule named; the same at a past instant passes")
     func expired() throws {
-        let args = ["trust", "verify", pki("persons/expired-1.7/auth.crt"), "--intermediate", pki("rsa/citizen-ca.crt"), "--test", "--roots", pki("rsa/root.crt")]
+        let args = ["trust", "verify", pki("persons/expired-1.7/auth.crt"), "--intermediate", pki("rsa/citizen-ca.crt"), "--test",
+                    "--roots", pki("rsa/root.crt")]
         let now = try runProcess(Rig.binary, args)
         #expect(now.status == 2)
         #expect(now.stderr.contains("refused (expired)"))
@@ -48,7 +49,8 @@ enum PKIResponders {
     static let enabled: Bool = {
         if ProcessInfo.processInfo.environment["SLEUTEL_PKI_RESPONDERS"] == "1" { return true }
         // Probes only the python file server (port 8890), never an openssl ocsp port.
-        guard let r = try? runProcess(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:8890/README.md"], timeout: 5)
+        guard let r = try? runProcess(URL(fileURLWithPath: "/usr/bin/curl"),
+                                      ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:8890/README.md"], timeout: 5)
         else { return false }
         return r.stdout == "200"
     }()
@@ -72,7 +74,8 @@ struct TrustVerifyChecksCLITests {
         #expect(n["keyVerdict"] == "acceptable")
         #expect(n["keyLifetime"] == "through 2030")
         #expect(n["revocation"] == "not checked")
-        let bsi = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs + ["--at", "2026-06-01T00:00:00Z", "--policy", "bsi"])
+        let bsi = try runProcess(Rig.binary, ["trust", "verify", pki("persons/specimen-1.7/auth.crt")] + rsaArgs
+                                 + ["--at", "2026-06-01T00:00:00Z", "--policy", "bsi"])
         #expect(bsi.status == 2)
         #expect(bsi.stdout.contains("key: RSA-2048 e=65537: weak"))
         #expect(bsi.stderr.contains("refused (weakKey)"))

@@ -34,9 +34,11 @@ struct OIDCTests {
         return Dictionary((location?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
     }
 
-    func exchange(_ server: ServerHarness, code: String, verifier: String = OIDCTests.verifier, client: String = "test-client") async throws -> ServerHarness.Reply {
+    func exchange(_ server: ServerHarness, code: String, verifier: String = OIDCTests.verifier,
+                  client: String = "test-client") async throws -> ServerHarness.Reply {
         try await server.send("POST", "/oidc/token",
-                              form: "grant_type=authorization_code&code=\(code)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&client_id=\(client)&code_verifier=\(verifier)")
+                              form: "grant_type=authorization_code&code=\(code)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+                                  + "&client_id=\(client)&code_verifier=\(verifier)")
     }
 
     @Test("code flow: the ID token verifies with the JWKS in PyJWT and carries level, organisation and rights")
@@ -115,10 +117,12 @@ struct OIDCTests {
         #expect(try await authorize(server, token: nil, extra: "&prompt=none")["error"] == "login_required")
         #expect(try await authorize(server, token: token, extra: "&acr_values=urn%3Abe%3Afedict%3Aiam%3Afas%3ALevel500")["code"] != nil)
 
-        let noPKCE = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid", token: token)
+        let noPKCE = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client"
+                                           + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid", token: token)
         #expect(URLComponents(string: noPKCE.headers["location"] ?? "")?.queryItems?.first { $0.name == "error" }?.value == "invalid_request")
 
-        let evil = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid&code_challenge=\(Self.challenge)&code_challenge_method=S256", token: token)
+        let evil = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2Fevil.example%2Fcb"
+                                         + "&scope=openid&code_challenge=\(Self.challenge)&code_challenge_method=S256", token: token)
         #expect(evil.status == 400, "an unregistered redirect_uri is never redirected to")
         #expect(evil.headers["location"] == nil)
         #expect(try await server.send("GET", "/oidc/authorize?client_id=nobody", token: token).status == 401)

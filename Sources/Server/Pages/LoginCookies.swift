@@ -1,5 +1,5 @@
-import Foundation
 import CryptoCore
+import Foundation
 import HTTPTypes
 import Hummingbird
 

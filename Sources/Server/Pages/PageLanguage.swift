@@ -38,7 +38,8 @@ enum PageLanguage: String, Sendable, CaseIterable {
         "heading": "Aanmelden bij %@",
         "choose": "Kies uw digitale sleutel",
         "eid": "Aanmelden met eID en pincode",
-        "eidHelp": "Steek uw eID in de kaartlezer. U geeft uw pincode in op de kaartlezer of in het venster van de kaartlezer-app op uw computer, nooit op deze pagina.",
+        "eidHelp": "Steek uw eID in de kaartlezer. U geeft uw pincode in op de kaartlezer of in het venster van de kaartlezer-app "
+            + "op uw computer, nooit op deze pagina.",
         "eidButton": "Aanmelden met eID",
         "eidWaiting": "Wachten op uw kaartlezer… Geef uw pincode in waar de kaartlezer-app erom vraagt.",
         "eidNoAgent": "Geen kaartlezer-app gevonden. Start de Sleutel-kaartlezer (sleutel agent) of de Web eID-extensie en probeer opnieuw.",
@@ -92,7 +93,8 @@ enum PageLanguage: String, Sendable, CaseIterable {
         "heading": "Log in to %@",
         "choose": "Choose your digital key",
         "eid": "Log in with eID and PIN",
-        "eidHelp": "Insert your eID in the card reader. You enter your PIN on the card reader or in the card reader app's window on your computer, never on this page.",
+        "eidHelp": "Insert your eID in the card reader. You enter your PIN on the card reader or in the card reader app's window "
+            + "on your computer, never on this page.",
         "eidButton": "Log in with eID",
         "eidWaiting": "Waiting for your card reader… Enter your PIN where the card reader app asks for it.",
         "eidNoAgent": "No card reader app found. Start the Sleutel card reader (sleutel agent) or the Web eID extension and try again.",

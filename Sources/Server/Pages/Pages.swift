@@ -39,7 +39,8 @@ struct Pages: Sendable {
         self.library = library
         var loaded: [String: (String, ByteBuffer)] = [:]
         for file in try FileManager.default.contentsOfDirectory(atPath: assets.path) {
-            let type = file.hasSuffix(".css") ? "text/css; charset=utf-8" : file.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "application/octet-stream"
+            let type = file.hasSuffix(".css")
+                ? "text/css; charset=utf-8" : file.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "application/octet-stream"
             loaded[file] = (type, ByteBuffer(bytes: try Data(contentsOf: assets.appendingPathComponent(file))))
         }
         self.assets = loaded

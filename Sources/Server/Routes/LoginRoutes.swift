@@ -124,7 +124,8 @@ extension SleutelServer {
                                                 source: context.peer)
                 }
             } catch let error as APIError {
-                Self.audit(login: error.code, method: "password", started: started, metadata: ["status": "\(error.status.code)", "step": "password", "page": "1"])
+                Self.audit(login: error.code, method: "password", started: started,
+                           metadata: ["status": "\(error.status.code)", "step": "password", "page": "1"])
                 if error.status == .serviceUnavailable { throw error }
                 return answer(.login(prompt), request, language: language, error: language.texts["wrongLogin"], username: form["username"])
             }
@@ -151,7 +152,8 @@ extension SleutelServer {
                 "interaction": interaction, "transaction": transaction, "csrf": csrf, "cancel": prompt.cancel,
                 "hasChoices": !choices.isEmpty, "languageLink": "?lang=\(language.other.rawValue)",
                 "choices": choices.map { choice -> [String: Any] in
-                    ["factor": choice.rawValue, "label": label[choice]!, "action": Self.isSent(choice) ? "/login/code/send" : (choice == .password ? "/login/code" : "/login/code/enter")]
+                    let action = Self.isSent(choice) ? "/login/code/send" : (choice == .password ? "/login/code" : "/login/code/enter")
+                    return ["factor": choice.rawValue, "label": label[choice]!, "action": action]
                 },
             ]
             if let error { values["error"] = error }
@@ -174,7 +176,9 @@ extension SleutelServer {
                 }
             } catch let error as APIError {
                 Self.audit(login: error.code, method: factor.method.rawValue, started: started, metadata: ["status": "\(error.status.code)", "page": "1"])
-                guard let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else { return message("expired", language, status: .gone) }
+                guard let prompt = try await Blocking.run({ try provider.prompt(interaction: interaction) }) else {
+                    return message("expired", language, status: .gone)
+                }
                 if error.code == "session.challengeInvalid" { return answer(.login(prompt), request, language: language, error: language.texts["expired"]) }
                 return codePage(interaction: interaction, transaction: transaction, factor: factor, choices: [], sent: nil,
                                 error: language.texts["wrongCode"], csrf: cookies.csrf(in: request) ?? "", prompt: prompt, language: language,
