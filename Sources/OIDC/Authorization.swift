@@ -186,9 +186,20 @@ extension OIDCProvider {
                 && (maxAge.map { now.timeIntervalSince(session.authenticatedAt) <= $0 } ?? true)
         } ?? false
         if prompts.contains("login"), !fresh { satisfied = false }
+        // id_token_hint names the person the client knows: a session of someone else does not
+        // satisfy the request (prompt=none then answers login_required).
+        var otherPerson = false
+        if let text = query["id_token_hint"], !text.isEmpty, let session = current, !fresh {
+            guard let hint = verifiedHint(text) else { return fail(.invalidRequest, "id_token_hint is not an ID token of this provider") }
+            if hint.clientID != client.clientId { return fail(.invalidRequest, "id_token_hint was issued to another client") }
+            if hint.subject != pairwiseSubject(client: client, session: session) {
+                otherPerson = true
+                satisfied = false
+            }
+        }
         guard satisfied, let session = current, let sessionToken else {
             if prompts.contains("none") {
-                return fail(current == nil ? .loginRequired : .interactionRequired, "no Sleutel session satisfies this request")
+                return fail(current == nil || otherPerson ? .loginRequired : .interactionRequired, "no Sleutel session satisfies this request")
             }
             guard !keys.isEmpty else { return fail(.accessDenied, "no key Sleutel offers reaches \(minimum.acr) for this application") }
             let id = try interaction ?? storeInteraction(query, client: client, startedAt: loggedInAt ?? now, now: now)
@@ -203,7 +214,7 @@ extension OIDCProvider {
             let decision: LoginDecision
             do {
                 decision = try sessions.chooseOrganisation(token: sessionToken, application: client.application,
-                                                           organisation: hint ?? session.organisation)
+                                                           organisation: hint ?? (prompts.contains("select_account") ? nil : session.organisation))
             } catch {
                 return fail(.accessDenied, "the organisation could not be resolved")
             }

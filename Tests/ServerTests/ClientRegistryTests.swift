@@ -56,6 +56,36 @@ struct ClientRegistryTests {
         }
     }
 
+    @Test("id_token_hint at the authorization endpoint: another person's hint with prompt=none → login_required; another client's → invalid_request")
+    func idTokenHint() async throws {
+        let server = try await ServerHarness()
+        try server.oidc.registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: []))
+        try server.oidc.registry.register(OIDCClient(clientId: "other", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: []))
+        func idToken(_ session: String, client: String = "shop") async throws -> String {
+            let reply = try await authorize(server, token: session, client: client)
+            let found = try #require(self.code(of: reply), "no code: \(reply.status)")
+            let tokens = try await server.send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(found)"
+                                               + "&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&client_id=\(client)&code_verifier=\(OIDCTests.verifier)")
+            return try #require(tokens.json["id_token"] as? String)
+        }
+        func error(_ session: String, hint: String) async throws -> String? {
+            let reply = try await server.send("GET", "/oidc/authorize?response_type=code&client_id=shop&redirect_uri=https%3A%2F%2Fshop.example%2Fcb"
+                                              + "&scope=openid&prompt=none&id_token_hint=\(hint)&code_challenge=\(OIDCTests.challenge)"
+                                              + "&code_challenge_method=S256", token: session)
+            let items = URLComponents(string: reply.headers["location"] ?? "")?.queryItems ?? []
+            return items.first { $0.name == "error" }?.value ?? (items.contains { $0.name == "code" } ? "code" : nil)
+        }
+        let bert = try await server.login(TestCard("specimen-1.8", ec: true))
+        let alice = try await server.login(TestCard("specimen-1.7"))
+        let bertHint = try await idToken(bert)
+        #expect(try await error(bert, hint: bertHint) == "code", "the person's own hint")
+        let bertAgain = try await server.login(TestCard("specimen-1.8", ec: true))
+        #expect(try await error(bertAgain, hint: bertHint) == "code", "the same person in a new session")
+        #expect(try await error(alice, hint: bertHint) == "login_required", "another person's session")
+        #expect(try await error(alice, hint: try await idToken(alice, client: "other")) == "invalid_request", "another client's hint")
+        #expect(try await error(alice, hint: "a.b.c") == "invalid_request", "not an ID token")
+    }
+
     @Test("refresh tokens rotate; a spent one revokes the family and its access tokens; they die with the session")
     func refreshRotation() async throws {
         let server = try await ServerHarness()

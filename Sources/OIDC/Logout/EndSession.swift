@@ -60,6 +60,7 @@ extension OIDCProvider {
     struct IDTokenHint {
         let clientID: String
         let sessionID: String?
+        let subject: String?
     }
 
     /// The hint, when it is an ID token this provider signed (expired ones too, as the
@@ -78,6 +79,6 @@ extension OIDCProvider {
               let claims = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any],
               claims["iss"] as? String == configuration.issuer, let audience = claims["aud"] as? String
         else { return nil }
-        return IDTokenHint(clientID: audience, sessionID: claims["sid"] as? String)
+        return IDTokenHint(clientID: audience, sessionID: claims["sid"] as? String, subject: claims["sub"] as? String)
     }
 }
