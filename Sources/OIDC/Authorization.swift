@@ -54,6 +54,8 @@ extension OIDCProvider {
         public let currentLevel: AssuranceLevel?
         /// Back to the client with `error=access_denied` (the person cancels).
         public let cancel: String
+        /// The client's `login_hint` when it is no enterprise number: the username to fill in.
+        public let usernameHint: String?
     }
 
     /// Handles an authorization request (OpenID Connect Core §3.1.2: `prompt`, `max_age`,
@@ -205,7 +207,8 @@ extension OIDCProvider {
             let id = try interaction ?? storeInteraction(query, client: client, startedAt: loggedInAt ?? now, now: now)
             return .login(LoginPrompt(interaction: id, clientID: client.clientId, application: client.application,
                                       applicationName: applicationName(client.application), minimumLevel: minimum,
-                                      keys: keys, currentLevel: current?.level, cancel: cancel))
+                                      keys: keys, currentLevel: current?.level, cancel: cancel,
+                                      usernameHint: query["login_hint"].flatMap { (try? KBONumber($0)) == nil && $0.utf8.count <= 128 ? $0 : nil }))
         }
 
         var organisation: OrganisationClaims?

@@ -73,6 +73,10 @@ struct LoginPageTests {
         // English on request of the client (ui_locales) or the browser.
         let english = try await Browser(server).send("GET", Self.authorizePath(extra: "&ui_locales=en"))
         #expect(String(decoding: english.body, as: UTF8.self).contains("Log in with eID and PIN"))
+        // A login_hint that is no enterprise number fills in the username; the page is same-origin-referrer only.
+        let hinted = try await Browser(server).send("GET", Self.authorizePath(extra: "&login_hint=bert%22%3E"))
+        #expect(String(decoding: hinted.body, as: UTF8.self).contains("value=\"bert&quot;&gt;\""), "the hint, HTML-escaped")
+        #expect(page.headers["referrer-policy"] == "same-origin")
         // prompt=none without a session still answers the client at once.
         let none = try await browser.send("GET", Self.authorizePath(extra: "&prompt=none"))
         #expect(none.status == 302)

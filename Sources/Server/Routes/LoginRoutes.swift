@@ -43,7 +43,7 @@ extension SleutelServer {
                 var values: [String: Any] = [
                     "heading": String(format: t["heading"]!, prompt.applicationName),
                     "levelNeeded": String(format: t["levelNeeded"]!, "\(prompt.minimumLevel.fasLevel)"),
-                    "username": username ?? "",
+                    "username": username ?? prompt.usernameHint ?? "",
                     "offersEID": prompt.keys.contains("eid"), "offersPassword": !codeKeys.isEmpty || prompt.keys.contains("password"),
                     "passwordHeading": codeKeys.isEmpty ? t["password"]! : t["code"]!,
                     "interaction": prompt.interaction, "csrf": csrf, "agent": agent, "cancel": prompt.cancel,
