@@ -70,7 +70,7 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Rights", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .target(name: "Rights", dependencies: ["CryptoCore", "Storage"], swiftSettings: swiftSettings),
         .target(name: "WebEID", dependencies: ["CryptoCore"], swiftSettings: swiftSettings),
         .target(
             name: "Sessions",

@@ -26,7 +26,7 @@ public struct KioskRequestGuard: Sendable {
     private let tokenBytes: [UInt8]
 
     /// - Parameter token: the page token; a fresh random one by default.
-    public init(token: String = SecureRandom.bytes(32).map { String(format: "%02x", $0) }.joined()) {
+    public init(token: String = Hex.encode(SecureRandom.bytes(32))) {
         self.token = token
         self.tokenBytes = Array(token.utf8)
     }

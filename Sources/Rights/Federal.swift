@@ -1,3 +1,4 @@
+import CryptoCore
 import Foundation
 import Storage
 
@@ -39,10 +40,7 @@ extension RightsService {
         if case .email(_, _, let email, _) = kind { try Validation.email(email) }
         let now = clock.now()
         let day = LocalDate(now)
-        var bytes = [UInt8](repeating: 0, count: 24)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = generator.next() }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let token = Hex.encode(SecureRandom.bytes(24))
         try database.write { db in
             let org = organisation.digits
             let (actorID, authority) = try requireRoleManager(db, actor: actor, organisation: org, day: day)
