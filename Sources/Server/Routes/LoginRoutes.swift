@@ -102,7 +102,10 @@ extension SleutelServer {
             return answer(.login(prompt), request, language: language)
         }
         router.get("/assets/{name}") { _, context in
-            guard let name = context.parameters.get("name"), let asset = pages.asset(name) else { throw HTTPError(.notFound) }
+            // An APIError, not HTTPError(.notFound): UnmatchedRouteMiddleware would answer that as a 405.
+            guard let name = context.parameters.get("name"), let asset = pages.asset(name) else {
+                throw APIError(.notFound, code: "request.notFound", message: "no such resource")
+            }
             return asset
         }
 
