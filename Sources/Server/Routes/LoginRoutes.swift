@@ -335,8 +335,9 @@ extension SleutelServer {
     static func isSent(_ factor: CodeFactor) -> Bool { factor == .sms || factor == .email }
 
     /// The fields of an `application/x-www-form-urlencoded` body.
+    /// - Throws: ``APIError`` 413 `request.tooLarge` when it is over `limit` bytes.
     static func form(_ request: inout Request, limit: Int) async throws -> [String: String] {
-        let body = try await request.collectBody(upTo: limit)
+        let body = try await JSON.body(of: request, limit: limit)
         return (try? FormEncoding.parse(String(decoding: body.readableBytesView, as: UTF8.self))) ?? [:]
     }
 }
