@@ -71,14 +71,18 @@ enum JSON {
     /// Reads and decodes a JSON body of at most `limit` bytes.
     /// - Throws: ``APIError`` 400 `request.invalidBody` naming the field at fault, 413 when too large.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 << 10) async throws -> T {
+        try decode(type, body: Data(try await body(of: request, limit: limit).readableBytesView))
+    }
+
+    /// Reads a request body of at most `limit` bytes (JSON or a form).
+    /// - Throws: ``APIError`` 413 `request.tooLarge` when it is larger.
+    static func body(of request: Request, limit: Int) async throws -> ByteBuffer {
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            return try await request.collectBody(upTo: limit)
         } catch {
             throw APIError(.contentTooLarge, code: "request.tooLarge", message: "the request body exceeds \(limit) bytes")
         }
-        return try decode(type, body: Data(buffer.readableBytesView))
     }
 
     /// Decodes a request body already read.

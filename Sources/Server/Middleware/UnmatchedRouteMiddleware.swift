@@ -16,7 +16,10 @@ struct UnmatchedRouteMiddleware: RouterMiddleware {
         ("/v1/keys/destination", ["POST"]), ("/v1/keys/destination/confirm", ["POST"]), ("/v1/keys/password", ["PUT"]),
         ("/v1/keys/*", ["DELETE"]), ("/v1/otp/validate", ["POST"]),
         ("/.well-known/openid-configuration", ["GET"]), ("/oidc/jwks", ["GET"]), ("/oidc/authorize", ["GET"]),
-        ("/oidc/token", ["POST"]), ("/oidc/userinfo", ["GET", "POST"]),
+        ("/oidc/token", ["POST"]), ("/oidc/userinfo", ["GET", "POST"]), ("/oidc/logout", ["GET", "POST"]),
+        ("/login/page", ["GET"]), ("/assets/*", ["GET"]), ("/login/password", ["POST"]), ("/login/code/enter", ["POST"]),
+        ("/login/code/send", ["POST"]), ("/login/code", ["POST"]), ("/login/eid/challenge", ["POST"]), ("/login/eid", ["POST"]),
+        ("/login/organisation", ["GET", "POST"]), ("/login/refused", ["GET"]),
     ]
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {

@@ -102,7 +102,10 @@ extension SleutelServer {
             return answer(.login(prompt), request, language: language)
         }
         router.get("/assets/{name}") { _, context in
-            guard let name = context.parameters.get("name"), let asset = pages.asset(name) else { throw HTTPError(.notFound) }
+            // An APIError, not HTTPError(.notFound): UnmatchedRouteMiddleware would answer that as a 405.
+            guard let name = context.parameters.get("name"), let asset = pages.asset(name) else {
+                throw APIError(.notFound, code: "request.notFound", message: "no such resource")
+            }
             return asset
         }
 
@@ -336,8 +339,9 @@ extension SleutelServer {
     static func isSent(_ factor: CodeFactor) -> Bool { factor == .sms || factor == .email }
 
     /// The fields of an `application/x-www-form-urlencoded` body.
+    /// - Throws: ``APIError`` 413 `request.tooLarge` when it is over `limit` bytes.
     static func form(_ request: inout Request, limit: Int) async throws -> [String: String] {
-        let body = try await request.collectBody(upTo: limit)
+        let body = try await JSON.body(of: request, limit: limit)
         return (try? FormEncoding.parse(String(decoding: body.readableBytesView, as: UTF8.self))) ?? [:]
     }
 }

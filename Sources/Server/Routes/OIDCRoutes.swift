@@ -7,8 +7,7 @@ extension SleutelServer {
         router.get("/.well-known/openid-configuration") { _, _ in JSONReply(provider.discovery) }
         router.get("/oidc/jwks") { _, _ in JSONReply(provider.jwks) }
         router.post("/oidc/token") { request, _ in
-            var request = request
-            let body = try await request.collectBody(upTo: 16 << 10)
+            let body = try await JSON.body(of: request, limit: 16 << 10)
             let form = try FormEncoding.parse(String(decoding: body.readableBytesView, as: UTF8.self))
             let credentials = Self.basicCredentials(request)
             let reply = try await Blocking.run { try provider.token(form: form, basicCredentials: credentials) }
