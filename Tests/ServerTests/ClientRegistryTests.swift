@@ -41,6 +41,11 @@ struct ClientRegistryTests {
         #expect(try await exchange(server, code: second, secret: nil).status == 401, "a confidential client without its secret")
         let third = try #require(code(of: try await authorize(server, token: token, client: "shop")))
         #expect(try await exchange(server, code: third, secret: "wrong").status == 401)
+        let basic = try #require(code(of: try await authorize(server, token: token, client: "shop")))
+        let wrongBasic = try await server.send("POST", "/oidc/token", form: "grant_type=authorization_code&code=\(basic)"
+                                               + "&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&code_verifier=\(OIDCTests.verifier)",
+                                               headers: ["Authorization": "Basic " + Data("shop:wrong".utf8).base64EncodedString()])
+        #expect(wrongBasic.status == 401 && wrongBasic.headers["www-authenticate"]?.hasPrefix("Basic") == true)
         let fourth = try #require(code(of: try await authorize(server, token: token, client: "shop")))
         #expect(try await exchange(server, code: fourth, secret: secret).status == 200)
 
