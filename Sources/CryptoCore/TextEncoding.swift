@@ -46,16 +46,22 @@ public enum Hex {
 
 /// base64url without padding (RFC 4648 §5): the project's one encoder and decoder.
 public enum Base64URL {
+    /// Standard base64 with `+` and `/` mapped byte by byte and the padding dropped (Foundation's
+    /// `replacingOccurrences` went through NSString three times a call: about 7% of the server's
+    /// CPU in an OIDC flow, which encodes every code, token, hash and JWS part this way).
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let standard = Data(bytes).base64EncodedData()
+        var out = [UInt8]()
+        out.reserveCapacity(standard.count)
+        for byte in standard where byte != 0x3D { out.append(byte == 0x2B ? 0x2D : byte == 0x2F ? 0x5F : byte) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The bytes of a base64url text with or without padding; nil when it is not base64url.
     public static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0)
                                         || $0 == 0x2D || $0 == 0x5F || $0 == 0x3D }) else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var standard = String(decoding: text.utf8.map { $0 == 0x2D ? 0x2B : $0 == 0x5F ? 0x2F : $0 }, as: UTF8.self)
         while standard.utf8.count % 4 != 0 { standard += "=" }
         return Data(base64Encoded: standard).map(Array.init)
     }

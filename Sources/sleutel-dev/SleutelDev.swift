@@ -7,6 +7,6 @@ struct SleutelDev: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sleutel-dev",
         abstract: "Sleutel developer tools: crash test and benchmarks (not part of the product).",
-        subcommands: [CrashTest.self, BenchLogin.self, BenchLoad.self, CardBench.self, OTPBench.self, GCDBench.self, FermatBench.self]
+        subcommands: [CrashTest.self, BenchLogin.self, BenchLoad.self, BenchOIDC.self, CardBench.self, OTPBench.self, GCDBench.self, FermatBench.self]
     )
 }

@@ -14,6 +14,26 @@ struct CryptoCoreTests {
         #expect(DigestAlgorithm.sha(outputLength: 21) == nil)
     }
 
+    @Test("base64url: the RFC 4648 vectors, the standard alphabet mapped, no padding, and back")
+    func base64URL() {
+        for (text, encoded) in [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")] {
+            #expect(Base64URL.encode(Array(text.utf8)) == encoded)
+            #expect(Base64URL.decode(encoded) == Array(text.utf8))
+        }
+        #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_")
+        #expect(Base64URL.decode("-_-_") == [0xFB, 0xFF, 0xBF])
+        #expect(Base64URL.decode("Zg==") == [0x66])
+        #expect(Base64URL.decode("Zm+v") == nil)
+        for count in 0..<70 {
+            let bytes = SecureRandom.bytes(count)
+            let reference = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == reference)
+            #expect(Base64URL.encode(bytes[...]) == reference)
+            #expect(Base64URL.decode(reference) == bytes)
+        }
+    }
+
     @Test("RSA PKCS#1 v1.5: sign a DigestInfo, recover it, verify")
     func rsa() throws {
         let key = try PrivateKey.generateRSA(bits: 2048)

@@ -78,6 +78,16 @@ struct OIDCTests {
         #expect(try await server.send("GET", "/oidc/userinfo", token: accessToken).status == 401)
     }
 
+    @Test("form encoding: plain, plus and percent-encoded names and values; malformed escapes and repeats refused")
+    func formEncoding() throws {
+        let form = try FormEncoding.parse("a=1&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&b=x+y&empty=&flag&c=%C3%A9t%C3%A9&d=a%2Bb")
+        #expect(form == ["a": "1", "redirect_uri": "http://127.0.0.1:9/cb", "b": "x y", "empty": "", "flag": "", "c": "été", "d": "a+b"])
+        #expect(try FormEncoding.parse("") == [:])
+        #expect(throws: OIDCError.self) { try FormEncoding.parse("a=%zz") }
+        #expect(throws: OIDCError.self) { try FormEncoding.parse("a=%C3") }
+        #expect(throws: OIDCError.self) { try FormEncoding.parse("a=1&a=2") }
+    }
+
     @Test("a client receives only the claims it is registered for; sub differs per client")
     func claimsPerClient() async throws {
         let server = try await ServerHarness()

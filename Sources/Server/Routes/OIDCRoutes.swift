@@ -54,6 +54,9 @@ enum FormEncoding {
     }
 
     private static func decode(_ part: Substring) -> String? {
-        part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        // Most names and values hold neither `+` nor `%`: they are their own decoding, without
+        // Foundation's (slow on Linux) string search and percent-decoding.
+        guard part.utf8.contains(where: { $0 == 0x2B || $0 == 0x25 }) else { return String(part) }
+        return part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }
