@@ -29,6 +29,10 @@ struct ClientRegistryTests {
         let token = try await server.login(TestCard("specimen-1.8", ec: true))
         let unknown = try await authorize(server, token: token, client: "shop")
         #expect(unknown.status == 401 && unknown.headers["location"] == nil, "an unknown client is refused without a redirect")
+        let page = String(decoding: unknown.body, as: UTF8.self)
+        #expect(unknown.headers["content-type"] == "text/html; charset=utf-8"
+                    && (page.contains("aanmeldlink is ongeldig") || page.contains("login link is not valid")),
+                "the person sees a page: \(page.prefix(200))")
 
         let registry = server.oidc.registry
         try registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: [.name]))

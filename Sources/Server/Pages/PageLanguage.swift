@@ -81,6 +81,8 @@ enum PageLanguage: String, Sendable, CaseIterable {
         "loggedOutHeading": "U bent afgemeld",
         "loggedOut": "U bent afgemeld bij Sleutel. Sluit uw browser als u een gedeelde computer gebruikt.",
         "logoutInvalid": "Dit afmeldverzoek is ongeldig.",
+        "badLink": "Deze aanmeldlink is ongeldig: de toepassing is bij Sleutel niet gekend of vraagt een terugkeeradres dat niet geregistreerd is. "
+            + "Meld dit aan de beheerder van de toepassing.",
         "refusedHeading": "Geen toegang",
         "back": "Terug naar de toepassing",
         "error": "Er ging iets mis",
@@ -136,6 +138,8 @@ enum PageLanguage: String, Sendable, CaseIterable {
         "loggedOutHeading": "You are logged out",
         "loggedOut": "You are logged out of Sleutel. Close your browser if you use a shared computer.",
         "logoutInvalid": "This logout request is not valid.",
+        "badLink": "This login link is not valid: the application is not known to Sleutel or asks for a return address that is not registered. "
+            + "Please tell the application's administrator.",
         "refusedHeading": "No access",
         "back": "Return to the application",
         "error": "Something went wrong",

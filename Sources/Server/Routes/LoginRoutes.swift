@@ -86,11 +86,23 @@ extension SleutelServer {
         }
 
         router.get("/oidc/authorize") { request, _ in
-            let query = try FormEncoding.parse(request.uri.query ?? "")
             let token = try Self.bearer(request, required: false) ?? cookies.session(in: request)
+            let query: [String: String]
+            let outcome: OIDCProvider.AuthorizeOutcome
+            do {
+                query = try FormEncoding.parse(request.uri.query ?? "")
+                outcome = try await Blocking.run { try provider.authorize(query: query, sessionToken: token) }
+            } catch let error as OIDCError {
+                // Nothing may be redirected (an unknown client or redirect URI): the person, who
+                // followed a broken link in a browser, gets a page, not a JSON error.
+                let language = PageLanguage(parameter: nil, acceptLanguage: request.headers[.acceptLanguage])
+                return pages.render("message", ["heading": language.texts["error"]!, "kind": "error", "alert": true,
+                                                "message": "\(language.texts["badLink"]!) (\(error.code.rawValue): \(error.reason))",
+                                                "languageLink": "?lang=\(language.other.rawValue)"],
+                                    language: language, status: HTTPResponse.Status(code: error.httpStatus))
+            }
             let language = PageLanguage(parameter: query["ui_locales"]?.split(separator: " ").first.map(String.init),
                                         acceptLanguage: request.headers[.acceptLanguage])
-            let outcome = try await Blocking.run { try provider.authorize(query: query, sessionToken: token) }
             return answer(outcome, request, language: language, redirect: .found)
         }
         router.get("/login/page") { request, _ in
