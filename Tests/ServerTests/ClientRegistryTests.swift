@@ -33,6 +33,11 @@ struct ClientRegistryTests {
         #expect(unknown.headers["content-type"] == "text/html; charset=utf-8"
                     && (page.contains("aanmeldlink is ongeldig") || page.contains("login link is not valid")),
                 "the person sees a page: \(page.prefix(200))")
+        // Its language switch keeps the link and asks for the other language.
+        let dutch = try await server.send("GET", "/oidc/authorize?client_id=shop&lang=nl")
+        let dutchPage = String(decoding: dutch.body, as: UTF8.self)
+        #expect(dutchPage.contains("aanmeldlink is ongeldig") && dutchPage.contains("href=\"/oidc/authorize?client_id=shop&amp;lang=en\""),
+                "\(dutchPage.prefix(600))")
 
         let registry = server.oidc.registry
         try registry.register(OIDCClient(clientId: "shop", redirectUris: ["https://shop.example/cb"], application: "eloket", claims: [.name]))

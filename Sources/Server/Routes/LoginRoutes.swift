@@ -60,7 +60,7 @@ extension SleutelServer {
             case .refused(let message, let back):
                 let text = language == .nl ? message : RightsRefusal.text(.en)
                 return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": text, "kind": "error", "alert": true,
-                                                "back": back, "languageLink": "?lang=\(language.other.rawValue)"],
+                                                "back": back, "languageLink": "/login/refused?lang=\(language.other.rawValue)"],
                                     language: language, status: .forbidden)
             }
         }
@@ -95,10 +95,14 @@ extension SleutelServer {
             } catch let error as OIDCError {
                 // Nothing may be redirected (an unknown client or redirect URI): the person, who
                 // followed a broken link in a browser, gets a page, not a JSON error.
-                let language = PageLanguage(parameter: nil, acceptLanguage: request.headers[.acceptLanguage])
+                let language = PageLanguage(parameter: Self.leniently("lang", in: request), acceptLanguage: request.headers[.acceptLanguage])
+                var link = URLComponents()
+                link.path = request.uri.path
+                link.queryItems = (URLComponents(string: request.uri.description)?.queryItems ?? []).filter { $0.name != "lang" }
+                    + [URLQueryItem(name: "lang", value: language.other.rawValue)]
                 return pages.render("message", ["heading": language.texts["error"]!, "kind": "error", "alert": true,
                                                 "message": "\(language.texts["badLink"]!) (\(error.code.rawValue): \(error.reason))",
-                                                "languageLink": "?lang=\(language.other.rawValue)"],
+                                                "languageLink": link.string ?? "?lang=\(language.other.rawValue)"],
                                     language: language, status: HTTPResponse.Status(code: error.httpStatus))
             }
             let language = PageLanguage(parameter: query["ui_locales"]?.split(separator: " ").first.map(String.init),
@@ -336,7 +340,7 @@ extension SleutelServer {
             return answer(outcome, request, language: language)
         }
         router.get("/login/refused") { request, _ in
-            let language = PageLanguage(parameter: nil, acceptLanguage: request.headers[.acceptLanguage])
+            let language = PageLanguage(parameter: Self.leniently("lang", in: request), acceptLanguage: request.headers[.acceptLanguage])
             return pages.render("message", ["heading": language.texts["refusedHeading"]!, "message": RightsRefusal.text(language), "kind": "error",
                                             "alert": true, "languageLink": "?lang=\(language.other.rawValue)"], language: language, status: .forbidden)
         }
@@ -345,6 +349,12 @@ extension SleutelServer {
     /// The origins the client's redirect URIs are on (the login forms' answers redirect there).
     static func formTargets(_ provider: OIDCProvider, _ clientID: String) -> [String] {
         (provider.client(clientID)?.redirectUris ?? []).compactMap(Pages.origin(of:))
+    }
+
+    /// The first value of query parameter `name`, read leniently (for the language of an error
+    /// page whose query was refused).
+    static func leniently(_ name: String, in request: Request) -> String? {
+        URLComponents(string: request.uri.description)?.queryItems?.first { $0.name == name }?.value
     }
 
     /// Whether the factor's code is sent (SMS, e-mail) rather than read from an app.
